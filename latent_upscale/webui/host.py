@@ -1,0 +1,118 @@
+"""The one compatibility block: every ``modules.*`` import of the extension, with the version gaps
+between A1111 1.6.0–1.10.1, Forge and reForge resolved once (``shared/docs/host-api.md`` §0).
+
+Importing this module needs a running WebUI (or the test host under ``tests/fake_webui``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+from modules import processing, script_callbacks, scripts, shared
+
+__all__ = [
+    "HOST_NAME",
+    "TITLE",
+    "add_option",
+    "img2img_processing_class",
+    "is_img2img",
+    "is_txt2img",
+    "latent_upscale_modes",
+    "models_path",
+    "option",
+    "option_info",
+    "process_images",
+    "processing",
+    "script_callbacks",
+    "scripts",
+    "shared",
+    "sigma_device",
+    "xyz_grid_module",
+]
+
+log = logging.getLogger("latent_upscale")
+
+TITLE = "Latent Upscale"
+
+process_images = processing.process_images
+
+
+def _host_name() -> str:
+    # reForge ships `ldm_patched/` and `modules_forge/`, Forge only `modules_forge/` (and `backend/`).
+    if importlib.util.find_spec("ldm_patched") is not None:
+        return "reForge"
+    if importlib.util.find_spec("modules_forge") is not None:
+        return "Forge"
+    return "A1111"
+
+
+#: For log lines and bug reports only: behaviour never branches on the name, only on what exists.
+HOST_NAME = _host_name()
+
+
+def option(key: str, default: object) -> object:
+    """A setting's value; unknown keys (an older config, a setting not yet registered) give ``default``.
+
+    ``opts.<key>`` raises AttributeError for unknown keys, so read ``opts.data``.
+    """
+    data = getattr(shared.opts, "data", None) or {}
+    return data.get(key, default)
+
+
+def option_info(
+    default: object, label: str, component: object = None, component_args: object = None
+) -> object:
+    """``shared.OptionInfo`` (all versions export it from ``modules.shared``)."""
+    return shared.OptionInfo(default, label, component, component_args)
+
+
+def add_option(key: str, info: object, section: tuple[str, str]) -> None:
+    """Register a setting in our section; ``section`` is the 2-tuple every version accepts."""
+    info.section = section  # type: ignore[attr-defined]
+    shared.opts.add_option(key, info)
+
+
+def latent_upscale_modes() -> dict[str, dict[str, object]]:
+    """The host's hires-fix latent upscaler table (``modules/shared.py``, every version)."""
+    return shared.latent_upscale_modes
+
+
+def models_path() -> Path:
+    """``<data_dir>/models`` (``--models-dir`` on 1.10/Forge/reForge)."""
+    try:
+        from modules import paths
+
+        return Path(paths.models_path)
+    except (ImportError, AttributeError):
+        return Path(shared.models_path)
+
+
+def img2img_processing_class() -> type:
+    """``StableDiffusionProcessingImg2Img`` (same name in every host)."""
+    return processing.StableDiffusionProcessingImg2Img
+
+
+def is_img2img(p: object) -> bool:
+    """True for an img2img job."""
+    return isinstance(p, processing.StableDiffusionProcessingImg2Img)
+
+
+def is_txt2img(p: object) -> bool:
+    """True for a txt2img job."""
+    return isinstance(p, processing.StableDiffusionProcessingTxt2Img)
+
+
+def sigma_device() -> object:
+    """Where custom sigmas go: 1.6–1.9 use the override's result as returned, on ``shared.device`` like
+    their own schedules; 1.10/Forge/reForge move it themselves (``.cpu()``, then ``x.device``)."""
+    return shared.device
+
+
+def xyz_grid_module() -> object | None:
+    """The built-in X/Y/Z plot script's module, found as the hypertile extension finds it."""
+    for data in getattr(scripts, "scripts_data", []):
+        if getattr(data.script_class, "__module__", None) == "xyz_grid.py":
+            return data.module
+    return None

@@ -1,0 +1,261 @@
+"""What one img2img job asked of us, and the one field table that the UI, the HTTP API's
+``script_args``, the infotext, paste-back and the XYZ axes are all built from.
+
+Host-free: no ``modules.*`` and no gradio here, so the table is tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
+
+from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.resize_methods import get_method, registered_methods
+from latent_upscale.schedules import AUTOMATIC, get_schedule, registered_schedules
+
+__all__ = [
+    "INFOTEXT_FALLBACK",
+    "INFOTEXT_METHOD",
+    "INFOTEXT_NOTE",
+    "INFOTEXT_SCHEDULE",
+    "INFOTEXT_STEPS_FIXED",
+    "INFOTEXT_WEIGHTS",
+    "JobOptions",
+    "ScriptField",
+    "method_id",
+    "schedule_id",
+    "script_fields",
+]
+
+INFOTEXT_METHOD = "Latent upscale method"
+INFOTEXT_SCHEDULE = "Latent upscale schedule"
+INFOTEXT_STEPS_FIXED = "Latent upscale steps fixed"
+INFOTEXT_WEIGHTS = "Latent upscale weights"
+INFOTEXT_FALLBACK = "Latent upscale fallback"
+INFOTEXT_NOTE = "Latent upscale note"
+
+
+def _param_infotext_key(param: str) -> str:
+    return f"Latent upscale {param}"
+
+
+@dataclass(frozen=True)
+class ScriptField:
+    """One input of the img2img script: one UI component and one positional ``script_args`` entry."""
+
+    name: str
+    label: str
+    kind: str  # "dropdown" | "checkbox" | "slider"
+    default: object
+    infotext_key: str
+    choices: tuple[str, ...] = ()
+    minimum: float = 0.0
+    maximum: float = 1.0
+    step: float = 0.01
+    #: For schedule parameters: the schedule that shows this input, and the parameter's own name.
+    schedule: str | None = None
+    param: str | None = None
+
+
+def _by_id_or_label(value: object, kind: str, entries: Sequence[tuple[str, str]]) -> str:
+    for entry_id, label in entries:
+        if value in (entry_id, label):
+            return entry_id
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        for entry_id, label in entries:
+            if lowered in (entry_id.lower(), label.lower()):
+                return entry_id
+    known = ", ".join(entry_id for entry_id, _ in entries)
+    raise LatentUpscaleError(f"unknown {kind} {value!r}; expected one of: {known} (or their labels)")
+
+
+def method_id(value: object) -> str:
+    """A method id from an id or a UI label (the UI shows labels: gradio 3.41 has no value/label pairs)."""
+    return _by_id_or_label(value, "upscale method", [(m.id, m.label) for m in registered_methods()])
+
+
+def schedule_id(value: object) -> str:
+    """A schedule id from an id or a UI label."""
+    return _by_id_or_label(value, "schedule", [(s.id, s.label) for s in registered_schedules()])
+
+
+@cache
+def script_fields() -> tuple[ScriptField, ...]:
+    """The script's inputs in ``ui()`` order, which is also the documented ``script_args`` order."""
+    fields = [
+        ScriptField(
+            "method",
+            "Upscale method",
+            "dropdown",
+            get_method("bislerp").label,
+            INFOTEXT_METHOD,
+            choices=tuple(m.label for m in registered_methods()),
+        ),
+        ScriptField(
+            "schedule",
+            "Noise schedule",
+            "dropdown",
+            get_schedule(AUTOMATIC).label,
+            INFOTEXT_SCHEDULE,
+            choices=tuple(s.label for s in registered_schedules()),
+        ),
+        ScriptField("exact_steps", "Exact step count", "checkbox", True, INFOTEXT_STEPS_FIXED),
+    ]
+    for schedule in registered_schedules():
+        for spec in schedule.params:
+            fields.append(
+                ScriptField(
+                    f"{schedule.id}_{spec.name}",
+                    f"{spec.label} ({schedule.label})",
+                    "slider",
+                    spec.default,
+                    _param_infotext_key(spec.name),
+                    minimum=spec.minimum,
+                    maximum=spec.maximum,
+                    step=_slider_step(spec.minimum, spec.maximum),
+                    schedule=schedule.id,
+                    param=spec.name,
+                )
+            )
+    return tuple(fields)
+
+
+def _slider_step(minimum: float, maximum: float) -> float:
+    span = maximum - minimum
+    return 0.01 if span <= 5 else 0.05 if span <= 50 else 1.0
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """An img2img job's choices, by id; ``schedule_params`` holds only the chosen schedule's values."""
+
+    method: str = "bislerp"
+    schedule: str = AUTOMATIC
+    exact_steps: bool = True
+    schedule_params: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", method_id(self.method))
+        object.__setattr__(self, "schedule", schedule_id(self.schedule))
+        specs = {spec.name: spec for spec in get_schedule(self.schedule).params}
+        unknown = sorted(set(self.schedule_params) - set(specs))
+        if unknown:
+            raise LatentUpscaleError(
+                f"schedule {self.schedule!r} takes no parameter {', '.join(unknown)}; "
+                f"accepted: {', '.join(specs) or 'none'}"
+            )
+        values = {}
+        for name, value in self.schedule_params.items():
+            spec = specs[name]
+            number = _as_float(value, f"{self.schedule} {name}")
+            if not spec.minimum <= number <= spec.maximum:
+                raise LatentUpscaleError(
+                    f"{self.schedule} {name} must lie in [{spec.minimum:g}, {spec.maximum:g}], got {number:g}"
+                )
+            values[name] = number
+        object.__setattr__(self, "schedule_params", MappingProxyType(values))
+
+    @classmethod
+    def from_script_args(cls, args: Sequence[object], defaults: JobOptions | None = None) -> JobOptions:
+        """Parse ``run(p, *args)`` (UI or HTTP API). Missing trailing args take ``defaults``."""
+        defaults = defaults or cls()
+        fields = script_fields()
+        if len(args) > len(fields):
+            raise LatentUpscaleError(
+                f"Latent Upscale takes {len(fields)} script_args "
+                f"({', '.join(f.name for f in fields)}), got {len(args)}"
+            )
+        given = dict(zip((f.name for f in fields), args, strict=False))
+        method = given.get("method", defaults.method)
+        schedule = schedule_id(given.get("schedule", defaults.schedule))
+        exact = given.get("exact_steps", defaults.exact_steps)
+        if not isinstance(exact, bool):
+            exact = _as_bool(exact)
+        params = dict(defaults.schedule_params) if schedule == defaults.schedule else {}
+        for f in fields:
+            if f.schedule == schedule and f.name in given and given[f.name] is not None:
+                params[f.param] = given[f.name]
+        return cls(method=method, schedule=schedule, exact_steps=exact, schedule_params=params)
+
+    def resolved_schedule_params(self) -> dict[str, float]:
+        """Every parameter of the chosen schedule: given values over defaults."""
+        values = get_schedule(self.schedule).defaults()
+        values.update(self.schedule_params)
+        return values
+
+    def infotext(self, *, steps_fixed: bool | None = None) -> dict[str, str]:
+        """Infotext entries; a schedule parameter appears only when it differs from its default."""
+        entries = {
+            INFOTEXT_METHOD: self.method,
+            INFOTEXT_STEPS_FIXED: str(self.exact_steps if steps_fixed is None else steps_fixed),
+        }
+        if self.schedule != AUTOMATIC:
+            entries[INFOTEXT_SCHEDULE] = self.schedule
+            defaults = get_schedule(self.schedule).defaults()
+            for name, value in self.schedule_params.items():
+                if value != defaults[name]:
+                    entries[_param_infotext_key(name)] = f"{value:g}"
+        return entries
+
+    @classmethod
+    def from_infotext(cls, params: Mapping[str, object]) -> JobOptions | None:
+        """The options an infotext records (PNG Info → Send to img2img), or None if it has none of ours."""
+        if INFOTEXT_METHOD not in params:
+            return None
+        schedule = schedule_id(_strip_note(params.get(INFOTEXT_SCHEDULE, AUTOMATIC)))
+        specs = get_schedule(schedule).params
+        values = {
+            spec.name: params[_param_infotext_key(spec.name)]
+            for spec in specs
+            if _param_infotext_key(spec.name) in params
+        }
+        return cls(
+            method=str(params[INFOTEXT_METHOD]),
+            schedule=schedule,
+            exact_steps=_as_bool(params.get(INFOTEXT_STEPS_FIXED, "True")),
+            schedule_params=values,
+        )
+
+    def ui_values(self) -> list[object]:
+        """The component values in ``script_fields()`` order (labels for the dropdowns)."""
+        values: list[object] = []
+        params = self.resolved_schedule_params()
+        for f in script_fields():
+            if f.name == "method":
+                values.append(get_method(self.method).label)
+            elif f.name == "schedule":
+                values.append(get_schedule(self.schedule).label)
+            elif f.name == "exact_steps":
+                values.append(self.exact_steps)
+            else:
+                values.append(params[f.param] if f.schedule == self.schedule else f.default)
+        return values
+
+
+def _strip_note(value: object) -> str:
+    # "karras (ignored by DDIM)" → "karras": the note is for humans, paste-back wants the id.
+    return str(value).split(" (", 1)[0]
+
+
+def _as_float(value: object, what: str) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise LatentUpscaleError(f"{what} must be a number, got {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise LatentUpscaleError(f"{what} must be finite, got {value!r}")
+    return number
+
+
+def _as_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise LatentUpscaleError(f"expected true or false, got {value!r}")

@@ -1,0 +1,151 @@
+"""What the loaded WebUI model says about its latents: family, channel count and model-space format.
+
+Duck-typed reads of the host's model object (no ``modules.*`` import), one reader per host layout,
+tried in order (``shared/docs/host-api.md`` §1 and §7):
+
+1. reForge: ``sd_model.forge_objects.unet.model.model_config.latent_format`` — the object its patched
+   ``encode_first_stage`` uses (``modules_forge/forge_loader.py``); ldm_patched ``latent_formats`` class
+   (``SD15``, ``SDXL``, ``SD3``, ``Flux``…) with ``scale_factor``, optional ``shift_factor`` and
+   per-channel ``latents_mean``/``latents_std``.
+2. Forge: ``sd_model.forge_objects.vae.first_stage_model.scaling_factor``/``shift_factor``
+   (``backend/nn/vae.py`` ``process_in``), channels from ``forge_objects.vae.latent_channels``; Flux and
+   Chroma have every ``is_*`` flag False.
+3. A1111 1.10 SD3: ``sd_model.latent_format.scale_factor``/``shift_factor``.
+4. A1111 (all versions): ``sd_model.scale_factor`` (a float, or a buffer when ``scale_by_std``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from latent_upscale.latent_formats import FAMILIES, LatentFormat
+
+__all__ = ["ModelLatentInfo", "read_model_latent_info"]
+
+log = logging.getLogger(__name__)
+
+# ldm_patched latent format class name → our family id (reForge).
+_FORMAT_CLASS_FAMILIES = {
+    "SD15": "sd1",
+    "SDXL": "sdxl",
+    "SDXL_Playground_2_5": "sdxl",  # SDXL VAE, per-channel normalisation in process_in
+    "SD3": "sd3",
+    "Flux": "flux",
+    "Flux2": "flux2",
+    "Wan21": "wan",
+}
+
+
+@dataclass(frozen=True)
+class ModelLatentInfo:
+    """The model's latent convention, as read from the host."""
+
+    family: str | None
+    latent_format: LatentFormat
+    channels: int
+    #: Where the values came from, for the log.
+    source: str
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(value)  # floats, ints and one-element tensors (ldm's scale_by_std buffer)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def _flag(model: object, name: str) -> bool:
+    return bool(getattr(model, name, False))
+
+
+def _family_from_flags(model: object, channels: int) -> str | None:
+    if _flag(model, "is_sd3"):
+        return "sd3"
+    if _flag(model, "is_sdxl"):
+        return "sdxl"
+    if _flag(model, "is_sd1") or _flag(model, "is_sd2"):
+        return "sd1"  # SD2 shares SD1's VAE, so SD1 weights and conventions serve it
+    if channels == 16:
+        return "flux"  # Forge: Flux and Chroma set no is_* flag and use the Flux VAE
+    return None
+
+
+def _path(obj: object, dotted: str) -> object | None:
+    for name in dotted.split("."):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _per_channel(values: object) -> tuple[float, ...] | None:
+    if values is None:
+        return None
+    try:
+        return tuple(float(v) for v in values.reshape(-1).tolist())  # type: ignore[attr-defined]
+    except AttributeError:
+        return tuple(float(v) for v in values)  # type: ignore[union-attr]
+
+
+def _from_reforge(model: object) -> ModelLatentInfo | None:
+    fmt = _path(model, "forge_objects.unet.model.model_config.latent_format")
+    if fmt is None:
+        return None
+    scale = _number(getattr(fmt, "scale_factor", None))
+    if scale is None:
+        return None
+    shift = _number(getattr(fmt, "shift_factor", None)) or 0.0
+    channels = int(getattr(fmt, "latent_channels", None) or getattr(model, "latent_channels", 4))
+    mean, std = (
+        _per_channel(getattr(fmt, "latents_mean", None)),
+        _per_channel(getattr(fmt, "latents_std", None)),
+    )
+    if mean is not None and std is not None and len(mean) == len(std):
+        latent_format = LatentFormat(scale=tuple(scale / s for s in std), shift=mean)
+    else:
+        latent_format = LatentFormat(scale=scale, shift=shift)
+    family = _FORMAT_CLASS_FAMILIES.get(type(fmt).__name__) or _family_from_flags(model, channels)
+    return ModelLatentInfo(family, latent_format, channels, f"reForge latent_format {type(fmt).__name__}")
+
+
+def _from_forge(model: object) -> ModelLatentInfo | None:
+    vae_model = _path(model, "forge_objects.vae.first_stage_model")
+    scale = _number(getattr(vae_model, "scaling_factor", None)) if vae_model is not None else None
+    if scale is None:
+        return None
+    shift = _number(getattr(vae_model, "shift_factor", None)) or 0.0
+    channels = int(_path(model, "forge_objects.vae.latent_channels") or 4)
+    family = _family_from_flags(model, channels)
+    return ModelLatentInfo(
+        family, LatentFormat(scale, shift), channels, "Forge VAE scaling_factor/shift_factor"
+    )
+
+
+def _from_a1111(model: object) -> ModelLatentInfo | None:
+    channels = int(getattr(model, "latent_channels", None) or 4)
+    if _flag(model, "is_sd3"):
+        fmt = getattr(model, "latent_format", None)
+        scale = _number(getattr(fmt, "scale_factor", None))
+        if scale is not None:
+            shift = _number(getattr(fmt, "shift_factor", None)) or 0.0
+            return ModelLatentInfo("sd3", LatentFormat(scale, shift), 16, "A1111 SD3 latent_format")
+    scale = _number(getattr(model, "scale_factor", None))
+    if scale is None:
+        return None
+    return ModelLatentInfo(
+        _family_from_flags(model, channels), LatentFormat(scale), channels, "sd_model.scale_factor"
+    )
+
+
+def read_model_latent_info(model: object) -> ModelLatentInfo:
+    """Family and model-space format of the loaded model; family defaults when the host says nothing."""
+    for reader in (_from_reforge, _from_forge, _from_a1111):
+        info = reader(model)
+        if info is not None:
+            return info
+    channels = int(getattr(model, "latent_channels", None) or 4)
+    family = _family_from_flags(model, channels)
+    fallback = FAMILIES.get(family or "sd1", LatentFormat())
+    log.warning("Latent Upscale: could not read the model's latent scale factor; assuming %s", fallback)
+    return ModelLatentInfo(family, fallback, channels, "assumed from the model family")

@@ -1,0 +1,146 @@
+"""The "Latent Upscale" settings section, and what the rest of the glue reads from it.
+
+Every read goes through :func:`latent_upscale.webui.host.option` with our default, so an old
+``config.json``, an unknown key or a setting not yet registered never breaks a job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from latent_upscale.neural.options import NeuralOptions
+from latent_upscale.resize_methods import method_ids
+from latent_upscale.schedules import AUTOMATIC, schedule_ids
+from latent_upscale.webui import host
+from latent_upscale.webui.job import JobOptions
+
+__all__ = ["SECTION", "SETTINGS", "Setting", "default_job_options", "neural_options", "register_settings"]
+
+SECTION = ("latent_upscale", "Latent Upscale")
+EXTENSION_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One entry of our settings section."""
+
+    key: str
+    default: object
+    label: str
+    kind: str = "text"  # "text" | "checkbox" | "dropdown" | "slider"
+    choices: tuple[str, ...] = ()
+    slider: tuple[float, float, float] = (0, 1, 1)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "latent_upscale_default_method",
+        "bislerp",
+        "Default upscale method (img2img script)",
+        "dropdown",
+        tuple(method_ids()),
+    ),
+    Setting(
+        "latent_upscale_default_schedule",
+        AUTOMATIC,
+        "Default noise schedule (img2img script)",
+        "dropdown",
+        tuple(schedule_ids()),
+    ),
+    Setting(
+        "latent_upscale_exact_steps", True, "Exact step count on by default (img2img script)", "checkbox"
+    ),
+    Setting(
+        "latent_upscale_models_dir",
+        "",
+        "Neural weights folder (empty: models/LatentUpscaler under the WebUI models folder)",
+    ),
+    Setting("latent_upscale_allow_download", True, "Allow downloading missing neural weights", "checkbox"),
+    Setting(
+        "latent_upscale_hf_repo", "city96/SD-Latent-Upscaler", "Hugging Face repo id of the city96 weights"
+    ),
+    Setting(
+        "latent_upscale_hf_revision", "main", "Hugging Face revision (branch, tag or commit) of that repo"
+    ),
+    Setting(
+        "latent_upscale_precision",
+        "auto",
+        "Neural precision (auto: float32 on CPU, half on GPU)",
+        "dropdown",
+        ("auto", "fp32", "fp16", "bf16"),
+    ),
+    Setting(
+        "latent_upscale_device",
+        "auto",
+        "Neural device (auto: where the latent is)",
+        "dropdown",
+        ("auto", "cpu"),
+    ),
+    Setting(
+        "latent_upscale_tile_size",
+        0,
+        "Neural tile size in latent pixels (0: automatic)",
+        "slider",
+        slider=(0, 512, 16),
+    ),
+)
+_DEFAULTS = {s.key: s.default for s in SETTINGS}
+
+
+def _get(key: str) -> object:
+    return host.option(key, _DEFAULTS[key])
+
+
+def register_settings() -> None:
+    """``on_ui_settings`` callback: add our section (called while the settings UI is built)."""
+    import gradio as gr
+
+    for setting in SETTINGS:
+        if setting.kind == "checkbox":
+            component, args = gr.Checkbox, None
+        elif setting.kind == "dropdown":
+            component, args = gr.Dropdown, {"choices": list(setting.choices)}
+        elif setting.kind == "slider":
+            low, high, step = setting.slider
+            component, args = gr.Slider, {"minimum": low, "maximum": high, "step": step}
+        else:
+            component, args = gr.Textbox, None
+        host.add_option(
+            setting.key, host.option_info(setting.default, setting.label, component, args), SECTION
+        )
+
+
+def default_job_options() -> JobOptions:
+    """The script's defaults from settings; a stale or invalid saved value falls back to ours."""
+    try:
+        return JobOptions(
+            method=str(_get("latent_upscale_default_method")),
+            schedule=str(_get("latent_upscale_default_schedule")),
+            exact_steps=bool(_get("latent_upscale_exact_steps")),
+        )
+    except ValueError:
+        return JobOptions()
+
+
+def models_dirs() -> list[Path]:
+    """Where to look for neural weights, in order: the setting (or the WebUI's models/LatentUpscaler),
+    then ``models/`` inside the extension (city96's old convention)."""
+    configured = str(_get("latent_upscale_models_dir") or "").strip()
+    first = Path(configured).expanduser() if configured else host.models_path() / "LatentUpscaler"
+    return [first, EXTENSION_ROOT / "models"]
+
+
+def neural_options() -> NeuralOptions:
+    """Neural runner options from settings."""
+    tile = int(_get("latent_upscale_tile_size") or 0)
+    device = str(_get("latent_upscale_device"))
+    return NeuralOptions(
+        models_dirs=tuple(models_dirs()),
+        allow_download=bool(_get("latent_upscale_allow_download")),
+        hf_repo_id=str(_get("latent_upscale_hf_repo") or "city96/SD-Latent-Upscaler"),
+        hf_revision=str(_get("latent_upscale_hf_revision") or "main"),
+        precision=str(_get("latent_upscale_precision")),
+        device=None if device == "auto" else device,
+        tile_size=tile or None,
+    )
