@@ -42,6 +42,7 @@ from latent_upscale.errors import LatentUpscaleError
 __all__ = [
     "AUTOMATIC",
     "AYS_NOISE_LEVELS",
+    "TABLE_FAMILIES",
     "ParamSpec",
     "Schedule",
     "SigmaTable",

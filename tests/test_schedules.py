@@ -3,6 +3,7 @@ independent formulas, the img2img step arithmetic, parameter checks and device h
 
 from __future__ import annotations
 
+import inspect
 import math
 import subprocess
 import sys
@@ -225,6 +226,16 @@ def test_parameter_defaults_lie_inside_their_ranges():
     for schedule in registered_schedules():
         for spec in schedule.params:
             assert spec.minimum <= spec.default <= spec.maximum, (schedule.id, spec.name)
+
+
+def test_function_defaults_equal_the_registry_defaults(table):
+    # Callers of get_sigmas_karras(...) and of build_sigmas("karras", ...) must get the same schedule.
+    for schedule in registered_schedules():
+        signature = inspect.signature(schedule.fn)
+        for spec in schedule.params:
+            assert signature.parameters[spec.name].default == spec.default, (schedule.id, spec.name)
+    direct = get_schedule("karras").fn(10, table.sigma_min, table.sigma_max)
+    assert torch.equal(direct, build_sigmas("karras", 10, table))
 
 
 def test_only_automatic_leaves_the_host_schedule_alone():
