@@ -201,7 +201,7 @@ def test_cuda_device_without_cuda_is_a_usage_error(tmp_path, capsys, monkeypatch
     assert run.code == 2 and "no CUDA device" in run.err
 
 
-@pytest.mark.parametrize("command", [[], ["methods"], ["upscale"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["methods"], ["upscale"], ["demo"], ["sigmas"], ["schedulers"]])
 def test_help_works_for_every_subcommand(capsys, command):
     run = run_cli(capsys, *command, "--help")
     assert run.code == 0
@@ -219,3 +219,75 @@ def test_module_entry_point_runs_as_a_subprocess():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == methods()
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+
+def test_schedulers_lists_every_schedule_id(capsys):
+    from latent_upscale.schedules import schedule_ids
+
+    run = run_cli(capsys, "schedulers")
+    assert run.code == 0
+    assert run.out.split() == schedule_ids()
+    assert run_cli(capsys, "schedulers", "--long").out.count("\n") == len(schedule_ids())
+
+
+@pytest.mark.parametrize("scheduler", ["karras", "simple", "align_your_steps", "beta"])
+def test_sigmas_prints_the_full_schedule_as_json(capsys, scheduler):
+    import json
+
+    from latent_upscale.schedules import build_sigmas, sd_sigma_table
+
+    run = run_cli(capsys, "sigmas", "--scheduler", scheduler, "--steps", "12", "--model", "sdxl")
+    assert run.code == 0, run.err
+    printed = json.loads(run.out)
+    expected = build_sigmas(scheduler, 12, sd_sigma_table("sdxl"), family="sdxl")
+    assert len(printed) == 13 and printed[-1] == 0
+    assert printed == pytest.approx(expected.tolist(), abs=1e-6)
+
+
+def test_sigmas_with_denoise_prints_only_the_sampled_part(capsys):
+    import json
+
+    fixed = json.loads(
+        run_cli(capsys, "sigmas", "--scheduler", "karras", "--steps", "30", "--denoise", "0.4").out
+    )
+    unfixed = json.loads(
+        run_cli(
+            capsys, "sigmas", "--scheduler", "karras", "--steps", "30", "--denoise", "0.4", "--no-fix-steps"
+        ).out
+    )
+    assert len(fixed) - 1 == 30  # every step on the slider
+    assert len(unfixed) - 1 == 13  # int(0.4 * 30) + 1 sampler steps: what the WebUI runs by default
+
+
+def test_sigmas_passes_schedule_parameters(capsys):
+    import json
+
+    default = json.loads(run_cli(capsys, "sigmas", "--scheduler", "karras", "--steps", "8").out)
+    bent = json.loads(
+        run_cli(capsys, "sigmas", "--scheduler", "karras", "--steps", "8", "--param", "rho=3").out
+    )
+    assert default[0] == pytest.approx(bent[0], rel=1e-6)
+    assert default[1:-2] != pytest.approx(bent[1:-2], rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scheduler", "karras", "--steps", "8", "--param", "alpha=1"], "no parameter"),
+        (["--scheduler", "karras", "--steps", "8", "--param", "rho"], "NAME=VALUE"),
+        (["--scheduler", "karras", "--steps", "8", "--param", "rho=99"], "must lie in"),
+        (["--scheduler", "karras", "--steps", "0"], "at least 1"),
+        (["--scheduler", "karras", "--steps", "8", "--denoise", "1.5"], "(0, 1]"),
+        (["--scheduler", "karras", "--steps", "8", "--no-fix-steps"], "only makes sense with --denoise"),
+        (["--scheduler", "karas", "--steps", "8"], "invalid choice"),
+        (["--scheduler", "karras", "--steps", "8", "--model", "flux"], "invalid choice"),
+    ],
+)
+def test_sigmas_bad_arguments_exit_2(capsys, args, message):
+    run = run_cli(capsys, "sigmas", *args)
+    assert run.code == 2
+    assert message in run.err
+    assert "Traceback" not in run.err

@@ -340,6 +340,21 @@ def _install_hires(p: Any, state: JobState, method: str) -> None:
     state.stack.enter_context(instance_patch(p, "sample_hr_pass", make))
 
 
+def describe_neural_for_loaded_model() -> str:
+    """What ``neural`` would use for the loaded model, for the line under the method dropdown."""
+    from latent_upscale.neural import describe
+
+    model = getattr(host.shared, "sd_model", None)
+    if model is None:
+        return "**Neural**: picks weights for the loaded model once one is loaded."
+    info = read_model_latent_info(model)
+    status = describe(info.family, settings.neural_options())
+    text = f"**Neural** for this {info.family or 'unknown'} model: {status.text}"
+    if not status.ready and not status.will_download:
+        text += " Until then img2img falls back to bislerp (Settings → Latent Upscale → allow downloads)."
+    return text
+
+
 # --- the entry points the script file calls ------------------------------------------------------
 
 

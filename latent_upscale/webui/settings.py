@@ -18,7 +18,6 @@ from latent_upscale.webui.job import JobOptions
 __all__ = ["SECTION", "SETTINGS", "Setting", "default_job_options", "neural_options", "register_settings"]
 
 SECTION = ("latent_upscale", "Latent Upscale")
-EXTENSION_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -123,12 +122,11 @@ def default_job_options() -> JobOptions:
         return JobOptions()
 
 
-def models_dirs() -> list[Path]:
-    """Where to look for neural weights, in order: the setting (or the WebUI's models/LatentUpscaler),
-    then ``models/`` inside the extension (city96's old convention)."""
+def models_dir() -> Path:
+    """Where neural weights are looked for first and downloaded to: the setting, else the WebUI's
+    ``models/LatentUpscaler`` (the runner also searches ``models/`` inside the extension)."""
     configured = str(_get("latent_upscale_models_dir") or "").strip()
-    first = Path(configured).expanduser() if configured else host.models_path() / "LatentUpscaler"
-    return [first, EXTENSION_ROOT / "models"]
+    return Path(configured).expanduser() if configured else host.models_path() / "LatentUpscaler"
 
 
 def neural_options() -> NeuralOptions:
@@ -136,11 +134,13 @@ def neural_options() -> NeuralOptions:
     tile = int(_get("latent_upscale_tile_size") or 0)
     device = str(_get("latent_upscale_device"))
     return NeuralOptions(
-        models_dirs=tuple(models_dirs()),
+        models_dir=models_dir(),
         allow_download=bool(_get("latent_upscale_allow_download")),
         hf_repo_id=str(_get("latent_upscale_hf_repo") or "city96/SD-Latent-Upscaler"),
         hf_revision=str(_get("latent_upscale_hf_revision") or "main"),
+        # 1.9+ read HF_ENDPOINT into shared.hf_endpoint; huggingface-hub reads the variable itself too.
+        hf_endpoint=getattr(host.shared, "hf_endpoint", None),
         precision=str(_get("latent_upscale_precision")),
         device=None if device == "auto" else device,
-        tile_size=tile or None,
+        tile_size=tile or None,  # 0 in the settings means automatic
     )
