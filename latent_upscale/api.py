@@ -12,7 +12,7 @@ from torch import Tensor
 
 from latent_upscale.core import UpscaleRequest, UpscaleResult, check_latent, check_request, resolve_size
 from latent_upscale.latent_formats import LatentFormat
-from latent_upscale.methods import get_method, method_ids
+from latent_upscale.resize_methods import get_method, method_ids
 
 if TYPE_CHECKING:
     from latent_upscale.neural.options import NeuralOptions

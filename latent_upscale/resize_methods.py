@@ -207,7 +207,7 @@ _register_builtin(
         (
             "bislerp",
             "Bislerp (spherical)",
-            "Best all-round interpolation: keeps latent vector lengths: less blur, no washed-out colours.",
+            "Keeps latent vector lengths: no washed-out colours; can darken edges between unlike colours.",
             bislerp,
         ),
         (

@@ -1,0 +1,238 @@
+"""``python -m latent_upscale``: a thin argparse front over the public API.
+
+Bad arguments or files print one message and exit with code 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from latent_upscale.errors import LatentUpscaleError
+
+__all__ = ["main"]
+
+PROG = "python -m latent_upscale"
+
+
+class UsageError(LatentUpscaleError):
+    """A combination of arguments argparse cannot check by itself."""
+
+
+def _size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        height, width = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected latent ROWSxCOLUMNS such as 96x128, got {text!r}"
+        ) from None
+    if height <= 0 or width <= 0:
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return height, width
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+# --- methods ------------------------------------------------------------------------------------
+
+
+def _cmd_methods(args: argparse.Namespace) -> int:
+    from latent_upscale.resize_methods import registered_methods
+
+    for method in registered_methods():
+        print(f"{method.id:22} {method.label:28} {method.advice}" if args.long else method.id)
+    return 0
+
+
+def _add_methods(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("methods", parents=[common], help="list the resize method ids, one a line")
+    parser.add_argument("--long", action="store_true", help="also show each method's label and advice")
+    parser.set_defaults(func=_cmd_methods)
+
+
+# --- upscale ------------------------------------------------------------------------------------
+
+
+def _device(text: str) -> object:
+    import torch
+
+    try:
+        device = torch.device(text)
+    except RuntimeError as error:
+        raise argparse.ArgumentTypeError(f"unknown device {text!r} ({error})") from None
+    return device
+
+
+def _check_device_available(device: object) -> None:
+    import torch
+
+    kind = getattr(device, "type", "cpu")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was given but torch sees no CUDA device here")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise UsageError("--device mps was given but MPS is not available here")
+
+
+def _cmd_upscale(args: argparse.Namespace) -> int:
+    from latent_upscale.api import upscale_detailed
+    from latent_upscale.latent_formats import family_format
+    from latent_upscale.latent_io import read_latent, write_latent
+
+    source = read_latent(args.input)
+    out_path = Path(args.output)
+    family = args.family
+    if family is None and source.latent_space == "scaled" and Path(args.input).suffix.lower() == ".latent":
+        family = "sd1"  # ComfyUI's pre-marker .latent files are SD1 model-space latents
+    latent_space = args.latent_space or source.latent_space or "scaled"
+    latent = source.latent
+    if args.device is not None:
+        _check_device_available(args.device)
+        latent = latent.to(args.device)
+    result = upscale_detailed(
+        latent,
+        args.size,
+        scale=args.scale,
+        method=args.method,
+        family=family,
+        latent_space=latent_space,
+        weights=args.weights,
+        **_neural_kwargs(args),
+    )
+    written = result.latent
+    if out_path.suffix.lower() == ".latent" and latent_space == "scaled":
+        if family is None:
+            raise UsageError(
+                "a ComfyUI .latent holds raw VAE latents; to write one from a model-space ('scaled') "
+                "latent, say which model it belongs to with --family"
+            )
+        written = family_format(family).to_raw(written.float()).to(written.dtype)
+    write_latent(out_path, written, like=source)
+    shape = "x".join(str(d) for d in result.latent.shape)
+    how = "; ".join(result.steps) or result.method
+    print(f"wrote {out_path} [{shape}] {str(result.latent.dtype).removeprefix('torch.')} ({how})")
+    if result.fallback:
+        print(f"note: {result.fallback}")
+    return 0
+
+
+def _neural_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    return {}
+
+
+def _add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from latent_upscale.api import DEFAULT_METHOD, methods
+    from latent_upscale.latent_formats import FAMILIES, LATENT_SPACES
+
+    parser = sub.add_parser(
+        "upscale",
+        parents=[common],
+        help="resize a latent file",
+        description=(
+            "Resize a latent file (.latent, .safetensors, .pt/.pth, .npy; chosen by suffix) and write "
+            "the result in the format of OUTPUT's suffix."
+        ),
+    )
+    parser.add_argument("input", help="latent file to read")
+    parser.add_argument("output", help="file to write")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--scale", type=_positive_float, help="factor for both axes, e.g. 1.5")
+    target.add_argument("--size", type=_size, help="exact latent size ROWSxCOLUMNS, e.g. 96x128")
+    parser.add_argument("--method", default=DEFAULT_METHOD, choices=methods(), help="default: %(default)s")
+    parser.add_argument("--family", choices=sorted(FAMILIES), help="model family (needed by neural)")
+    parser.add_argument(
+        "--latent-space",
+        choices=LATENT_SPACES,
+        help="scaled = WebUI model space, raw = VAE output (ComfyUI). Default: from the file "
+        "(.latent files say), else scaled",
+    )
+    parser.add_argument("--weights", type=Path, help="neural weights file to use")
+    parser.add_argument("--device", type=_device, help="cpu, cuda, cuda:1, mps… (default: cpu)")
+    parser.set_defaults(func=_cmd_upscale)
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from latent_upscale.demo import run_demo
+
+    for name, path in run_demo(args.out).items():
+        print(f"{name:12} {path}")
+    return 0
+
+
+def _add_demo(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="compare every method on a built-in test latent",
+        description="Upscale a built-in deterministic test latent with every method at 1.5x and 2x (SD1 "
+        "and SDXL previews) and write a comparison image and a report.",
+    )
+    parser.add_argument("--out", default="demo-out", type=Path, help="output folder (default: %(default)s)")
+    parser.set_defaults(func=_cmd_demo)
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]] = [
+    _add_methods,
+    _add_upscale,
+    _add_demo,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[common],
+        description="Latent Upscale: resize Stable Diffusion latents with better methods than bilinear.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in _SUBCOMMANDS:
+        add(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 unexpected failure, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except LatentUpscaleError as error:
+        if debug:
+            traceback.print_exc()
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # an unexpected failure: one line unless --debug
+        if debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"{PROG} {args.command}: unexpected error: {type(error).__name__}: {error} "
+                "(run with --debug for the traceback)",
+                file=sys.stderr,
+            )
+        return 1

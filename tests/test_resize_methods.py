@@ -1,0 +1,346 @@
+"""Behaviour of every registered resize method, and the checks `upscale()` makes on its input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from latent_upscale import LatentTypeError, LatentUpscaleError, methods, upscale, upscale_detailed
+from latent_upscale.core import Method, UpscaleResult
+from latent_upscale.resize_methods import bislerp, get_method, lanczos, register
+from tests.helpers.latents import random_latent
+
+INTERPOLATIONS = [m for m in methods() if not get_method(m).neural]
+REQUIRED_IDS = [
+    "nearest",
+    "nearest-exact",
+    "bilinear",
+    "bilinear-antialiased",
+    "bicubic",
+    "bicubic-antialiased",
+    "area",
+    "bislerp",
+    "lanczos",
+]
+TORCH_MODES = {
+    "nearest": dict(mode="nearest"),
+    "nearest-exact": dict(mode="nearest-exact"),
+    "bilinear": dict(mode="bilinear", align_corners=False, antialias=False),
+    "bilinear-antialiased": dict(mode="bilinear", align_corners=False, antialias=True),
+    "bicubic": dict(mode="bicubic", align_corners=False, antialias=False),
+    "bicubic-antialiased": dict(mode="bicubic", align_corners=False, antialias=True),
+    "area": dict(mode="area"),
+}
+SIZES = [(32, 32), (24, 20), (27, 41), (9, 7), (16, 48), (5, 5), (1, 3)]
+
+
+def test_registry_holds_every_required_method_id():
+    assert set(REQUIRED_IDS) <= set(methods())
+    assert "linear" not in methods() and "trilinear" not in methods()
+
+
+def test_methods_returns_a_fresh_list_each_call():
+    listed = methods()
+    listed.append("bogus")
+    assert "bogus" not in methods()
+
+
+def test_registering_a_duplicate_id_fails():
+    existing = get_method("bislerp")
+    with pytest.raises(LatentUpscaleError, match="already registered"):
+        register(Method(id="bislerp", label="x", advice="x", run=existing.run))
+
+
+@pytest.mark.parametrize("method", INTERPOLATIONS)
+@pytest.mark.parametrize("size", SIZES)
+def test_output_has_exactly_the_requested_size(method, size):
+    latent = random_latent(2, 4, 16, 16)
+    assert upscale(latent, size, method=method).shape == (2, 4, *size)
+
+
+@pytest.mark.parametrize("method", INTERPOLATIONS)
+@pytest.mark.parametrize("channels", [4, 16, 3])
+def test_any_channel_count_is_kept(method, channels):
+    latent = random_latent(1, channels, 10, 12)
+    assert upscale(latent, scale=1.7, method=method).shape == (1, channels, 17, 20)
+
+
+@pytest.mark.parametrize("method", INTERPOLATIONS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+def test_dtype_is_kept_and_half_precision_works_on_cpu(method, dtype):
+    latent = random_latent(1, 4, 12, 12, dtype=dtype)
+    out = upscale(latent, (18, 20), method=method)
+    assert out.dtype == dtype
+    reference = upscale(latent.float(), (18, 20), method=method)
+    tolerance = {torch.float16: 1e-2, torch.bfloat16: 6e-2}.get(dtype, 1e-5)
+    assert torch.allclose(out.float(), reference, atol=tolerance * 4, rtol=tolerance)
+
+
+@pytest.mark.parametrize("method", INTERPOLATIONS)
+def test_device_is_kept(method):
+    latent = random_latent(1, 4, 8, 8)
+    assert upscale(latent, (12, 12), method=method).device == latent.device
+    if torch.cuda.is_available():  # pragma: no cover - CI has no GPU
+        on_gpu = latent.cuda()
+        assert upscale(on_gpu, (12, 12), method=method).device == on_gpu.device
+
+
+@pytest.mark.parametrize("method", INTERPOLATIONS)
+def test_same_size_returns_an_equal_tensor_that_is_a_copy(method):
+    latent = random_latent(1, 4, 9, 13)
+    out = upscale(latent, (9, 13), method=method)
+    assert torch.equal(out, latent)
+    out.add_(1)
+    assert not torch.equal(out, latent)
+
+
+@pytest.mark.parametrize("method", sorted(TORCH_MODES))
+@pytest.mark.parametrize("size", SIZES)
+def test_torch_modes_match_torch_interpolate(method, size):
+    latent = random_latent(2, 4, 16, 16, seed=3)
+    expected = F.interpolate(latent, size=size, **TORCH_MODES[method])
+    assert torch.equal(upscale(latent, size, method=method), expected)
+
+
+def test_webui_default_bilinear_is_bit_identical_to_the_host_call():
+    # The host: torch.nn.functional.interpolate(init_latent, size=..., mode="bilinear")
+    latent = random_latent(1, 4, 64, 48, seed=7)
+    host = F.interpolate(latent, size=(96, 72), mode="bilinear")
+    assert torch.equal(upscale(latent, (96, 72), method="bilinear"), host)
+
+
+def _pillow_lanczos(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    image = Image.fromarray(plane.astype(np.float32), mode="F")
+    return np.asarray(image.resize((size[1], size[0]), Image.Resampling.LANCZOS), dtype=np.float64)
+
+
+@pytest.mark.parametrize("size", [(32, 32), (24, 20), (27, 41), (9, 7), (16, 48), (5, 5), (40, 11)])
+def test_lanczos_matches_pillow_float_lanczos_including_borders(size):
+    latent = random_latent(1, 4, 16, 16, seed=11) * 3
+    ours = lanczos(latent.double(), size).numpy()
+    for channel in range(4):
+        reference = _pillow_lanczos(latent[0, channel].numpy(), size)
+        value_range = float(latent[0, channel].max() - latent[0, channel].min())
+        assert np.abs(ours[0, channel] - reference).max() <= 1e-3 * value_range
+
+
+def test_lanczos_keeps_values_outside_the_input_range_no_clipping():
+    # A step edge rings: a real float Lanczos overshoots, an 8-bit or clipped one cannot.
+    latent = torch.zeros(1, 1, 1, 16)
+    latent[..., 8:] = 1.0
+    out = lanczos(latent, (1, 64))
+    assert out.max() > 1.02 and out.min() < -0.02
+
+
+def test_lanczos_shrinking_is_antialiased():
+    # A pattern at the Nyquist limit averages out when shrunk by 4 instead of aliasing.
+    checker = (torch.arange(64).view(1, -1) + torch.arange(64).view(-1, 1)) % 2
+    latent = checker.float().view(1, 1, 64, 64) * 2 - 1
+    out = lanczos(latent, (16, 16))
+    assert out[..., 3:-3, 3:-3].abs().max() < 0.05
+
+
+def test_bislerp_vector_lengths_are_the_bilinear_interpolation_of_source_lengths():
+    latent = random_latent(2, 4, 11, 13, seed=5)
+    out = bislerp(latent, (29, 31))
+    expected = F.interpolate(latent.norm(dim=1, keepdim=True), size=(29, 31), mode="bilinear")
+    assert torch.allclose(out.norm(dim=1, keepdim=True), expected, atol=1e-5)
+
+
+def test_bislerp_keeps_lengths_where_bilinear_shrinks_them():
+    latent = random_latent(1, 4, 16, 16, seed=9)
+    source_length = float(latent.norm(dim=1).mean())
+    bilinear_length = float(upscale(latent, (32, 32), method="bilinear").norm(dim=1).mean())
+    bislerp_length = float(upscale(latent, (32, 32), method="bislerp").norm(dim=1).mean())
+    assert bilinear_length < 0.9 * source_length
+    assert abs(bislerp_length - source_length) < 0.05 * source_length
+
+
+def test_bislerp_equals_bilinear_when_all_vectors_point_the_same_way():
+    direction = torch.tensor([0.3, -1.2, 0.5, 0.8]).view(1, 4, 1, 1)
+    magnitudes = torch.rand(1, 1, 10, 12, generator=torch.Generator().manual_seed(1)) + 0.5
+    latent = direction * magnitudes
+    expected = F.interpolate(latent, size=(23, 17), mode="bilinear")
+    assert torch.allclose(bislerp(latent, (23, 17)), expected, atol=1e-5)
+
+
+def test_bislerp_direction_moves_by_equal_angles_between_two_samples():
+    # Two columns 90° apart; 4x enlarging puts samples at t = 0.125, 0.375, 0.625, 0.875 between them.
+    latent = torch.zeros(1, 4, 1, 2)
+    latent[0, 0, 0, 0] = 1.0
+    latent[0, 1, 0, 1] = 1.0
+    out = bislerp(latent, (1, 8))[0, :, 0, 2:6]
+    angles = torch.atan2(out[1], out[0])
+    expected = torch.tensor([0.125, 0.375, 0.625, 0.875]) * math.pi / 2
+    assert torch.allclose(angles, expected, atol=1e-5)
+    assert torch.allclose(out.norm(dim=0), torch.ones(4), atol=1e-6)
+
+
+def test_bislerp_reproduces_source_samples_where_the_grid_aligns():
+    # At 3x, output pixel 3k+1 sits exactly on source pixel k (half-pixel-centre convention).
+    latent = random_latent(1, 4, 6, 5, seed=2)
+    out = bislerp(latent, (18, 15))
+    assert torch.allclose(out[..., 1::3, 1::3], latent, atol=1e-5)
+
+
+def test_bislerp_opposite_vectors_fall_back_to_a_linear_blend_without_nan():
+    latent = torch.zeros(1, 4, 1, 2)
+    latent[0, 0, 0, 0], latent[0, 0, 0, 1] = 1.0, -1.0
+    out = bislerp(latent, (1, 4))
+    assert torch.isfinite(out).all()
+    assert torch.allclose(out, F.interpolate(latent, size=(1, 4), mode="bilinear"), atol=1e-6)
+
+
+def test_bislerp_zero_vectors_stay_finite():
+    latent = torch.zeros(1, 4, 4, 4)
+    latent[0, :, 0, 0] = 1.0
+    out = bislerp(latent, (8, 8))
+    assert torch.isfinite(out).all()
+
+
+def test_bislerp_shrinking_keeps_lengths_of_the_triangle_filtered_source():
+    latent = random_latent(1, 4, 24, 24, seed=4)
+    out = bislerp(latent, (10, 10))
+    expected = F.interpolate(latent.norm(dim=1, keepdim=True), size=(10, 10), mode="bilinear", antialias=True)
+    assert torch.allclose(out.norm(dim=1, keepdim=True), expected, atol=1e-4)
+
+
+# --- property tests -----------------------------------------------------------------------------
+
+dims = st.integers(min_value=1, max_value=24)
+dtypes = st.sampled_from([torch.float32, torch.float16, torch.bfloat16])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    method=st.sampled_from(INTERPOLATIONS),
+    batch=st.integers(1, 3),
+    channels=st.sampled_from([1, 4, 16]),
+    height=dims,
+    width=dims,
+    out_height=st.integers(1, 40),
+    out_width=st.integers(1, 40),
+    dtype=dtypes,
+)
+def test_any_shape_ratio_dtype_gives_a_finite_latent_of_the_exact_size(
+    method, batch, channels, height, width, out_height, out_width, dtype
+):
+    latent = random_latent(batch, channels, height, width, dtype=dtype, seed=height * 31 + width)
+    out = upscale(latent, (out_height, out_width), method=method)
+    assert out.shape == (batch, channels, out_height, out_width)
+    assert out.dtype == dtype
+    assert torch.isfinite(out).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(height=dims, width=dims, scale_h=st.floats(0.3, 3.0), scale_w=st.floats(0.3, 3.0))
+def test_scale_rounds_each_axis_to_the_nearest_pixel(height, width, scale_h, scale_w):
+    latent = random_latent(1, 4, height, width)
+    out = upscale(latent, scale=(scale_h, scale_w), method="nearest-exact")
+    assert out.shape[-2:] == (max(1, round(height * scale_h)), max(1, round(width * scale_w)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(height=st.integers(2, 16), width=st.integers(2, 16), factor=st.floats(1.0, 3.0))
+def test_bislerp_lengths_property_holds_for_any_enlargement(height, width, factor):
+    latent = random_latent(1, 4, height, width, seed=height + 100 * width)
+    size = (max(height, round(height * factor)), max(width, round(width * factor)))
+    expected = F.interpolate(latent.norm(dim=1, keepdim=True), size=size, mode="bilinear")
+    assert torch.allclose(bislerp(latent, size).norm(dim=1, keepdim=True), expected, atol=1e-4)
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(4, 8, 8), (1, 1, 4, 8, 8), (8,)])
+def test_rejects_latents_that_are_not_4d(shape):
+    with pytest.raises(LatentUpscaleError, match=r"4-D \[batch, channels, height, width\]"):
+        upscale(torch.zeros(shape), (4, 4))
+
+
+def test_rejects_integer_latents_with_a_type_error():
+    with pytest.raises(TypeError, match="floating point"):
+        upscale(torch.zeros(1, 4, 8, 8, dtype=torch.int64), (4, 4))
+
+
+def test_rejects_non_tensors_with_a_type_error():
+    with pytest.raises(LatentTypeError, match=r"torch\.Tensor"):
+        upscale(np.zeros((1, 4, 8, 8)), (4, 4))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_rejects_nan_and_inf_saying_so(bad):
+    latent = torch.zeros(1, 4, 8, 8)
+    latent[0, 2, 3, 3] = bad
+    with pytest.raises(LatentUpscaleError, match="NaN or infinite"):
+        upscale(latent, (16, 16))
+
+
+@pytest.mark.parametrize("size", [(0, 8), (8, -1), (8.5, 8), ("8", 8), (8,), 8])
+def test_rejects_zero_negative_and_malformed_sizes(size):
+    with pytest.raises(LatentUpscaleError, match="size"):
+        upscale(torch.zeros(1, 4, 8, 8), size)
+
+
+@pytest.mark.parametrize("scale", [0, -1.5, float("nan"), float("inf"), "2"])
+def test_rejects_bad_scales(scale):
+    with pytest.raises(LatentUpscaleError, match="scale"):
+        upscale(torch.zeros(1, 4, 8, 8), scale=scale)
+
+
+def test_requires_exactly_one_of_size_and_scale():
+    latent = torch.zeros(1, 4, 8, 8)
+    with pytest.raises(LatentUpscaleError, match="exactly one"):
+        upscale(latent)
+    with pytest.raises(LatentUpscaleError, match="exactly one"):
+        upscale(latent, (16, 16), scale=2.0)
+
+
+def test_unknown_method_error_lists_the_known_ids():
+    with pytest.raises(LatentUpscaleError) as caught:
+        upscale(torch.zeros(1, 4, 8, 8), (16, 16), method="bilnear")
+    message = str(caught.value)
+    assert "'bilnear'" in message
+    assert all(method_id in message for method_id in methods())
+
+
+@pytest.mark.parametrize("name", ["linear", "trilinear"])
+def test_linear_and_trilinear_are_refused_with_the_reason(name):
+    with pytest.raises(LatentUpscaleError, match="3-D/5-D"):
+        upscale(torch.zeros(1, 4, 8, 8), (16, 16), method=name)
+
+
+def test_unknown_family_and_latent_space_are_refused_even_for_interpolation():
+    latent = torch.zeros(1, 4, 8, 8)
+    with pytest.raises(LatentUpscaleError, match="family"):
+        upscale(latent, (16, 16), method="bicubic", family="sd15")
+    with pytest.raises(LatentUpscaleError, match="latent space"):
+        upscale(latent, (16, 16), method="bicubic", latent_space="model")
+
+
+def test_a_method_returning_the_wrong_shape_is_caught(monkeypatch):
+    import latent_upscale.api as api
+
+    broken = Method(
+        id="broken",
+        label="b",
+        advice="b",
+        run=lambda latent, size, request: UpscaleResult(latent=latent, method="broken"),
+    )
+    monkeypatch.setattr(api, "get_method", lambda method_id: broken)
+    with pytest.raises(RuntimeError, match="returned shape"):
+        upscale(torch.zeros(1, 4, 8, 8), (16, 16), method="broken")
+
+
+def test_detailed_result_names_the_method_and_the_target():
+    result = upscale_detailed(torch.zeros(1, 4, 8, 8), (12, 16), method="lanczos")
+    assert result.method == "lanczos"
+    assert result.steps == ("lanczos → 12x16",)
+    assert result.fallback is None
