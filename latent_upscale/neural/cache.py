@@ -51,7 +51,7 @@ class ModelCache:
         self._misses = 0
 
     def get_or_load(self, key: Hashable, loader: Callable[[], Any]) -> Any:
-        """The value for ``key``, loading it (outside no lock: loads are rare and short) on a miss."""
+        """The value for ``key``, loaded on a miss under the lock (no file is loaded twice at once)."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -85,9 +85,9 @@ model_cache = ModelCache()
 def unload() -> int:
     """Free every loaded neural model (and cached GPU memory); returns how many were dropped."""
     count = model_cache.clear()
-    gc.collect()
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        torch.cuda.empty_cache()
     if count:
+        gc.collect()  # drop reference cycles that still hold parameters before emptying the cache
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
         logger.info("unloaded %d neural latent upscaler model(s)", count)
     return count

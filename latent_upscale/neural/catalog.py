@@ -155,7 +155,9 @@ PREFERENCES: dict[str, tuple[WeightSet, ...]] = {
 
 #: Every known file once, in a stable order (for ``list_models``).
 CATALOG: tuple[CatalogEntry, ...] = tuple(
-    dict.fromkeys(entry for sets in PREFERENCES.values() for weight_set in sets for entry in weight_set.entries)
+    dict.fromkeys(
+        entry for sets in PREFERENCES.values() for weight_set in sets for entry in weight_set.entries
+    )
 )
 
 #: What would serve a family that has no weights, for error messages.

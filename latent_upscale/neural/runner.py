@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Callable
@@ -32,7 +33,6 @@ from torch import Tensor
 from latent_upscale.core import Size, UpscaleRequest, UpscaleResult
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import LatentFormat, resolve_latent_format
-from latent_upscale.methods import lanczos, torch_mode
 from latent_upscale.neural.archs import load_descriptor
 from latent_upscale.neural.cache import cache_key, model_cache
 from latent_upscale.neural.catalog import CITY96_FACTORS, hints_from_filename
@@ -41,6 +41,7 @@ from latent_upscale.neural.options import NeuralOptions
 from latent_upscale.neural.state_dict import read_state_dict
 from latent_upscale.neural.tiling import run_tiled
 from latent_upscale.neural.weights import ResolvedWeights, resolve_weights, verify_sidecar
+from latent_upscale.resize_methods import lanczos, torch_mode
 
 __all__ = ["METHOD_ID", "load_model", "plan_fixed_factors", "resample", "run"]
 
@@ -83,7 +84,9 @@ def plan_fixed_factors(src: Size, target: Size, factors: tuple[float, ...]) -> l
         growing = [f for f in available if math.floor(height * f) > height or math.floor(width * f) > width]
         if not growing:
             break  # a latent of 1-3 pixels cannot grow by 1.25: let the final resample do it
-        reaching = [f for f in growing if math.floor(height * f) >= target[0] and math.floor(width * f) >= target[1]]
+        reaching = [
+            f for f in growing if math.floor(height * f) >= target[0] and math.floor(width * f) >= target[1]
+        ]
         factor = reaching[0] if reaching else growing[-1]
         steps.append(factor)
         height, width = math.floor(height * factor), math.floor(width * factor)
@@ -160,8 +163,6 @@ def load_model(
         return base, dtype
 
     def move() -> ModelDescriptor:
-        import copy
-
         assert base.model is not None
         model = copy.deepcopy(base.model).to(device=device, dtype=dtype)
         return replace(base, model=model)
@@ -179,26 +180,24 @@ def _prepare(model_input: Tensor, descriptor: ModelDescriptor) -> Tensor:
     return model_input
 
 
-def _network_step(
-    descriptor: ModelDescriptor, factor: float | None, full_src: Size, full_out: Size
-) -> Callable[[Tensor, tuple[int, int]], Tensor]:
-    """A ``(tile, tile_out_size) → output`` function that conditions every tile like the whole image."""
+def _network_step(descriptor: ModelDescriptor, factor: float | None) -> Callable[..., Tensor]:
+    """A ``(x, out_size, grid) → output`` function; ``grid`` places a tile in the whole image."""
     model = descriptor.model
     assert model is not None
     if descriptor.arch == "city96":
         assert factor is not None
-
-        return lambda x, size: model(_prepare(x, descriptor), factor)
+        # Tiles are aligned to the factor's denominator, so each samples the whole image's grid.
+        return lambda x, size, grid: model(_prepare(x, descriptor), factor)
     if descriptor.arch == "sesqui":
-        foot = model.footprint(full_src, full_out)
-        return lambda x, size: model(_prepare(x, descriptor), size, foot)
+        return lambda x, size, grid: model(_prepare(x, descriptor), size, grid)
     if descriptor.arch == "ttl":
-        scale = full_out[1] / full_src[1]  # the original conditions on the width ratio
-        return lambda x, size: model(_prepare(x, descriptor), size, scale)
+        return lambda x, size, grid: model(_prepare(x, descriptor), size, None, grid)
     raise LatentUpscaleError(f"no runner for architecture {descriptor.arch!r}")
 
 
-def _tile_geometry(descriptor: ModelDescriptor, src: Size, out: Size, options: NeuralOptions) -> tuple[int, int, int]:
+def tile_geometry(
+    descriptor: ModelDescriptor, src: Size, out: Size, options: NeuralOptions
+) -> tuple[int, int, int]:
     """Tile side and overlap (input pixels) and margin (output pixels); tile 0 means untiled."""
     ratio = max(out[0] / src[0], out[1] / src[1])
     if options.tile_size == 0:
@@ -210,29 +209,31 @@ def _tile_geometry(descriptor: ModelDescriptor, src: Size, out: Size, options: N
     else:
         tile = options.tile_size
     margin_in = descriptor.receptive_radius or _GLOBAL_TILE_MARGIN
-    overlap = min(2 * margin_in + 4, tile // 2)
-    return tile, overlap, math.ceil(margin_in * ratio)
+    overlap = 2 * margin_in + 4
+    # A tile must be wider than two margins, or its trusted centre would be empty.
+    return max(tile, 2 * overlap), overlap, math.ceil(margin_in * ratio)
 
 
 def _run_step(
     descriptor: ModelDescriptor, x: Tensor, factor: float | None, out: Size, options: NeuralOptions
-) -> Tensor:
+) -> tuple[Tensor, int]:
+    """One network pass to ``out``, tiled when large; returns the result and the number of tiles."""
     src = (x.shape[2], x.shape[3])
     if min(src) < descriptor.min_input_size:
         raise LatentUpscaleError(
             f"{descriptor.label} needs a latent of at least {descriptor.min_input_size}x"
             f"{descriptor.min_input_size} pixels, got {src[0]}x{src[1]}"
         )
-    step = _network_step(descriptor, factor, src, out)
-    tile, overlap, margin = _tile_geometry(descriptor, src, out, options)
+    step = _network_step(descriptor, factor)
+    tile, overlap, margin = tile_geometry(descriptor, src, out, options)
     if tile == 0 or (src[0] <= tile and src[1] <= tile):
-        return step(x, out)
+        return step(x, out, None), 1
     exact = None
     if factor is not None:
         exact_factor = Fraction(factor).limit_denominator(1000)
         if exact_factor.denominator > 16:
             logger.info("not tiling: factor %s does not map tiles onto whole output pixels", factor)
-            return step(x, out)
+            return step(x, out, None), 1
         exact = (exact_factor, exact_factor)
     return run_tiled(step, x, out, tile=tile, overlap=overlap, margin=margin, ratio=exact)
 
@@ -270,9 +271,7 @@ def _shrink_only(latent: Tensor, size: Size) -> UpscaleResult:
     )
 
 
-def _resolve(
-    latent: Tensor, size: Size, request: UpscaleRequest, options: NeuralOptions
-) -> ResolvedWeights:
+def _resolve(latent: Tensor, size: Size, request: UpscaleRequest, options: NeuralOptions) -> ResolvedWeights:
     src = (latent.shape[2], latent.shape[3])
     wanted = plan_fixed_factors(src, size, CITY96_FACTORS)
     return resolve_weights(request.family, options, explicit=request.weights, factors_wanted=wanted)
@@ -302,7 +301,9 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
     try:
         caller_format = resolve_latent_format(request.latent_space, family)
     except LatentUpscaleError as error:
-        raise LatentUpscaleError(f"{error} (the weights {first_path.name} do not say their family)") from error
+        raise LatentUpscaleError(
+            f"{error} (the weights {first_path.name} do not say their family)"
+        ) from error
 
     with torch.inference_mode():
         work = latent.to(device=device, dtype=torch.float32)
@@ -310,12 +311,14 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
         if first_descriptor.is_fixed_factor:
             work, steps = _run_fixed(work, size, models, options)
         else:
-            work, steps = _run_range(work, size, first_descriptor, models[next(iter(models))][1], options)
+            work, steps = _run_range(work, size, next(iter(models.values())), options)
         out, final = resample(work, size)
         if final:
             steps.append(final)
         out = caller_format.from_raw(first_descriptor.convention.to_raw(out.float()))
         out = out.to(device=latent.device, dtype=latent.dtype)
+    # A normal tensor for the caller: hosts update latents in place, which inference tensors forbid.
+    out = out.clone()
     weights_used = ", ".join(dict.fromkeys(models[f][2].name for f in models))
     return UpscaleResult(
         latent=out,
@@ -361,20 +364,27 @@ def _run_fixed(
     for factor in plan:
         descriptor, dtype, path = by_factor[factor]
         out = (math.floor(work.shape[2] * factor), math.floor(work.shape[3] * factor))
-        result = _run_step(descriptor, work.to(dtype), factor, out, options)
+        result, tiles = _run_step(descriptor, work.to(dtype), factor, out, options)
         work = result.float()
-        steps.append(f"{descriptor.label} ({path.name}) → {out[0]}x{out[1]}")
+        steps.append(f"{descriptor.label} ({path.name}){_tiles(tiles)} → {out[0]}x{out[1]}")
     return work, steps
 
 
 def _run_range(
-    work: Tensor, size: Size, descriptor: ModelDescriptor, dtype: torch.dtype, options: NeuralOptions
+    work: Tensor,
+    size: Size,
+    model: tuple[ModelDescriptor, torch.dtype, Path],
+    options: NeuralOptions,
 ) -> tuple[Tensor, list[str]]:
+    descriptor, dtype, path = model
     assert descriptor.scale_range is not None
     steps: list[str] = []
     for out in _plan_range((work.shape[2], work.shape[3]), size, descriptor.scale_range[1]):
-        scale = Fraction(out[1], work.shape[3])
-        result = _run_step(descriptor, work.to(dtype), None, out, options)
+        result, tiles = _run_step(descriptor, work.to(dtype), None, out, options)
         work = result.float()
-        steps.append(f"{descriptor.label} ×{float(scale):.3g} → {out[0]}x{out[1]}")
+        steps.append(f"{descriptor.label} ({path.name}){_tiles(tiles)} → {out[0]}x{out[1]}")
     return work, steps
+
+
+def _tiles(count: int) -> str:
+    return f" in {count} tiles" if count > 1 else ""

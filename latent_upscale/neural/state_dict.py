@@ -58,7 +58,7 @@ def _read_safetensors(path: Path) -> dict[str, Tensor]:
     try:
         from safetensors import SafetensorError
     except ImportError:  # very old safetensors: its Rust error derives from Exception only
-        SafetensorError = Exception  # noqa: N806
+        SafetensorError = Exception
 
     try:
         return load_file(str(path), device="cpu")

@@ -19,6 +19,8 @@ from fractions import Fraction
 import torch
 from torch import Tensor
 
+from latent_upscale.neural.archs._grid import TileGrid
+
 __all__ = ["Segment", "plan_axis", "run_tiled"]
 
 #: Never align tiles to a denominator larger than this (the grid would barely shift anyway).
@@ -67,7 +69,9 @@ def plan_axis(n_in: int, n_out: int, tile: int, overlap: int, ratio: Fraction | 
     return segments
 
 
-def _ramp(length: int, at_start: bool, at_stop: bool, margin: int, feather: int, device: torch.device) -> Tensor:
+def _ramp(
+    length: int, at_start: bool, at_stop: bool, margin: int, feather: int, device: torch.device
+) -> Tensor:
     """Weights along one axis of a tile: 0 within ``margin`` of an inner edge, then a linear ramp."""
     position = torch.arange(length, device=device, dtype=torch.float32) + 0.5
     weight = torch.ones(length, device=device)
@@ -79,7 +83,7 @@ def _ramp(length: int, at_start: bool, at_stop: bool, margin: int, feather: int,
 
 
 def run_tiled(
-    step: Callable[[Tensor, tuple[int, int]], Tensor],
+    step: Callable[[Tensor, tuple[int, int], TileGrid | None], Tensor],
     x: Tensor,
     size: tuple[int, int],
     *,
@@ -87,17 +91,18 @@ def run_tiled(
     overlap: int,
     margin: int,
     ratio: tuple[Fraction, Fraction] | None = None,
-) -> Tensor:
-    """Apply ``step(x_tile, out_size_tile)`` over overlapping tiles and blend to ``size``.
+) -> tuple[Tensor, int]:
+    """Apply ``step(x_tile, out_size_tile, grid)`` over overlapping tiles and blend to ``size``.
 
     ``overlap`` is in input pixels, ``margin`` in output pixels (how far inside a tile's inner edge
     its output is trusted). ``ratio`` is the exact per-axis scale of a fixed-factor network. The
-    blend accumulates in float32 whatever the model dtype.
+    blend accumulates in float32 whatever the model dtype. Returns the result and the tile count.
     """
     rows = plan_axis(x.shape[2], size[0], tile, overlap, ratio[0] if ratio else None)
     cols = plan_axis(x.shape[3], size[1], tile, overlap, ratio[1] if ratio else None)
     if len(rows) == 1 and len(cols) == 1:
-        return step(x, size)
+        return step(x, size, None), 1
+    full_src = (x.shape[2], x.shape[3])
     out = torch.zeros(x.shape[0], x.shape[1], *size, device=x.device, dtype=torch.float32)
     total = torch.zeros(1, 1, *size, device=x.device, dtype=torch.float32)
 
@@ -119,11 +124,17 @@ def run_tiled(
         for j, col in enumerate(cols):
             piece = x[:, :, row.src_start : row.src_stop, col.src_start : col.src_stop]
             tile_size = (row.out_stop - row.out_start, col.out_stop - col.out_start)
-            result = step(piece, tile_size).float()
+            grid = TileGrid(full_src, size, (row.src_start, col.src_start), (row.out_start, col.out_start))
+            result = step(piece, tile_size, grid).float()
             if tuple(result.shape[-2:]) != tile_size:
                 raise RuntimeError(f"tile produced {tuple(result.shape[-2:])}, expected {tile_size}")
             weight = (row_weight[:, None] * weights(cols, j)[None, :])[None, None]
-            region = (slice(None), slice(None), slice(row.out_start, row.out_stop), slice(col.out_start, col.out_stop))
+            region = (
+                slice(None),
+                slice(None),
+                slice(row.out_start, row.out_stop),
+                slice(col.out_start, col.out_stop),
+            )
             out[region] += result * weight
             total[region] += weight
-    return (out / total.clamp_min(1e-12)).to(x.dtype)
+    return (out / total.clamp_min(1e-12)).to(x.dtype), len(rows) * len(cols)

@@ -40,6 +40,7 @@ from pathlib import Path
 from latent_upscale.errors import LatentUpscaleError, WeightsUnavailableError
 from latent_upscale.neural.catalog import (
     CATALOG,
+    PREFERENCES,
     UNSERVED_HINTS,
     CatalogEntry,
     WeightSet,
@@ -54,6 +55,7 @@ __all__ = [
     "ResolvedWeights",
     "describe",
     "download_url",
+    "find_local_weights",
     "list_models",
     "manual_url",
     "resolve_weights",
@@ -108,7 +110,9 @@ def download_dir(options: NeuralOptions) -> Path:
 def manual_url(entry: CatalogEntry, options: NeuralOptions) -> str:
     """The address a person can fetch ``entry`` from by hand."""
     if entry.source == "hf":
-        endpoint = (options.hf_endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+        endpoint = (options.hf_endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip(
+            "/"
+        )
         return f"{endpoint}/{options.hf_repo_id}/resolve/{options.hf_revision}/{entry.filename}"
     if entry.source == "url":
         return download_url(entry, options)
@@ -138,12 +142,14 @@ def _hf_cached(entry: CatalogEntry, options: NeuralOptions) -> Path | None:
     lookup = getattr(huggingface_hub, "try_to_load_from_cache", None)
     try:
         if lookup is not None:
-            found = lookup(options.hf_repo_id, entry.filename, cache_dir=cache_dir, revision=options.hf_revision)
+            found = lookup(
+                options.hf_repo_id, entry.filename, cache_dir=cache_dir, revision=options.hf_revision
+            )
             return Path(found) if isinstance(found, str) and Path(found).is_file() else None
         # huggingface-hub < 0.11 has no cache lookup: ask hf_hub_download not to touch the network.
         found = huggingface_hub.hf_hub_download(
-            options.hf_repo_id,
-            entry.filename,
+            repo_id=options.hf_repo_id,
+            filename=entry.filename,
             revision=options.hf_revision,
             cache_dir=cache_dir,
             local_files_only=True,
@@ -274,15 +280,27 @@ def _unavailable_message(
     family: str, sets: Sequence[WeightSet], options: NeuralOptions, places: Sequence[str]
 ) -> str:
     folder = download_dir(options)
-    lines = [f"no neural weights for {family!r} latents were found. Any one of these would serve:"]
+    lines = [
+        f"no neural weights for {family!r} latents were found. Any one of these would serve (best first):"
+    ]
+    seen_arches: set[str] = set()
     for weight_set in sets:
-        files = ", ".join(entry.filename for entry in weight_set.entries)
-        how = "one file per scale factor, any subset: " if weight_set.fixed_factor else ""
-        source = weight_set.entries[0]
-        lines.append(
-            f"  - {weight_set.label} ({source.licence}): {how}{files}; from {manual_url(source, options)}"
-            + ("" if weight_set.fixed_factor else "")
-        )
+        licence = weight_set.entries[0].licence
+        if weight_set.arch in seen_arches:  # older versions of a set listed above: one line
+            names = ", ".join(entry.filename for entry in weight_set.entries)
+            lines.append(f"  - {weight_set.label} ({licence}, older): {names}, from the same place")
+            continue
+        seen_arches.add(weight_set.arch)
+        if weight_set.fixed_factor:
+            lines.append(f"  - {weight_set.label} ({licence}), one file per scale factor, any subset:")
+            lines += [
+                f"      {entry.filename} from {manual_url(entry, options)}" for entry in weight_set.entries
+            ]
+        else:
+            entry = weight_set.entries[0]
+            lines.append(
+                f"  - {weight_set.label} ({licence}): {entry.filename} from {manual_url(entry, options)}"
+            )
     lines.append(f"Put the file in {folder} (or any folder listed below).")
     lines.append("Places tried: " + "; ".join(places))
     if options.is_offline:
@@ -291,7 +309,7 @@ def _unavailable_message(
             "copy the file in by hand, or unset HF_HUB_OFFLINE."
         )
     elif not options.allow_download:
-        lines.append("Downloads are off: enable 'allow download' (CLI: --allow-download) to fetch the first one.")
+        lines.append("Downloads are off: allow downloads (the extension's setting) to fetch the first one.")
     lines.append("Behind a firewall, point HF_ENDPOINT at a Hugging Face mirror, or download by hand.")
     return "\n".join(lines)
 
@@ -332,9 +350,11 @@ def _download_hf(entry: CatalogEntry, options: NeuralOptions, places: Sequence[s
         kwargs["cache_dir"] = str(options.hf_cache_dir)
     if options.hf_endpoint is not None:
         kwargs["endpoint"] = options.hf_endpoint  # else huggingface-hub reads HF_ENDPOINT itself
-    logger.info("downloading %s from Hugging Face %s@%s", entry.filename, options.hf_repo_id, options.hf_revision)
+    logger.info(
+        "downloading %s from Hugging Face %s@%s", entry.filename, options.hf_repo_id, options.hf_revision
+    )
     try:
-        return Path(hf_hub_download(options.hf_repo_id, entry.filename, **kwargs))
+        return Path(hf_hub_download(repo_id=options.hf_repo_id, filename=entry.filename, **kwargs))
     except Exception as error:  # network, HTTP and hub errors all mean "could not get it"
         raise WeightsUnavailableError(
             f"could not download {entry.filename} from {manual_url(entry, options)}: "
@@ -366,7 +386,9 @@ def _expected_sha256(path: Path) -> str | None:
     try:
         return str(json.loads(sidecar.read_text(encoding="utf-8"))["sha256"]).lower()
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise LatentUpscaleError(f"unreadable checksum file {sidecar}: {error}; delete it to re-record") from error
+        raise LatentUpscaleError(
+            f"unreadable checksum file {sidecar}: {error}; delete it to re-record"
+        ) from error
 
 
 def verify_sidecar(path: Path) -> None:
@@ -443,7 +465,7 @@ def _download_url(entry: CatalogEntry, options: NeuralOptions, places: Sequence[
                 f"downloaded {entry.filename} has SHA-256 {actual}, but {expected} was recorded for it; "
                 f"refusing it. If the published file changed on purpose, delete {_sidecar(target)}."
             )
-        os.replace(temp, target)  # atomic on one file system: no half-written weights are ever seen
+        temp.replace(target)  # atomic on one file system: no half-written weights are ever seen
         if expected is None:
             record = {"file": entry.filename, "sha256": actual, "size": target.stat().st_size, "url": url}
             record["recorded"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -482,11 +504,7 @@ class ModelInfo:
 
 
 def _families_of(entry: CatalogEntry) -> tuple[str, ...]:
-    from latent_upscale.neural.catalog import PREFERENCES
-
-    return tuple(
-        family for family, sets in PREFERENCES.items() if any(entry in s.entries for s in sets)
-    )
+    return tuple(family for family, sets in PREFERENCES.items() if any(entry in s.entries for s in sets))
 
 
 def list_models(options: NeuralOptions | None = None) -> list[ModelInfo]:
@@ -506,6 +524,21 @@ def list_models(options: NeuralOptions | None = None) -> list[ModelInfo]:
             )
         )
     return infos
+
+
+def find_local_weights(options: NeuralOptions | None = None) -> list[tuple[Path, str]]:
+    """Every weights file in the searched folders (known or not), with the folder's label, so the
+    CLI can also show files the catalog does not name (renamed or custom weights)."""
+    options = options or NeuralOptions()
+    found: list[tuple[Path, str]] = []
+    for folder, label in search_dirs(options):
+        if folder.is_dir():
+            found += [
+                (path, label)
+                for path in sorted(folder.iterdir())
+                if path.is_file() and path.suffix.lower() in _WEIGHT_SUFFIXES
+            ]
+    return found
 
 
 @dataclass(frozen=True)
@@ -553,7 +586,9 @@ def describe(family: str | None, options: NeuralOptions | None = None) -> Neural
             return NeuralStatus(family, f"{weight_set.label} ({where})", ready=True, will_download=False)
     top = next((s for s in sets if s.downloadable), None)
     if top is None:
-        return NeuralStatus(family, f"missing: put {sets[0].entries[0].filename} in a models folder", False, False)
+        return NeuralStatus(
+            family, f"missing: put {sets[0].entries[0].filename} in a models folder", False, False
+        )
     entry = top.entries[0]
     size = _format_mb(entry.approx_bytes) + (" per factor" if top.fixed_factor else "")
     origin = f"HF {options.hf_repo_id}" if entry.source == "hf" else "GitHub"

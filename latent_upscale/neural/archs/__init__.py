@@ -69,4 +69,6 @@ def load_descriptor(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
         message = str(error).replace("\n", " ").replace("\t", "")
         if len(message) > 600:
             message = message[:600] + " …"
-        raise LatentUpscaleError(f"looks like {arch.NAME} but does not match its layout: {message}") from error
+        raise LatentUpscaleError(
+            f"looks like {arch.NAME} but does not match its layout: {message}"
+        ) from error

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import LatentFormat
+from latent_upscale.neural.archs._grid import TileGrid, resample_separable
 from latent_upscale.neural.descriptor import ModelDescriptor
 
 __all__ = ["ARCH_ID", "SIGNATURE_KEYS", "TRAINING_SCALE", "TtlResizer", "detect", "load"]
@@ -53,7 +54,10 @@ class ResidualBlock(nn.Module):
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(embed_dim, channels))
         # Index 2 is the original's Dropout (inactive at inference): keeps ``out_layers.3`` the conv.
         self.out_layers = nn.Sequential(
-            nn.GroupNorm(_GROUPS, channels), nn.SiLU(), nn.Identity(), nn.Conv2d(channels, channels, 3, padding=1)
+            nn.GroupNorm(_GROUPS, channels),
+            nn.SiLU(),
+            nn.Identity(),
+            nn.Conv2d(channels, channels, 3, padding=1),
         )
 
     def forward(self, x: Tensor, embedding: Tensor) -> Tensor:
@@ -96,7 +100,8 @@ class TtlResizer(nn.Module):
 
         def blocks(layout: list[str]) -> nn.ModuleList:
             return nn.ModuleList(
-                AttentionBlock(channels) if kind == "attn" else ResidualBlock(channels, embed_dim) for kind in layout
+                AttentionBlock(channels) if kind == "attn" else ResidualBlock(channels, embed_dim)
+                for kind in layout
             )
 
         self.in_blocks = blocks(in_layout)
@@ -109,14 +114,21 @@ class TtlResizer(nn.Module):
             x = block(x, embedding) if isinstance(block, ResidualBlock) else block(x)
         return x
 
-    def forward(self, x: Tensor, size: tuple[int, int], scale: float | None = None) -> Tensor:
-        if tuple(size) == tuple(x.shape[-2:]):
+    def forward(
+        self, x: Tensor, size: tuple[int, int], scale: float | None = None, grid: TileGrid | None = None
+    ) -> Tensor:
+        """Resize to ``size``; ``grid`` places a tile in the whole image (see ``_grid``)."""
+        if grid is None and tuple(size) == tuple(x.shape[-2:]):
             return x  # the original returns its input unchanged at 1×
         if scale is None:
-            scale = size[-1] / x.shape[-1]  # what the original does when given a size
+            # What the original does when given a size; tiles use the whole image's width ratio.
+            scale = grid.full_out[1] / grid.full_src[1] if grid is not None else size[-1] / x.shape[-1]
         embedding = self.embed(torch.tensor([[scale - 1.0]], dtype=x.dtype, device=x.device))
         h = self._run(self.in_blocks, self.conv_in(x), embedding)
-        h = F.interpolate(h, size=tuple(size), mode="bilinear", align_corners=False)
+        if grid is None:
+            h = F.interpolate(h, size=tuple(size), mode="bilinear", align_corners=False)
+        else:
+            h = resample_separable(h, "bilinear", size, grid)
         h = self._run(self.out_blocks, h, embedding)
         return self.conv_out(F.silu(self.norm_out(h)))
 
@@ -172,7 +184,7 @@ def load(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
         min_input_size=1,
         # Attention cost grows with the square of the pixel count: keep each tile's output small.
         auto_tile_output_pixels=(160 * 160) if attention else (384 * 384),
-        channels_last=False,
+        channels_last=True,  # measured ~1.6× faster on CPU (oneDNN convolutions)
         hyperparameters={
             "in_channels": in_channels,
             "channels": channels,
