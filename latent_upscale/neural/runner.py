@@ -318,7 +318,7 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
         out = caller_format.from_raw(first_descriptor.convention.to_raw(out.float()))
         out = out.to(device=latent.device, dtype=latent.dtype)
     # A normal tensor for the caller: hosts update latents in place, which inference tensors forbid.
-    out = out.clone()
+    out = out.clone(memory_format=torch.contiguous_format)
     weights_used = ", ".join(dict.fromkeys(models[f][2].name for f in models))
     return UpscaleResult(
         latent=out,
@@ -355,8 +355,8 @@ def _run_fixed(
         if not factors:
             raise LatentUpscaleError(
                 f"{path.name}: the scale factor of this {descriptor.name} file is unknown: its name does not "
-                "say it (expected …-x1.25/-x1.5/-x2.0.safetensors) and none was given; pass the factor "
-                "(NeuralOptions(factor=…), CLI --neural-factor) or rename the file"
+                "say it (expected …-x1.25/-x1.5/-x2.0.safetensors) and none was given; set the 'factor' "
+                "neural option (NeuralOptions(factor=1.5)) or rename the file as published"
             )
         by_factor[factors[0]] = (descriptor, dtype, path)
     plan = plan_fixed_factors((work.shape[2], work.shape[3]), size, tuple(by_factor))
