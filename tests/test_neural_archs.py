@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.neural import NeuralOptions, unload
 from latent_upscale.neural.archs import (
     ARCHITECTURES,
     city96,
@@ -17,6 +18,7 @@ from latent_upscale.neural.archs import (
     sesqui,
     ttl,
 )
+from latent_upscale.neural.runner import load_model
 from latent_upscale.neural.state_dict import canonicalize_state_dict, read_state_dict
 from tests.helpers.neural_weights import (
     city96_filename,
@@ -52,6 +54,11 @@ def test_city96_v2_1_real_size_file_loads_strictly_at_every_factor(tmp_path: Pat
         assert (descriptor.arch, descriptor.version) == ("city96", "2.x")
         out = descriptor.model(torch.randn(1, 4, 13, 17), factor)
         assert tuple(out.shape[-2:]) == (int(13 * factor), int(17 * factor))
+    # The runner completes the description from the published file name.
+    named, _ = load_model(path, NeuralOptions(), torch.device("cpu"))
+    assert (named.version, named.family, named.factors) == ("2.1", "sdxl", (2.0,))
+    assert named.label == "city96 v2.1 sdxl x2"
+    unload()
 
 
 def test_city96_v1_0_real_size_file_is_detected_as_version_1(tmp_path: Path):

@@ -45,6 +45,8 @@ class ModelDescriptor:
 
     arch: str
     name: str
+    #: ``"1.0"``, ``"2.x"`` (``"2.1"`` once the file name says), ``"custom"``; ``""`` for projects
+    #: that publish no versions.
     version: str
     family: str | None
     in_channels: int
@@ -78,9 +80,9 @@ class ModelDescriptor:
 
     @property
     def label(self) -> str:
-        """Human-readable, e.g. ``city96 v2.1 SDXL x2.0`` or ``SesquiLSR sdxl``."""
+        """Human-readable, e.g. ``city96 v2.1 sdxl x1.5`` or ``SesquiLSR sdxl``."""
         parts = [self.name]
-        if self.version:
+        if self.version and self.version != "custom":
             parts.append(f"v{self.version}")
         if self.family:
             parts.append(self.family)

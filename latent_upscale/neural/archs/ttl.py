@@ -170,7 +170,7 @@ def load(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
     return ModelDescriptor(
         arch=ARCH_ID,
         name=NAME,
-        version="1",
+        version="",
         family=None,
         in_channels=in_channels,
         out_channels=in_channels,
