@@ -1,0 +1,63 @@
+"""Neural latent upscalers: SesquiLSR, city96 SD-Latent-Upscaler and Ttl's NNLatentUpscale.
+
+Light on import: only :class:`NeuralOptions` loads eagerly; everything else (the model cache, the
+architectures, the runner, huggingface-hub) loads when first used.
+
+>>> from latent_upscale.neural import NeuralOptions
+>>> NeuralOptions(allow_download=True).hf_repo_id
+'city96/SD-Latent-Upscaler'
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+from latent_upscale.neural.options import NeuralOptions
+
+__all__ = [
+    "ModelDescriptor",
+    "ModelInfo",
+    "NeuralOptions",
+    "NeuralStatus",
+    "ResolvedWeights",
+    "describe",
+    "find_local_weights",
+    "list_models",
+    "load_model",
+    "read_state_dict",
+    "resolve_weights",
+    "run",
+    "unload",
+]
+
+_LAZY = {
+    "ModelDescriptor": "latent_upscale.neural.descriptor",
+    "ModelInfo": "latent_upscale.neural.weights",
+    "NeuralStatus": "latent_upscale.neural.weights",
+    "ResolvedWeights": "latent_upscale.neural.weights",
+    "describe": "latent_upscale.neural.weights",
+    "find_local_weights": "latent_upscale.neural.weights",
+    "list_models": "latent_upscale.neural.weights",
+    "resolve_weights": "latent_upscale.neural.weights",
+    "read_state_dict": "latent_upscale.neural.state_dict",
+    "load_model": "latent_upscale.neural.runner",
+    "run": "latent_upscale.neural.runner",
+}
+
+
+def unload() -> int:
+    """Free every loaded neural model (and cached GPU memory); returns how many were dropped.
+
+    Cheap when nothing was ever loaded: the model cache is not even imported then.
+    """
+    cache = sys.modules.get("latent_upscale.neural.cache")
+    return cache.unload() if cache is not None else 0
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
