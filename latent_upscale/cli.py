@@ -128,8 +128,82 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
     return 0
 
 
+def _neural_options(args: argparse.Namespace) -> object:
+    from latent_upscale.neural import NeuralOptions
+
+    return NeuralOptions(
+        models_dir=args.models_dir or None,
+        allow_download=args.allow_download,
+        precision=args.precision,
+        tile_size=args.tile_size,
+        factor=args.factor,
+    )
+
+
 def _neural_kwargs(args: argparse.Namespace) -> dict[str, object]:
-    return {}
+    return {"neural": _neural_options(args)} if args.method == "neural" else {}
+
+
+def _add_neural_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("neural method")
+    group.add_argument(
+        "--models-dir",
+        type=Path,
+        action="append",
+        help="folder to search for weights first (repeatable; also env LATENT_UPSCALE_MODELS)",
+    )
+    group.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="download missing weights (city96 from Hugging Face, SesquiLSR from GitHub)",
+    )
+    group.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"))
+    group.add_argument(
+        "--tile-size", type=int, help="tile size in latent pixels (0: never tile; default: automatic)"
+    )
+    group.add_argument(
+        "--factor", type=_positive_float, help="factor of a city96 file whose name does not say it"
+    )
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from latent_upscale.neural import describe, list_models
+    from latent_upscale.neural.weights import find_local_weights, search_dirs
+
+    options = _neural_options(args)
+    print("Searched, in order:")
+    for folder, label in search_dirs(options):
+        print(f"  {folder}  ({label}{'' if folder.is_dir() else ', absent'})")
+    print("\nKnown weights:")
+    known = set()
+    for info in list_models(options):
+        known.add(info.entry.filename)
+        print(f"  {info.summary()}")
+    others = [(path, label) for path, label in find_local_weights(options) if path.name not in known]
+    if others:
+        print("\nOther weight files found (used when named with --weights):")
+        for path, label in others:
+            print(f"  {path}  ({label})")
+    print("\nWhat --method neural would use:")
+    for family in args.family or ("sd1", "sdxl", "flux", "wan", "sd3"):
+        print(f"  {family:5} {describe(family, options)}")
+    return 0
+
+
+def _add_models(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from latent_upscale.latent_formats import FAMILIES
+
+    parser = sub.add_parser(
+        "models",
+        parents=[common],
+        help="list the known neural weights, where they are and where they come from",
+    )
+    parser.add_argument("--family", action="append", choices=sorted(FAMILIES), help="only these families")
+    _add_neural_arguments(parser)
+    parser.set_defaults(func=_cmd_models, method="neural")
 
 
 def _add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -160,6 +234,7 @@ def _add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     )
     parser.add_argument("--weights", type=Path, help="neural weights file to use")
     parser.add_argument("--device", type=_device, help="cpu, cuda, cuda:1, mps… (default: cpu)")
+    _add_neural_arguments(parser)
     parser.set_defaults(func=_cmd_upscale)
 
 
@@ -284,6 +359,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser
     _add_methods,
     _add_upscale,
     _add_schedules,
+    _add_models,
     _add_demo,
 ]
 

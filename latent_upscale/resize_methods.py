@@ -67,13 +67,17 @@ def _slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
     unit_a = a / norm_a.clamp_min(_EPS)
     unit_b = b / norm_b.clamp_min(_EPS)
     dot = (unit_a * unit_b).sum(dim=1, keepdim=True).clamp(-1.0, 1.0)
-    omega = torch.acos(dot)
+    # 2·atan2(|a-b|, |a+b|) keeps its precision for nearly parallel vectors, where acos(dot) loses it.
+    omega = 2.0 * torch.atan2(
+        (unit_a - unit_b).norm(dim=1, keepdim=True), (unit_a + unit_b).norm(dim=1, keepdim=True)
+    )
     sin_omega = torch.sin(omega)
     safe_sin = sin_omega.clamp_min(1e-12)
     direction = (torch.sin((1.0 - t) * omega) * unit_a + torch.sin(t * omega) * unit_b) / safe_sin
     nlerp = (1.0 - t) * unit_a + t * unit_b
-    nlerp = nlerp / nlerp.norm(dim=1, keepdim=True).clamp_min(_EPS)
     direction = torch.where(sin_omega < 1e-4, nlerp, direction)
+    # Unit length by construction up to rounding; renormalising makes the output lengths exact.
+    direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(_EPS)
     length = (1.0 - t) * norm_a + t * norm_b
     result = direction * length
     undefined = (dot < -1.0 + 1e-6) | (norm_a < _EPS) | (norm_b < _EPS)

@@ -201,7 +201,9 @@ def test_cuda_device_without_cuda_is_a_usage_error(tmp_path, capsys, monkeypatch
     assert run.code == 2 and "no CUDA device" in run.err
 
 
-@pytest.mark.parametrize("command", [[], ["methods"], ["upscale"], ["demo"], ["sigmas"], ["schedulers"]])
+@pytest.mark.parametrize(
+    "command", [[], ["methods"], ["upscale"], ["demo"], ["sigmas"], ["schedulers"], ["models"]]
+)
 def test_help_works_for_every_subcommand(capsys, command):
     run = run_cli(capsys, *command, "--help")
     assert run.code == 0
@@ -291,3 +293,111 @@ def test_sigmas_bad_arguments_exit_2(capsys, args, message):
     assert run.code == 2
     assert message in run.err
     assert "Traceback" not in run.err
+
+
+# --- neural ----------------------------------------------------------------------------------------
+
+
+def _city96_weights(folder: Path, factor: float = 2.0) -> Path:
+    from tests.helpers.neural_weights import city96_filename, city96_state_dict, save_safetensors
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return save_safetensors(
+        city96_state_dict("2.1", width=8, depth=2), folder / city96_filename("2.1", "v1", factor)
+    )
+
+
+def test_upscale_with_neural_weights_found_in_models_dir(tmp_path, capsys):
+    _city96_weights(tmp_path / "models")
+    write_latent(tmp_path / "in.pt", random_latent(1, 4, 8, 8))
+    run = run_cli(
+        capsys,
+        "upscale",
+        str(tmp_path / "in.pt"),
+        str(tmp_path / "out.pt"),
+        "--scale",
+        "2",
+        "--method",
+        "neural",
+        "--family",
+        "sd1",
+        "--models-dir",
+        str(tmp_path / "models"),
+    )
+    assert run.code == 0, run.err
+    assert "latent-upscaler-v2.1_SDv1-x2.0.safetensors" in run.out
+    assert read_latent(tmp_path / "out.pt").latent.shape == (1, 4, 16, 16)
+
+
+def test_upscale_with_an_explicit_weights_file(tmp_path, capsys):
+    weights = _city96_weights(tmp_path / "w", factor=1.5)
+    write_latent(tmp_path / "in.npy", random_latent(1, 4, 10, 10))
+    run = run_cli(
+        capsys,
+        "upscale",
+        str(tmp_path / "in.npy"),
+        str(tmp_path / "out.npy"),
+        "--size",
+        "15x15",
+        "--method",
+        "neural",
+        "--family",
+        "sd1",
+        "--weights",
+        str(weights),
+    )
+    assert run.code == 0, run.err
+    assert np.load(tmp_path / "out.npy").shape == (1, 4, 15, 15)
+
+
+def test_neural_without_weights_and_downloads_off_exits_2_naming_the_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_latent(tmp_path / "in.pt", random_latent(1, 4, 8, 8))
+    run = run_cli(
+        capsys,
+        "upscale",
+        str(tmp_path / "in.pt"),
+        str(tmp_path / "out.pt"),
+        "--scale",
+        "2",
+        "--method",
+        "neural",
+        "--family",
+        "sdxl",
+        "--models-dir",
+        str(tmp_path / "empty"),
+    )
+    assert run.code == 2
+    assert "upscaler_SDXL.safetensors" in run.err
+    assert "Traceback" not in run.err
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_models_lists_what_is_present_and_what_neural_would_use(tmp_path, capsys):
+    _city96_weights(tmp_path / "models")
+    (tmp_path / "models" / "my-renamed.safetensors").write_bytes(b"x")
+    run = run_cli(capsys, "models", "--models-dir", str(tmp_path / "models"), "--family", "sd1")
+    assert run.code == 0, run.err
+    assert (
+        f"latent-upscaler-v2.1_SDv1-x2.0.safetensors [sd1, sd2; Apache-2.0] present: {tmp_path / 'models'}"
+        in run.out
+    )
+    assert "my-renamed.safetensors" in run.out
+    assert "sd1" in run.out.split("What --method neural would use:")[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "neural", "--precision", "fp8"], "invalid choice"),
+        (["--method", "neural", "--tile-size", "-3"], "tile_size"),
+        (["--method", "neural", "--factor", "0"], "positive"),
+    ],
+)
+def test_bad_neural_arguments_exit_2(tmp_path, capsys, args, message):
+    write_latent(tmp_path / "in.pt", random_latent(1, 4, 4, 4))
+    run = run_cli(capsys, "upscale", str(tmp_path / "in.pt"), str(tmp_path / "o.pt"), "--scale", "2", *args)
+    assert run.code == 2
+    assert message in run.err
