@@ -106,9 +106,10 @@ def test_steps_record_weights_factors_and_the_final_resample(tmp_path: Path):
     assert "x2.0.safetensors" in result.steps[0] and result.steps[0].endswith("64x64")
     assert "x1.5.safetensors" in result.steps[1] and result.steps[1].endswith("96x96")
     assert result.steps[2] == "area → 90x90"
+    # In the order the networks ran: 2x, then 1.5x.
     assert (
         result.weights
-        == "latent-upscaler-v2.1_SDv1-x1.5.safetensors, latent-upscaler-v2.1_SDv1-x2.0.safetensors"
+        == "latent-upscaler-v2.1_SDv1-x2.0.safetensors, latent-upscaler-v2.1_SDv1-x1.5.safetensors"
     )
     assert result.extra["neural_arch"] == "city96" and result.extra["neural_source"] == "models folder"
 
@@ -349,3 +350,20 @@ def test_the_result_is_an_ordinary_tensor_the_host_may_update_in_place(tmp_path:
     )
     assert not result.latent.is_inference()
     result.latent.mul_(0.5)  # what img2img does with masks and noise; fails on an inference tensor
+
+
+def test_result_names_only_the_weights_whose_network_ran(tmp_path):
+    from latent_upscale import upscale_detailed
+    from latent_upscale.neural import NeuralOptions
+    from tests.helpers.neural_weights import city96_filename, city96_state_dict, save_safetensors
+
+    for factor in (1.25, 1.5, 2.0):
+        save_safetensors(
+            city96_state_dict("2.1", width=8, depth=2), tmp_path / city96_filename("2.1", "v1", factor)
+        )
+    latent = torch.randn(1, 4, 20, 20)
+    result = upscale_detailed(
+        latent, (34, 34), method="neural", family="sd1", neural=NeuralOptions(models_dir=tmp_path)
+    )
+    assert result.weights == "latent-upscaler-v2.1_SDv1-x2.0.safetensors"  # 1.7x needs the 2x file only
+    assert "x1.5" not in result.extra["neural_weights"]

@@ -309,9 +309,9 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
         work = latent.to(device=device, dtype=torch.float32)
         work = first_descriptor.convention.from_raw(caller_format.to_raw(work))
         if first_descriptor.is_fixed_factor:
-            work, steps = _run_fixed(work, size, models, options)
+            work, steps, used = _run_fixed(work, size, models, options)
         else:
-            work, steps = _run_range(work, size, next(iter(models.values())), options)
+            work, steps, used = _run_range(work, size, next(iter(models.values())), options)
         out, final = resample(work, size)
         if final:
             steps.append(final)
@@ -319,7 +319,8 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
         out = out.to(device=latent.device, dtype=latent.dtype)
     # A normal tensor for the caller: hosts update latents in place, which inference tensors forbid.
     out = out.clone(memory_format=torch.contiguous_format)
-    weights_used = ", ".join(dict.fromkeys(models[f][2].name for f in models))
+    # Only the files whose network ran: the infotext must not name a factor that was merely present.
+    weights_used = ", ".join(dict.fromkeys(path.name for path in used))
     return UpscaleResult(
         latent=out,
         method=METHOD_ID,
@@ -348,7 +349,7 @@ def _run_fixed(
     size: Size,
     models: dict[float | None, tuple[ModelDescriptor, torch.dtype, Path]],
     options: NeuralOptions,
-) -> tuple[Tensor, list[str]]:
+) -> tuple[Tensor, list[str], list[Path]]:
     by_factor: dict[float, tuple[ModelDescriptor, torch.dtype, Path]] = {}
     for key, (descriptor, dtype, path) in models.items():
         factors = descriptor.factors or ((key,) if key is not None else ())
@@ -361,13 +362,15 @@ def _run_fixed(
         by_factor[factors[0]] = (descriptor, dtype, path)
     plan = plan_fixed_factors((work.shape[2], work.shape[3]), size, tuple(by_factor))
     steps: list[str] = []
+    used: list[Path] = []
     for factor in plan:
         descriptor, dtype, path = by_factor[factor]
         out = (math.floor(work.shape[2] * factor), math.floor(work.shape[3] * factor))
         result, tiles = _run_step(descriptor, work.to(dtype), factor, out, options)
         work = result.float()
         steps.append(f"{descriptor.label} ({path.name}){_tiles(tiles)} → {out[0]}x{out[1]}")
-    return work, steps
+        used.append(path)
+    return work, steps, used
 
 
 def _run_range(
@@ -375,7 +378,7 @@ def _run_range(
     size: Size,
     model: tuple[ModelDescriptor, torch.dtype, Path],
     options: NeuralOptions,
-) -> tuple[Tensor, list[str]]:
+) -> tuple[Tensor, list[str], list[Path]]:
     descriptor, dtype, path = model
     assert descriptor.scale_range is not None
     steps: list[str] = []
@@ -383,7 +386,7 @@ def _run_range(
         result, tiles = _run_step(descriptor, work.to(dtype), None, out, options)
         work = result.float()
         steps.append(f"{descriptor.label} ({path.name}){_tiles(tiles)} → {out[0]}x{out[1]}")
-    return work, steps
+    return work, steps, [path]
 
 
 def _tiles(count: int) -> str:
