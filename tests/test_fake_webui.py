@@ -961,6 +961,17 @@ def test_infotext_module_names_per_flavor(webui_flavor):
             assert old is host.module("modules.infotext_utils") and hasattr(old, "PasteField")
 
 
+def test_extension_preload_adds_command_line_flags_before_they_are_parsed(tmp_path):
+    ext = make_extension(tmp_path, "ext", {
+        "preload.py": """
+            def preload(parser):
+                parser.add_argument("--latent-upscale-models-path", type=str, default=None)
+        """,
+    })  # fmt: skip
+    with fake_webui_context("1.10.1", extensions=(ext,), args=["--latent-upscale-models-path", "/x"]) as host:
+        assert host.cmd_opts.latent_upscale_models_path == "/x"
+
+
 # --- install.py / launch ------------------------------------------------------------------------------------
 INSTALL_PY = """
     import launch

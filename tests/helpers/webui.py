@@ -49,6 +49,7 @@ _ENV_KEYS = (
     "FAKE_WEBUI_MISSING",
     "FAKE_WEBUI_INSTALLED",
     "FAKE_WEBUI_DOWNLOADS",
+    "FAKE_WEBUI_EXTENSIONS",
 )
 
 
@@ -604,6 +605,9 @@ def fake_webui(
             os.environ.pop(key, None)
         if device:
             os.environ["FAKE_WEBUI_DEVICE"] = device
+        os.environ["FAKE_WEBUI_EXTENSIONS"] = os.pathsep.join(
+            str(ext) for ext in extensions
+        )  # their preload.py
         if isinstance(config, dict):
             (data_dir / "config.json").write_text(json.dumps(config))
         sys.path.insert(0, str(FAKE_ROOT))
