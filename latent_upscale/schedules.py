@@ -254,9 +254,12 @@ class SigmaTable:
         ``t`` is clamped to the table, as Forge's predictor does; k-diffusion would index out of range.
         """
         t = _cpu_float32(t, "timestep").clamp(0, len(self) - 1)
-        low_idx, high_idx, w = t.floor().long(), t.ceil().long(), t.frac()
-        log_sigma = (1 - w) * self._log_sigmas[low_idx] + w * self._log_sigmas[high_idx]
-        return log_sigma.exp()
+        low_idx, high_idx, w = t.floor().long(), t.ceil().long(), t.frac().double()
+        # Interpolate in float64: rounding the result to float32 is monotone, so increasing t always
+        # gives non-increasing sigmas (float32 arithmetic can step back by one ulp between close t).
+        log_sigmas = self._log_sigmas.double()
+        log_sigma = (1 - w) * log_sigmas[low_idx] + w * log_sigmas[high_idx]
+        return log_sigma.exp().float()
 
     def get_sigmas(self, n: int) -> Tensor:
         """k-diffusion's default discretisation: ``n`` evenly spaced timesteps from the last to 0, then 0."""
