@@ -2,8 +2,10 @@
 
 Everything we change is on the job itself (``p``, its sampler) or lasts one host call
 (:class:`~latent_upscale.webui.patches.InterpolateInterceptor`); nothing on a host class, nothing in
-``opts``. Each job's changes sit on one ``ExitStack``, closed by ``run()``'s ``finally`` (the script)
-or by ``postprocess`` (X/Y/Z plot cells and hires jobs).
+``opts``. Each job's changes sit on one ``ExitStack``, closed by whichever comes first: ``run()``'s
+``finally`` (the script), ``postprocess`` (a job that finished), or ``p.close()`` (the WebUI closes
+every UI and API job, also when it raised). An X/Y/Z cell that raises is a copy of ``p`` nobody
+closes: its leftover wrappers die with it (the interpolate patch never outlives its host call).
 
 The flow, per job:
 
@@ -113,8 +115,10 @@ def _note(p: Any, state: JobState, key: str, value: str) -> None:
 
 
 def _short(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
+    """One line for the infotext (our errors carry a summary; others give their first line)."""
+    text = getattr(error, "summary", None) or (str(error).splitlines()[0] if str(error) else "")
+    text = text or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 # --- resizing a host latent -------------------------------------------------------------------------
@@ -156,7 +160,8 @@ def _resize_host_latent(
     except Exception as error:  # interrupts are BaseException and pass through
         reason = _short(error)
         if get_method(method).neural:
-            log.warning("[Latent Upscale] %s unavailable (%s); using bislerp instead", method, reason)
+            # The whole message (files, folders, URLs, places) once in the log; one line in the infotext.
+            log.warning("[Latent Upscale] %s unavailable; using bislerp instead. %s", method, error)
             _note(p, state, INFOTEXT_FALLBACK, f"bislerp ({reason})")
             return _resize_host_latent(p, state, "bislerp", latent, size, call_host)
         log.warning("[Latent Upscale] %s failed (%s); using the WebUI's own resize", method, reason)
@@ -387,6 +392,9 @@ def before_job(p: Any) -> None:
     state = JobState(options=options, hires_method=method)
     setattr(p, _STATE_ATTRIBUTE, state)
     try:
+        # The WebUI closes every job with `with closing(p)` (txt2img.py, img2img.py, api.py), on success
+        # and on exception: the one exit that postprocess (skipped when a job raises) does not cover.
+        state.stack.enter_context(instance_patch(p, "close", _closing_undoes_the_job(p)))
         if options is not None:
             _install_img2img(p, state, options)
         if method is not None:
@@ -394,6 +402,17 @@ def before_job(p: Any) -> None:
     except BaseException:
         after_job(p)
         raise
+
+
+def _closing_undoes_the_job(p: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def make(original_close: Callable[..., Any]) -> Callable[..., Any]:
+        def close(*args: Any, **kwargs: Any) -> Any:
+            after_job(p)  # restores everything, this wrapper included
+            return original_close(*args, **kwargs)
+
+        return close
+
+    return make
 
 
 def after_job(p: Any) -> None:
