@@ -421,3 +421,44 @@ def test_jobs_without_the_script_see_no_patched_object(fake_webui, webui_flavor)
     assert not patched_names(p)
     assert len(host.runs[-1].schedule) - 1 == int(0.5 * p.steps) + 1  # the host's own step count
     assert host.snapshot() == before
+
+
+# --- inpainting with a mask ------------------------------------------------------------------------------
+
+
+def _mask():
+    from PIL import Image
+
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (16, 16, 48, 48))
+    return mask
+
+
+@pytest.mark.parametrize("fill", [0, 1, 2, 3])
+def test_masked_inpainting_at_a_new_size_is_resized_in_pixels_and_never_crashes(
+    fake_webui, webui_flavor, fill
+):
+    # In latent-upscale mode the WebUI resizes the mask but not the image: masking.fill and (before 1.9)
+    # the overlay paste fail with "images do not match". We leave the resize to the pixels and say so.
+    host = fake_webui(webui_flavor)
+    start(host)
+    processed = _img2img(
+        host, "lanczos", mask=_mask(), inpainting_fill=fill, width=128, height=128, resize_mode=3
+    )
+    assert processed.images[0].size == (128, 128)
+    info = host.parse_infotext(processed.infotexts[0])
+    assert "resized in pixels" in info["Latent upscale note"]
+    assert len(host.runs[-1].schedule) - 1 == 10  # exact steps still apply
+
+
+def test_only_masked_inpainting_keeps_the_latent_path(fake_webui):
+    # "Only masked" crops and resizes the crop to the target in pixels: the latent already has the size.
+    host = fake_webui()
+    start(host)
+    processed = _img2img(
+        host, "lanczos", mask=_mask(), inpainting_fill=1, inpaint_full_res=True, width=128, height=128
+    )
+    info = host.parse_infotext(processed.infotexts[0])
+    assert "nothing to resize" in info["Latent upscale note"]
+    assert host.runs[-1].x.shape == (1, 4, 16, 16)  # the crop, resized to 128x128 in pixels, encoded
+    assert processed.images[0].size == (64, 64)  # pasted back into the original, as the host does

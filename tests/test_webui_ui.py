@@ -12,11 +12,11 @@ from latent_upscale.webui.job import script_fields
 from tests.helpers.glue import TITLE, job_args
 from tests.helpers.webui import png_image, require_webui_gradio
 
-pytestmark = pytest.mark.usefixtures("_gradio")
+host_gradio = pytest.mark.usefixtures("_host_gradio")
 
 
 @pytest.fixture
-def _gradio():
+def _host_gradio():
     return require_webui_gradio()
 
 
@@ -25,6 +25,7 @@ def _our_components(host):
     return host.runner("img2img").inputs[script.args_from : script.args_to]
 
 
+@host_gradio
 def test_the_ui_builds_one_component_per_script_field(fake_webui, webui_flavor):
     host = fake_webui(webui_flavor)
     host.start()
@@ -41,6 +42,7 @@ def test_the_ui_builds_one_component_per_script_field(fake_webui, webui_flavor):
     assert not any(c.visible for c in components[3:])
 
 
+@host_gradio
 def test_the_ui_defaults_come_from_settings(fake_webui):
     host = fake_webui(
         config={"latent_upscale_default_method": "lanczos", "latent_upscale_default_schedule": "karras"}
@@ -53,6 +55,7 @@ def test_the_ui_defaults_come_from_settings(fake_webui):
     assert rho.visible
 
 
+@host_gradio
 def test_paste_back_restores_the_script_choice_and_its_fields(fake_webui, webui_flavor):
     host = fake_webui(webui_flavor)
     host.start()
@@ -80,6 +83,7 @@ def test_paste_back_restores_the_script_choice_and_its_fields(fake_webui, webui_
     assert pasted[id(script_dropdown)] == TITLE
 
 
+@host_gradio
 def test_api_img2img_with_script_name_and_script_args(fake_webui, webui_flavor):
     host = fake_webui(webui_flavor)
     host.start()
@@ -103,6 +107,7 @@ def test_api_img2img_with_script_name_and_script_args(fake_webui, webui_flavor):
     assert host.runs[-1].override_used
 
 
+@host_gradio
 def test_api_img2img_keeps_settings_when_the_client_does_not_restore_them(fake_webui):
     host = fake_webui(args=["--freeze-settings"])
     host.start()
@@ -123,6 +128,7 @@ def test_api_img2img_keeps_settings_when_the_client_does_not_restore_them(fake_w
     assert len(host.runs[-1].schedule) - 1 == 10
 
 
+@host_gradio
 def test_api_txt2img_with_our_hires_upscaler(fake_webui, webui_flavor):
     host = fake_webui(webui_flavor)
     host.start()
@@ -139,3 +145,16 @@ def test_api_txt2img_with_our_hires_upscaler(fake_webui, webui_flavor):
     )
     assert response["images"][0].size == (128, 128)
     assert "Hires upscaler: Latent (bislerp)" in response["info"]["infotexts"][0]
+
+
+def test_the_ui_also_builds_with_the_current_gradio(fake_webui):
+    # The hosts pin gradio 3.41.2 / 4.40.0, but users update: build our components with whatever is here.
+    gr = pytest.importorskip("gradio")
+    from tests.helpers.glue import glue, start
+
+    host = fake_webui()
+    start(host)
+    with gr.Blocks():
+        components = glue("ui").build_ui()
+    assert [c.elem_id for c in components] == [f"latent_upscale_{f.name}" for f in script_fields()]
+    assert components[0].value == "Bislerp (spherical)"

@@ -247,8 +247,37 @@ def _wrap_image_conditioning(original: Callable[..., Any]) -> Callable[..., Any]
     return conditioning
 
 
+def _masked_resize(p: Any) -> bool:
+    """A whole-picture inpaint job that changes size: the WebUI cannot run it in latent-upscale mode.
+
+    In that mode the mask is resized to the target but the image is not, so ``masking.fill`` (every
+    "masked content" but "original") and, before 1.9, the overlay paste fail with "images do not match"
+    (``processing.py`` ``StableDiffusionProcessingImg2Img.init``). "Only masked" crops and resizes in
+    pixels, which works.
+    """
+    if getattr(p, "image_mask", None) is None or getattr(p, "inpaint_full_res", False):
+        return False
+    images = getattr(p, "init_images", None) or []
+    return any(getattr(image, "size", None) != (p.width, p.height) for image in images)
+
+
 def _install_img2img(p: Any, state: JobState, options: JobOptions) -> None:
-    if p.resize_mode != _LATENT_RESIZE_MODE:
+    if _masked_resize(p):
+        if p.resize_mode == _LATENT_RESIZE_MODE:
+            p.resize_mode = 0
+        mode = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
+        log.warning(
+            "[Latent Upscale] inpainting with a mask at a new size: the WebUI cannot do that in latent "
+            "upscale mode, so the image is resized in pixels ('%s'); exact steps and schedule still apply",
+            mode,
+        )
+        _note(
+            p,
+            state,
+            INFOTEXT_NOTE,
+            f"inpainting with a mask: resized in pixels ('{mode}'), not in latent space",
+        )
+    elif p.resize_mode != _LATENT_RESIZE_MODE:
         previous = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
         log.info("[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous)
         _note(p, state, INFOTEXT_NOTE, f"resize mode switched from '{previous}' to latent upscale")
