@@ -36,3 +36,12 @@ def test_required_layout_exists():
         assert (REPO / folder).is_dir(), folder
     for file in ("install.py", "README.md", "LICENSE", "pyproject.toml", ".ci/run"):
         assert (REPO / file).is_file(), file
+
+
+def test_metadata_ini_names_the_extension_and_requires_no_other():
+    import configparser
+
+    config = configparser.ConfigParser()
+    assert config.read(REPO / "metadata.ini")
+    assert config.get("Extension", "Name") == "latent-upscale"
+    assert config.get("Extension", "Requires", fallback="").strip() == ""
