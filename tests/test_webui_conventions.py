@@ -289,3 +289,33 @@ def test_family_and_scale_factor_are_read_from_the_loaded_model(
     raw = host.sd_models.fake_vae_encode(pixels * 2 - 1, channels)
     encoded = host.sd_samplers_common.images_tensor_to_samples(pixels, 0, host.sd_model)
     assert torch.allclose(info.latent_format.to_raw(encoded.float()), raw.float(), atol=1e-4)
+
+
+# --- the neural hint under the method dropdown ------------------------------------------------------------
+
+
+def test_the_neural_hint_never_loads_a_model(fake_webui):
+    # 1.6+: reading shared.sd_model loads a checkpoint when none is loaded (model_data.get_sd_model);
+    # the hint reads model_data.sd_model instead.
+    from types import SimpleNamespace
+
+    host = fake_webui()
+    start(host)
+    host.sd_models.model_data = SimpleNamespace(sd_model=None)
+    assert "once one is loaded" in glue("ui").neural_hint("neural")
+    assert glue("ui").neural_hint("lanczos") == ""
+
+
+def test_the_neural_hint_names_the_weights_it_will_use(fake_webui, tmp_path):
+    from types import SimpleNamespace
+
+    from tests.helpers.glue import put_city96_weights, use_models_dir
+
+    host = fake_webui(model="sdxl")
+    start(host)
+    host.sd_models.model_data = SimpleNamespace(sd_model=host.sd_model)
+    use_models_dir(host, tmp_path, allow_download=False)
+    assert "falls back to bislerp" in glue("ui").neural_hint("Neural (learned upscaler)")
+    put_city96_weights(tmp_path, vae="xl")
+    hint = glue("ui").neural_hint("neural")
+    assert "sdxl" in hint and "city96" in hint and str(tmp_path) in hint

@@ -20,6 +20,7 @@ __all__ = [
     "is_img2img",
     "is_txt2img",
     "latent_upscale_modes",
+    "loaded_model",
     "models_path",
     "option",
     "option_info",
@@ -90,6 +91,24 @@ def models_path() -> Path:
         return Path(paths.models_path)
     except (ImportError, AttributeError):
         return Path(shared.models_path)
+
+
+def loaded_model() -> object | None:
+    """The loaded checkpoint, or None, without loading one.
+
+    From 1.6, reading ``shared.sd_model`` *loads* a model when none is loaded yet
+    (``shared_items.Shared.sd_model`` → ``sd_models.model_data.get_sd_model``), which must not happen
+    while the UI is built or a hint is drawn; ``model_data.sd_model`` is the plain attribute.
+    """
+    try:
+        from modules import sd_models
+
+        data = getattr(sd_models, "model_data", None)
+    except ImportError:
+        data = None
+    if data is not None and hasattr(data, "sd_model"):
+        return data.sd_model
+    return getattr(shared, "sd_model", None)
 
 
 def img2img_processing_class() -> type:

@@ -369,7 +369,7 @@ def describe_neural_for_loaded_model() -> str:
     """What ``neural`` would use for the loaded model, for the line under the method dropdown."""
     from latent_upscale.neural import describe
 
-    model = getattr(host.shared, "sd_model", None)
+    model = host.loaded_model()
     if model is None:
         return "**Neural**: picks weights for the loaded model once one is loaded."
     info = read_model_latent_info(model)
