@@ -20,10 +20,7 @@ from torch import Tensor, nn
 
 from latent_upscale.bench.context import BenchContext
 from latent_upscale.bench.measure import interleaved_medians, median_ratio
-from latent_upscale.bench.models import NeuralCall
-from latent_upscale.core import UpscaleResult
 from latent_upscale.latent_formats import family_format
-from latent_upscale.neural import fused
 
 __all__ = ["FP16_RELATIVE_TOLERANCE", "FP32_TOLERANCE", "reference_city96", "run_reference_row"]
 
@@ -34,8 +31,6 @@ FP32_TOLERANCE = 1e-4
 #: Half precision on a GPU: max abs difference within this fraction of the reference's largest value.
 FP16_RELATIVE_TOLERANCE = 5e-3
 _FAMILY = "sdxl"
-#: The runner with its eager convolutions (before the fused kernel), measured in the same run.
-_EAGER = "runner, eager conv (before)"
 _FACTOR = 2.0
 
 
@@ -56,24 +51,10 @@ def reference_city96(state_dict: dict[str, Tensor], factor: float) -> nn.Sequent
 
 
 def _variants(context: BenchContext) -> list[tuple[str, str]]:
-    """(name, precision) of our runner: float32 everywhere, plus the default half type on a GPU; on a
-    CPU where the fused oneDNN kernel is used, also the eager path it replaced (before/after)."""
+    """(name, precision) of our runner: float32 everywhere, plus the default half type on a GPU."""
     if context.device.type == "cuda":
         return [("runner", "auto"), ("runner fp32", "fp32")]
-    if fused.fused_conv_available():
-        return [("runner", "auto"), (_EAGER, "auto")]
     return [("runner", "auto")]
-
-
-class _Eager:
-    """Our runner with the fused convolution switched off: the runner as it was before it."""
-
-    def __init__(self, call: NeuralCall) -> None:
-        self.call = call
-
-    def __call__(self) -> UpscaleResult:
-        with fused.disabled():
-            return self.call()
 
 
 def run_reference_row(context: BenchContext) -> list[dict[str, object]]:
@@ -92,10 +73,10 @@ def run_reference_row(context: BenchContext) -> list[dict[str, object]]:
             with torch.no_grad():
                 return reference(raw)
 
-        jobs: dict[str, Callable[[], UpscaleResult]] = {}
-        for name, precision in _variants(context):
-            call = context.models.job("city96", latent, target, precision=precision)
-            jobs[name] = _Eager(call) if name == _EAGER else call
+        jobs = {
+            name: context.models.job("city96", latent, target, precision=precision)
+            for name, precision in _variants(context)
+        }
         contenders: dict[str, Callable[[], object]] = {"reference": plain, **jobs}
         medians = interleaved_medians(
             contenders,
@@ -112,7 +93,6 @@ def run_reference_row(context: BenchContext) -> list[dict[str, object]]:
             tolerance = FP16_RELATIVE_TOLERANCE * peak if half else FP32_TOLERANCE
             row: dict[str, object] = {
                 "contender": name,
-                "current": name != _EAGER,
                 "precision": "float16" if half else "float32",
                 "input": [batch, 4, side, side],
                 "output": list(target),
@@ -128,9 +108,6 @@ def run_reference_row(context: BenchContext) -> list[dict[str, object]]:
                 "tolerance_raw": tolerance,
                 "within_tolerance": difference <= tolerance,
             }
-            if name != _EAGER and _EAGER in medians:
-                # The fused kernel's own gain: eager runner over fused runner, same rounds.
-                row["speedup_over_eager"] = median_ratio(medians[_EAGER], medians[name])
             rows.append(row)
             logger.info(
                 "reference %s %dx%d batch %d: %.2fx faster, max abs diff %.2e",

@@ -25,7 +25,6 @@ from torch import Tensor, nn
 
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import LatentFormat
-from latent_upscale.neural import fused
 from latent_upscale.neural.descriptor import ModelDescriptor
 
 __all__ = ["ARCH_ID", "SIGNATURE_KEYS", "City96Upscaler", "detect", "load"]
@@ -67,13 +66,6 @@ class City96Upscaler(nn.Module):
     def forward(self, x: Tensor, factor: float) -> Tensor:
         """Enlarge ``x`` by ``factor``; the output is ``floor(size × factor)`` like ``nn.Upsample``."""
         head, *body, tail = self.convs
-        if fused.can_fuse(x, head):
-            # One oneDNN kernel per conv + ReLU: the same convolution, one pass over memory fewer.
-            x = fused.conv2d(head, x, relu=True)
-            x = F.interpolate(x, scale_factor=factor, mode="nearest")
-            for conv in body:
-                x = fused.conv2d(conv, x, relu=True)
-            return fused.conv2d(tail, x, relu=False)
         x = F.relu_(head(x))
         # nn.Upsample(scale_factor=f) maps output pixel i to input floor(i / f); so does this call.
         # The original's second ReLU after the upsample is a no-op on already non-negative values.
