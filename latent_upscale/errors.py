@@ -7,7 +7,15 @@ __all__ = ["LatentTypeError", "LatentUpscaleError", "WeightsUnavailableError"]
 
 
 class LatentUpscaleError(ValueError):
-    """A value we were given cannot be used; the message names what was received and what is accepted."""
+    """A value we were given cannot be used; the message names what was received and what is accepted.
+
+    ``summary`` is one short line for places with no room for the whole message (the WebUI infotext);
+    by default the message's first line.
+    """
+
+    def __init__(self, message: str = "", *, summary: str | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary or (message.splitlines()[0] if message else type(self).__name__)
 
 
 class LatentTypeError(LatentUpscaleError, TypeError):

@@ -269,7 +269,22 @@ def resolve_weights(
     top = next((s for s in sets if s.downloadable), None)
     if top is not None and options.may_download:
         return _download_set(top, options, factors_wanted, places)
-    raise WeightsUnavailableError(_unavailable_message(family, sets, options, places))
+    raise WeightsUnavailableError(
+        _unavailable_message(family, sets, options, places),
+        summary=_unavailable_summary(family, sets, options),
+    )
+
+
+def _unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralOptions) -> str:
+    """One line for the infotext: the best file, where it belongs, and why it was not fetched."""
+    best = sets[0].entries[-1] if sets[0].fixed_factor else sets[0].entries[0]
+    if options.is_offline:
+        why = "offline"
+    elif not options.allow_download:
+        why = "downloads off"
+    else:
+        why = "not downloadable"
+    return f"no {family} weights: put {best.filename} in {download_dir(options)} ({why})"
 
 
 def _served_families() -> set[str]:

@@ -36,7 +36,10 @@ log = logging.getLogger("latent_upscale")
 
 TITLE = "Latent Upscale"
 
-process_images = processing.process_images
+
+def process_images(p: object) -> object:
+    """``modules.processing.process_images``, looked up per call so other extensions' wrappers apply."""
+    return processing.process_images(p)
 
 
 def _host_name() -> str:

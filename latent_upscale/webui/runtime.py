@@ -2,8 +2,10 @@
 
 Everything we change is on the job itself (``p``, its sampler) or lasts one host call
 (:class:`~latent_upscale.webui.patches.InterpolateInterceptor`); nothing on a host class, nothing in
-``opts``. Each job's changes sit on one ``ExitStack``, closed by ``run()``'s ``finally`` (the script)
-or by ``postprocess`` (X/Y/Z plot cells and hires jobs).
+``opts``. Each job's changes sit on one ``ExitStack``, closed by whichever comes first: ``run()``'s
+``finally`` (the script), ``postprocess`` (a job that finished), or ``p.close()`` (the WebUI closes
+every UI and API job, also when it raised). An X/Y/Z cell that raises is a copy of ``p`` nobody
+closes: its leftover wrappers die with it (the interpolate patch never outlives its host call).
 
 The flow, per job:
 
@@ -113,8 +115,10 @@ def _note(p: Any, state: JobState, key: str, value: str) -> None:
 
 
 def _short(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
+    """One line for the infotext (our errors carry a summary; others give their first line)."""
+    text = getattr(error, "summary", None) or (str(error).splitlines()[0] if str(error) else "")
+    text = text or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 # --- resizing a host latent -------------------------------------------------------------------------
@@ -156,7 +160,8 @@ def _resize_host_latent(
     except Exception as error:  # interrupts are BaseException and pass through
         reason = _short(error)
         if get_method(method).neural:
-            log.warning("[Latent Upscale] %s unavailable (%s); using bislerp instead", method, reason)
+            # The whole message (files, folders, URLs, places) once in the log; one line in the infotext.
+            log.warning("[Latent Upscale] %s unavailable; using bislerp instead. %s", method, error)
             _note(p, state, INFOTEXT_FALLBACK, f"bislerp ({reason})")
             return _resize_host_latent(p, state, "bislerp", latent, size, call_host)
         log.warning("[Latent Upscale] %s failed (%s); using the WebUI's own resize", method, reason)
@@ -242,8 +247,37 @@ def _wrap_image_conditioning(original: Callable[..., Any]) -> Callable[..., Any]
     return conditioning
 
 
+def _masked_resize(p: Any) -> bool:
+    """A whole-picture inpaint job that changes size: the WebUI cannot run it in latent-upscale mode.
+
+    In that mode the mask is resized to the target but the image is not, so ``masking.fill`` (every
+    "masked content" but "original") and, before 1.9, the overlay paste fail with "images do not match"
+    (``processing.py`` ``StableDiffusionProcessingImg2Img.init``). "Only masked" crops and resizes in
+    pixels, which works.
+    """
+    if getattr(p, "image_mask", None) is None or getattr(p, "inpaint_full_res", False):
+        return False
+    images = getattr(p, "init_images", None) or []
+    return any(getattr(image, "size", None) != (p.width, p.height) for image in images)
+
+
 def _install_img2img(p: Any, state: JobState, options: JobOptions) -> None:
-    if p.resize_mode != _LATENT_RESIZE_MODE:
+    if _masked_resize(p):
+        if p.resize_mode == _LATENT_RESIZE_MODE:
+            p.resize_mode = 0
+        mode = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
+        log.warning(
+            "[Latent Upscale] inpainting with a mask at a new size: the WebUI cannot do that in latent "
+            "upscale mode, so the image is resized in pixels ('%s'); exact steps and schedule still apply",
+            mode,
+        )
+        _note(
+            p,
+            state,
+            INFOTEXT_NOTE,
+            f"inpainting with a mask: resized in pixels ('{mode}'), not in latent space",
+        )
+    elif p.resize_mode != _LATENT_RESIZE_MODE:
         previous = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
         log.info("[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous)
         _note(p, state, INFOTEXT_NOTE, f"resize mode switched from '{previous}' to latent upscale")
@@ -387,6 +421,9 @@ def before_job(p: Any) -> None:
     state = JobState(options=options, hires_method=method)
     setattr(p, _STATE_ATTRIBUTE, state)
     try:
+        # The WebUI closes every job with `with closing(p)` (txt2img.py, img2img.py, api.py), on success
+        # and on exception: the one exit that postprocess (skipped when a job raises) does not cover.
+        state.stack.enter_context(instance_patch(p, "close", _closing_undoes_the_job(p)))
         if options is not None:
             _install_img2img(p, state, options)
         if method is not None:
@@ -394,6 +431,17 @@ def before_job(p: Any) -> None:
     except BaseException:
         after_job(p)
         raise
+
+
+def _closing_undoes_the_job(p: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def make(original_close: Callable[..., Any]) -> Callable[..., Any]:
+        def close(*args: Any, **kwargs: Any) -> Any:
+            after_job(p)  # restores everything, this wrapper included
+            return original_close(*args, **kwargs)
+
+        return close
+
+    return make
 
 
 def after_job(p: Any) -> None:

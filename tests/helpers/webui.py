@@ -635,7 +635,12 @@ def fake_webui(
         _purge_fake_modules(new_modules)
         for name in new_modules:
             if name in sys.modules and _is_repo_source(sys.modules[name]):
-                del sys.modules[name]  # e.g. the glue: it must bind to the next fresh fake host
+                module = sys.modules.pop(name)  # e.g. the glue: it must bind to the next fresh fake host
+                # `from package import child` reads the package attribute before sys.modules: drop it too.
+                parent_name, _, child = name.rpartition(".")
+                parent = sys.modules.get(parent_name)
+                if parent is not None and getattr(parent, child, None) is module:
+                    delattr(parent, child)
         for k, v in saved_env.items():
             if v is None:
                 os.environ.pop(k, None)
