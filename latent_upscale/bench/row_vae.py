@@ -63,7 +63,10 @@ def build_vae(config_id: str, device: torch.device, dtype: torch.dtype) -> Any:
     with torch.random.fork_rng(devices=[]):  # reproducible weights, caller's RNG untouched
         torch.manual_seed(0)
         vae = AutoencoderKL(**VAE_CONFIGS[config_id])
-    return vae.to(device=device, dtype=dtype).eval().requires_grad_(False)
+    vae = vae.to(device=device)
+    if dtype != torch.float32:  # (diffusers warns about any dtype cast, even a no-op one)
+        vae = vae.to(dtype=dtype)
+    return vae.eval().requires_grad_(False)
 
 
 def round_trip(vae: Any, latent: Tensor, scale: float = 2.0) -> Callable[[], Tensor]:
