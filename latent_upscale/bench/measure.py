@@ -15,6 +15,7 @@ import ctypes.util
 import gc
 import logging
 import statistics
+import timeit
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,14 +50,17 @@ class Timing:
     iqr_s: float
     samples: int
     calls_per_sample: int
+    #: Seconds per call of each sample.
+    times_s: tuple[float, ...] = ()
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, object]:
         """The figures for ``results.json``."""
         return {
             "median_s": self.median_s,
             "iqr_s": self.iqr_s,
             "samples": self.samples,
             "calls_per_sample": self.calls_per_sample,
+            "times_s": list(self.times_s),
         }
 
 
@@ -66,6 +70,7 @@ def _timing(measurement: benchmark.Measurement) -> Timing:
         iqr_s=float(measurement.iqr),
         samples=len(measurement.times),
         calls_per_sample=int(measurement.number_per_run),
+        times_s=tuple(float(t) for t in measurement.times),
     )
 
 
@@ -152,6 +157,19 @@ def peak_memory(device: torch.device) -> Iterator[MemoryProbe]:
 # --- time ---------------------------------------------------------------------------------------
 
 
+def _one_call_seconds(fn: Callable[[], object], device: torch.device) -> float:
+    """Seconds for exactly one call (``Timer.timeit`` would add two warm-up calls of its own)."""
+    if device.type != "cuda":
+        return timeit.Timer(fn).timeit(number=1)
+
+    def synchronised() -> None:
+        fn()
+        torch.cuda.synchronize(device)
+
+    torch.cuda.synchronize(device)
+    return timeit.Timer(synchronised).timeit(number=1)
+
+
 def measure(
     fn: Callable[[], object],
     device: torch.device,
@@ -168,14 +186,20 @@ def measure(
     the first sample (at seconds per call, one-time costs are noise); faster calls go to
     ``blocked_autorange`` for ``min_run_time`` seconds.
     """
-    timer = _timer(fn, threads)
     with peak_memory(device) as probe:
-        first = timer.timeit(1)
-    if first.median >= slow_s:
-        extra = [timer.timeit(1) for _ in range(max(slow_samples - 1, 0))]
-        merged = benchmark.Measurement.merge([first, *extra])[0]
-        return _timing(merged), probe.peak_bytes
-    return _timing(timer.blocked_autorange(min_run_time=min_run_time)), probe.peak_bytes
+        first = _one_call_seconds(fn, device)
+    if first >= slow_s:
+        times = [first] + [_one_call_seconds(fn, device) for _ in range(max(slow_samples - 1, 0))]
+        quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
+        timing = Timing(
+            median_s=statistics.median(times),
+            iqr_s=quartiles[2] - quartiles[0],
+            samples=len(times),
+            calls_per_sample=1,
+            times_s=tuple(times),
+        )
+        return timing, probe.peak_bytes
+    return _timing(_timer(fn, threads).blocked_autorange(min_run_time=min_run_time)), probe.peak_bytes
 
 
 def interleaved_medians(
@@ -186,9 +210,9 @@ def interleaved_medians(
     A noisy neighbour then slows every contender in a round alike, so per-round ratios stay
     meaningful; callers take the median of those ratios.
     """
+    for fn in fns.values():
+        fn()  # warm-up
     timers = {name: _timer(fn, threads) for name, fn in fns.items()}
-    for timer in timers.values():
-        timer.timeit(1)  # warm-up
     medians: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, timer in timers.items():

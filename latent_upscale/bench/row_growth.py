@@ -90,6 +90,14 @@ def run_growth_row(context: BenchContext) -> dict[str, list[dict[str, object]]]:
         point.update(timing.as_dict())
         point["peak_bytes"] = peak
         point["tiles"] = call.tiles
+        logger.info(
+            "growth: %s %dx%d: %.3f s in %d tile(s)",
+            case.series,
+            case.side,
+            case.side,
+            timing.median_s,
+            call.tiles,
+        )
         measured[case.series].append((case.output_pixels, timing.median_s, peak, case.side))
     fits: list[dict[str, object]] = []
     for case in cases:

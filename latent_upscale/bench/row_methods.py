@@ -89,5 +89,6 @@ def run_methods_row(context: BenchContext) -> list[dict[str, object]]:
         row["peak_bytes"] = peak
         if isinstance(call, NeuralCall):
             row["tiles"] = call.tiles
+            logger.info("methods: %s %s batch %d: %.3f s", case.label, size, case.batch, timing.median_s)
         rows.append(row)
     return rows
