@@ -31,15 +31,17 @@ class BenchContext:
     models: BenchModels
     progress: bool = True
 
-    def measure(self, fn: Callable[[], object]) -> tuple[Timing, int | None]:
-        """Median time and peak extra memory of ``fn`` under this run's budgets."""
+    def measure(self, fn: Callable[[], object], *, samples: int | None = None) -> tuple[Timing, int | None]:
+        """Median time and peak extra memory of ``fn`` under this run's budgets (``samples``: how
+        many single calls time a slow ``fn``, default the plan's)."""
         return measure(
             fn,
             self.device,
             threads=self.threads,
             min_run_time=self.plan.min_run_time,
             slow_s=self.plan.slow_s,
-            slow_samples=self.plan.slow_samples,
+            slow_samples=samples or self.plan.slow_samples,
+            single_sample_s=float("inf") if samples else self.plan.single_sample_s,
         )
 
     def latent(self, batch: int, side: int, *, channels: int = 4, seed: int = 0) -> Tensor:

@@ -178,18 +178,21 @@ def measure(
     min_run_time: float,
     slow_s: float,
     slow_samples: int,
+    single_sample_s: float = float("inf"),
 ) -> tuple[Timing, int | None]:
     """Time ``fn`` and measure its peak memory; returns the timing and the peak extra bytes.
 
     The first call warms up (and is the one whose memory is measured). A call that takes at least
     ``slow_s`` seconds is timed ``slow_samples`` times one call at a time, the warm-up counting as
-    the first sample (at seconds per call, one-time costs are noise); faster calls go to
-    ``blocked_autorange`` for ``min_run_time`` seconds.
+    the first sample (at seconds per call, one-time costs are noise), and a call of at least
+    ``single_sample_s`` only that once; faster calls go to ``blocked_autorange`` for
+    ``min_run_time`` seconds.
     """
     with peak_memory(device) as probe:
         first = _one_call_seconds(fn, device)
     if first >= slow_s:
-        times = [first] + [_one_call_seconds(fn, device) for _ in range(max(slow_samples - 1, 0))]
+        more = 0 if first >= single_sample_s else max(slow_samples - 1, 0)
+        times = [first] + [_one_call_seconds(fn, device) for _ in range(more)]
         quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
         timing = Timing(
             median_s=statistics.median(times),

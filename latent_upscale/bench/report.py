@@ -222,7 +222,13 @@ def _growth_section(growth: dict[str, Any]) -> list[str]:
             for f in fits
         ),
     )
-    lines += ["Slopes: log-log against output pixels (1 = proportional to the image).", ""]
+    tiles = {str(p["tile_size"]) for p in points if p["tiled"]}
+    tiling = "the runner's automatic tiling" if tiles == {"automatic"} else f"tiles of {', '.join(tiles)} px"
+    lines += [
+        f"Slopes: log-log against output pixels (1 = proportional to the image). Tiled: {tiling}; "
+        "untiled: tile_size=0. Each cell: median time, peak extra memory, tiles.",
+        "",
+    ]
     by_series = {}
     for point in points:
         by_series.setdefault(point["series"], {})[point["input"][2]] = point

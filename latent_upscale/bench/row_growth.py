@@ -60,12 +60,12 @@ def run_growth_row(context: BenchContext) -> dict[str, list[dict[str, object]]]:
     #: series → (output pixels, seconds, peak bytes) of each measured point.
     measured: dict[str, list[tuple[int, float, int | None, int]]] = {case.series: [] for case in cases}
     for case in context.steps(cases, "growth", total=len(cases)):
-        tile_size = plan.growth_tile if case.tiled else 0
+        tile_size = plan.growth_tile if case.tiled else 0  # None: automatic tiling
         point: dict[str, object] = {
             "model": case.model,
             "series": case.series,
             "tiled": case.tiled,
-            "tile_size": tile_size,
+            "tile_size": "automatic" if tile_size is None else tile_size,
             "input": [1, 4, case.side, case.side],
             "output": [case.side * _FACTOR, case.side * _FACTOR],
             "output_pixels": case.output_pixels,

@@ -103,7 +103,7 @@ def run_vae_row(context: BenchContext) -> list[dict[str, object]]:
         round_trip(vae, context.latent(1, min(side, 8)))()  # warm-up at a tiny size: library set-up
         latent = context.latent(1, side)
         target = (2 * side, 2 * side)
-        timing, peak = context.measure(round_trip(vae, latent))
+        timing, peak = context.measure(round_trip(vae, latent), samples=context.plan.vae_samples)
         base: dict[str, object] = {
             "vae": config_id,
             "input": [1, 4, side, side],
