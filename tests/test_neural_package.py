@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,18 +14,6 @@ from latent_upscale.neural import NeuralOptions
 from latent_upscale.resize_methods import get_method
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def test_importing_the_package_loads_no_hub_gradio_architectures_or_runner():
-    code = (
-        "import sys, latent_upscale, latent_upscale.neural; "
-        "print(sorted(m for m in sys.modules "
-        "if m.split('.')[0] in ('huggingface_hub', 'gradio', 'safetensors') "
-        "or m.startswith(('latent_upscale.neural.archs', 'latent_upscale.neural.runner', "
-        "'latent_upscale.neural.weights', 'latent_upscale.neural.cache'))))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
 
 
 def test_neural_is_a_registered_method_that_loads_its_runner_lazily():

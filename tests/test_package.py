@@ -11,17 +11,18 @@ import latent_upscale
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_import_loads_no_gradio_hub_or_network_code():
+def test_import_loads_no_gradio_hub_host_plotting_or_neural_internals():
+    # `import latent_upscale` (and its light `neural` entry) needs torch only: no gradio, no
+    # huggingface-hub, no WebUI, no plotting, no architectures, runner, weights or model cache.
     code = (
-        "import sys, latent_upscale; "
-        "heavy = [m for m in ('gradio', 'huggingface_hub', 'modules', 'matplotlib', 'PIL') "
-        "if m in sys.modules]; "
-        "arch = [m for m in sys.modules if m.startswith('latent_upscale.neural.') and m not in "
-        "('latent_upscale.neural.method', 'latent_upscale.neural.options')]; "
-        "print(heavy, arch)"
+        "import sys, latent_upscale, latent_upscale.neural; "
+        "print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('gradio', 'huggingface_hub', 'safetensors', 'modules', 'matplotlib', 'PIL') "
+        "or m.startswith(('latent_upscale.neural.archs', 'latent_upscale.neural.runner', "
+        "'latent_upscale.neural.weights', 'latent_upscale.neural.cache', 'latent_upscale.webui'))))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[] []"
+    assert done.stdout.strip() == "[]"
 
 
 def test_public_api_is_listed_in_all():
@@ -35,3 +36,12 @@ def test_required_layout_exists():
         assert (REPO / folder).is_dir(), folder
     for file in ("install.py", "README.md", "LICENSE", "pyproject.toml", ".ci/run"):
         assert (REPO / file).is_file(), file
+
+
+def test_metadata_ini_names_the_extension_and_requires_no_other():
+    import configparser
+
+    config = configparser.ConfigParser()
+    assert config.read(REPO / "metadata.ini")
+    assert config.get("Extension", "Name") == "latent-upscale"
+    assert config.get("Extension", "Requires", fallback="").strip() == ""

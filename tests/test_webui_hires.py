@@ -181,6 +181,18 @@ def test_reload_ui_twice_keeps_one_entry_and_one_wrapper(fake_webui, webui_flavo
     host.reload_ui()
     modes = host.latent_upscale_modes
     assert [k for k in modes if k in OUR_HIRES_KEYS] == list(OUR_HIRES_KEYS)
+    # load_scripts() clears every callback before the script files run again: ours are there once each.
+    ours = [
+        (category, getattr(c.callback, "__qualname__", ""))
+        for category, callbacks in host.script_callbacks.callback_map.items()
+        for c in callbacks
+        if getattr(c.callback, "__module__", "").startswith("latent_upscale")
+    ]
+    assert sorted(ours) == [
+        ("callbacks_before_ui", "register_axes"),
+        ("callbacks_script_unloaded", "unregister_hires_upscalers"),
+        ("callbacks_ui_settings", "register_settings"),
+    ]
     spy = spy_resizes(monkeypatch)
     _hires(host, "Latent (lanczos)")
     first, hires = _first_and_hires_runs(host)

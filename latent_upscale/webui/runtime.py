@@ -88,12 +88,9 @@ _HIRES_MARK = "latent_upscale_method"
 
 @dataclass
 class JobState:
-    """What we changed and learnt during one job."""
+    """One job's changes (undone together) and how often the sampler asked for our schedule."""
 
-    options: JobOptions | None
-    hires_method: str | None
     stack: ExitStack = field(default_factory=ExitStack)
-    notes: dict[str, str] = field(default_factory=dict)
     override_calls: int = 0
 
 
@@ -108,9 +105,8 @@ def attached_options(p: object) -> JobOptions | None:
     return options if isinstance(options, JobOptions) else None
 
 
-def _note(p: Any, state: JobState, key: str, value: str) -> None:
+def _note(p: Any, key: str, value: str) -> None:
     # The infotext is built after sampling, from p.extra_generation_params: writing here is in time.
-    state.notes[key] = value
     p.extra_generation_params[key] = value
 
 
@@ -124,11 +120,11 @@ def _short(error: BaseException) -> str:
 # --- resizing a host latent -------------------------------------------------------------------------
 
 
-def _record(p: Any, state: JobState, result: UpscaleResult) -> None:
-    if result.weights:
-        _note(p, state, INFOTEXT_WEIGHTS, f"{result.weights} ({'; '.join(result.steps)})")
+def _record(p: Any, result: UpscaleResult) -> None:
+    if result.weights:  # the runner's steps name each file, its factor and the final resample
+        _note(p, INFOTEXT_WEIGHTS, "; ".join(result.steps))
     if result.fallback:
-        _note(p, state, INFOTEXT_FALLBACK, result.fallback)
+        _note(p, INFOTEXT_FALLBACK, result.fallback)
 
 
 def _resize_host_latent(
@@ -145,7 +141,7 @@ def _resize_host_latent(
     failure (a NaN latent, say) to the host's own call. Both are logged and written to the infotext.
     """
     if tuple(latent.shape[-2:]) == tuple(size):
-        _note(p, state, INFOTEXT_NOTE, "nothing to resize (the latent already has the target size)")
+        _note(p, INFOTEXT_NOTE, "nothing to resize (the latent already has the target size)")
         return call_host()
     info = read_model_latent_info(p.sd_model)
     try:
@@ -162,12 +158,12 @@ def _resize_host_latent(
         if get_method(method).neural:
             # The whole message (files, folders, URLs, places) once in the log; one line in the infotext.
             log.warning("[Latent Upscale] %s unavailable; using bislerp instead. %s", method, error)
-            _note(p, state, INFOTEXT_FALLBACK, f"bislerp ({reason})")
+            _note(p, INFOTEXT_FALLBACK, f"bislerp ({reason})")
             return _resize_host_latent(p, state, "bislerp", latent, size, call_host)
         log.warning("[Latent Upscale] %s failed (%s); using the WebUI's own resize", method, reason)
-        _note(p, state, INFOTEXT_FALLBACK, f"WebUI resize ({reason})")
+        _note(p, INFOTEXT_FALLBACK, f"WebUI resize ({reason})")
         return call_host()
-    _record(p, state, result)
+    _record(p, result)
     log.info("[Latent Upscale] %s: %s", method, "; ".join(result.steps))
     return result.latent
 
@@ -194,7 +190,7 @@ def _schedule_override(p: Any, state: JobState, options: JobOptions) -> Callable
             log.warning(
                 "[Latent Upscale] schedule %s failed (%s); using the model's default", schedule.id, reason
             )
-            _note(p, state, INFOTEXT_FALLBACK, f"default schedule ({reason})")
+            _note(p, INFOTEXT_FALLBACK, f"default schedule ({reason})")
             return model_wrap.get_sigmas(steps)
 
     return override
@@ -219,7 +215,7 @@ def _wrap_sample_img2img(p: Any, state: JobState, options: JobOptions) -> Callab
                     sampler,
                     options.schedule,
                 )
-                _note(p, state, INFOTEXT_SCHEDULE, f"{options.schedule} (not used: {sampler} ignores it)")
+                _note(p, INFOTEXT_SCHEDULE, f"{options.schedule} (not used: {sampler} ignores it)")
             return result
 
         return sample_img2img
@@ -271,16 +267,11 @@ def _install_img2img(p: Any, state: JobState, options: JobOptions) -> None:
             "upscale mode, so the image is resized in pixels ('%s'); exact steps and schedule still apply",
             mode,
         )
-        _note(
-            p,
-            state,
-            INFOTEXT_NOTE,
-            f"inpainting with a mask: resized in pixels ('{mode}'), not in latent space",
-        )
+        _note(p, INFOTEXT_NOTE, f"inpainting with a mask: resized in pixels ('{mode}'), not in latent space")
     elif p.resize_mode != _LATENT_RESIZE_MODE:
         previous = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
         log.info("[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous)
-        _note(p, state, INFOTEXT_NOTE, f"resize mode switched from '{previous}' to latent upscale")
+        _note(p, INFOTEXT_NOTE, f"resize mode switched from '{previous}' to latent upscale")
         p.resize_mode = _LATENT_RESIZE_MODE
     for key, value in options.infotext(steps_fixed=_steps_fixed(options)).items():
         p.extra_generation_params[key] = value
@@ -418,7 +409,7 @@ def before_job(p: Any) -> None:
         method = None
     if options is None and method is None:
         return
-    state = JobState(options=options, hires_method=method)
+    state = JobState()
     setattr(p, _STATE_ATTRIBUTE, state)
     try:
         # The WebUI closes every job with `with closing(p)` (txt2img.py, img2img.py, api.py), on success

@@ -117,3 +117,26 @@ def test_txt2img_hires_with_every_latent_upscaler_entry(webui):
         )
         assert image_size(response["images"][0]) == (TARGET, TARGET), name
         assert f"Hires upscaler: {name}" in _infotext(response), name
+
+
+@pytest.mark.parametrize("fill", [0, 1, 2, 3])
+def test_whole_picture_inpainting_with_a_mask_at_a_new_size_completes(webui, fill):
+    # The WebUI's own latent mode fails here ("images do not match") for every fill but "original".
+    import base64
+    import io
+
+    from PIL import Image
+
+    mask = Image.new("L", (SOURCE, SOURCE), 0)
+    mask.paste(255, (SOURCE // 4, SOURCE // 4, 3 * SOURCE // 4, 3 * SOURCE // 4))
+    buffer = io.BytesIO()
+    mask.save(buffer, format="PNG")
+    response = _img2img(
+        webui,
+        "lanczos",
+        mask=base64.b64encode(buffer.getvalue()).decode(),
+        inpaint_full_res=False,
+        inpainting_fill=fill,
+    )
+    assert image_size(response["images"][0]) == (TARGET, TARGET)
+    assert "resized in pixels" in _infotext(response)
