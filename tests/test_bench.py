@@ -183,6 +183,12 @@ def test_the_cli_rejects_a_thread_count_below_one(tmp_path, capsys):
     assert not (tmp_path / "results.json").exists()
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_the_cli_says_so_when_cuda_is_asked_for_but_absent(tmp_path, capsys):
+    assert main(["bench", "--quick", "--device", "cuda", "--out", str(tmp_path)]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+
+
 def test_peak_memory_sees_a_tensor_allocated_inside_the_block():
     device = torch.device("cpu")
     if memory_method(device).startswith("unavailable"):
@@ -218,13 +224,14 @@ def test_goals_say_met_or_missed_from_the_figures():
     assert "reference_speedup_min" not in goals
 
 
-def test_bench_extras_are_not_imported_by_the_package(tmp_path):
+def test_the_cli_loads_the_bench_and_its_extras_only_when_bench_runs():
     import subprocess
     import sys
 
     code = (
-        "import sys, latent_upscale, latent_upscale.cli; "
-        "bad = [m for m in ('diffusers', 'matplotlib') if m in sys.modules]; "
+        "import sys, latent_upscale.cli; latent_upscale.cli.build_parser(); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('diffusers', 'matplotlib') "
+        "or m.startswith('latent_upscale.bench.')]; "
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])

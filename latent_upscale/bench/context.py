@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,8 +14,6 @@ from latent_upscale.bench.models import BenchModels
 from latent_upscale.bench.plan import BenchPlan
 
 __all__ = ["BenchContext", "CostEstimator"]
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

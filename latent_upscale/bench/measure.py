@@ -1,5 +1,6 @@
-"""How the benchmark measures: ``torch.utils.benchmark.Timer`` for time, the kernel's or CUDA's peak
-counters for memory. Only the policy (warm-up, how many samples for slow calls) is ours.
+"""How the benchmark measures: ``torch.utils.benchmark.Timer.blocked_autorange`` for time (and the
+standard ``timeit`` for calls of seconds, timed one call each), the kernel's or CUDA's peak counters
+for memory. Only the policy (warm-up, how many samples for slow calls) is ours.
 
 Memory on CPU is the peak resident set size reached during one call minus the resident size before
 it (Linux: ``/proc/self/status`` ``VmHWM`` after resetting it through ``/proc/self/clear_refs``,
@@ -13,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import logging
 import statistics
 import timeit
 from collections.abc import Callable, Iterator
@@ -35,8 +35,6 @@ __all__ = [
     "memory_method",
     "peak_memory",
 ]
-
-logger = logging.getLogger(__name__)
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")

@@ -291,7 +291,8 @@ def render_markdown(results: dict[str, Any]) -> str:
     environment = results["environment"]
     lines = ["# Latent Upscale benchmark", "", f"Measured: {environment_line(environment)}.", ""]
     lines += [
-        "Times are medians (`torch.utils.benchmark`); memory is "
+        "Times are medians (`torch.utils.benchmark` blocked_autorange; calls of seconds: single calls, "
+        "the number of samples is in results.json); memory is "
         f"{environment['memory_measure']}. Absolute times hold for this machine only; the ratios "
         "were measured within one run.",
         "",
