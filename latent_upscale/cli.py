@@ -353,6 +353,62 @@ def _add_demo(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
     parser.set_defaults(func=_cmd_demo)
 
 
+# --- bench --------------------------------------------------------------------------------------
+
+
+def _rows(text: str) -> tuple[str, ...]:
+    from latent_upscale.bench import ROWS
+
+    rows = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [row for row in rows if row not in ROWS]
+    if unknown or not rows:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of {', '.join(ROWS)}; got {text!r}"
+        )
+    return rows
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from latent_upscale.bench import full_plan, quick_plan, run_bench
+
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    _check_device_available(args.device)
+    plan = quick_plan() if args.quick else full_plan(args.device)
+    if args.only:
+        plan = plan.only(args.only)
+    outcome = run_bench(plan, args.out, device=args.device, threads=args.threads)
+    for name, path in outcome.files.items():
+        print(f"{name:9} {path}")
+    for key, goal in outcome.results["summary"]["goals"].items():
+        print(f"goal {'met' if goal['met'] else 'MISSED':6} {goal['what']}: {goal['value']:.3g} ({key})")
+    if outcome.failed:
+        print(f"rows that failed: {', '.join(outcome.failed)} (see results.json)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "bench",
+        parents=[common],
+        help="measure every method, the neural runner and the VAE round trip it saves",
+        description="Benchmark every resize method, neural vs a VAE round trip, our runner vs the plain "
+        "reference, growth with size and the WebUI glue's overhead; write results.json, results.md and "
+        "results.png. Needs the bench extra (pip install 'latent-upscale[bench]').",
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes: well under two minutes on 2 cores")
+    parser.add_argument(
+        "--device", type=_device, default="cpu", help="cpu (default) or cuda[:N] when there is one"
+    )
+    parser.add_argument(
+        "--out", default="bench-results", type=Path, help="output folder (default: %(default)s)"
+    )
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's own choice)")
+    parser.add_argument("--only", type=_rows, help="comma-separated rows to run (default: all)")
+    parser.set_defaults(func=_cmd_bench)
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]] = [
@@ -361,6 +417,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser
     _add_schedules,
     _add_models,
     _add_demo,
+    _add_bench,
 ]
 
 

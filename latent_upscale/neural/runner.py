@@ -235,7 +235,9 @@ def _run_step(
             logger.info("not tiling: factor %s does not map tiles onto whole output pixels", factor)
             return step(x, out, None), 1
         exact = (exact_factor, exact_factor)
-    return run_tiled(step, x, out, tile=tile, overlap=overlap, margin=margin, ratio=exact)
+    # Networks with a finite receptive field tile exactly, so they may use shorter, cheaper tiles.
+    balance = descriptor.receptive_radius is not None
+    return run_tiled(step, x, out, tile=tile, overlap=overlap, margin=margin, ratio=exact, balance=balance)
 
 
 def _check_compatible(descriptor: ModelDescriptor, latent: Tensor, family: str | None, path: Path) -> None:

@@ -42,27 +42,55 @@ def _alignment(ratio: Fraction, overlap: int) -> int:
     return denominator if denominator <= min(_MAX_ALIGN, max(overlap // 2, 1)) else 1
 
 
-def plan_axis(n_in: int, n_out: int, tile: int, overlap: int, ratio: Fraction | None = None) -> list[Segment]:
+def _greedy_starts(n_in: int, tile: int, overlap: int, align: int) -> list[int]:
+    """Tile starts every ``tile - overlap`` pixels (aligned), the last one flush with the end."""
+    step = max((tile - overlap) // align * align, align)
+    last = (n_in - tile) // align * align
+    starts = [0]
+    while starts[-1] < last:
+        starts.append(min(starts[-1] + step, last))
+    return starts
+
+
+def _covered(n_in: int, tile: int, starts: list[int]) -> int:
+    """Input pixels the network runs on along this axis (overlaps counted twice): the cost."""
+    return tile * (len(starts) - 1) + n_in - starts[-1]
+
+
+def plan_axis(
+    n_in: int,
+    n_out: int,
+    tile: int,
+    overlap: int,
+    ratio: Fraction | None = None,
+    *,
+    balance: bool = False,
+) -> list[Segment]:
     """Cover ``[0, n_in)`` with tiles of about ``tile`` pixels overlapping by at least ``overlap``.
 
     ``ratio`` is the network's exact scale (city96's factor; by default ``n_out / n_in``): inner
     tile edges map to ``edge × ratio``, which is a whole pixel when tiles are aligned to its
-    denominator; the last tile ends at ``n_out``.
+    denominator; the last tile ends at ``n_out``. With ``balance`` (for networks whose tiled result
+    equals the untiled one, so smaller tiles lose nothing), equal tiles just long enough for the
+    same count replace full-size ones when the network then runs on fewer pixels: 512 pixels in
+    tiles of 256 overlapping by 40 become 3 tiles of 198 (594 pixels run), not 3 of 256 (768).
+    Networks that see the whole image keep full-size tiles: more context per tile.
     """
     if n_in <= tile:
         return [Segment(0, n_in, 0, n_out)]
     ratio = ratio if ratio is not None else Fraction(n_out, n_in)
     align = _alignment(ratio, overlap)
     tile = max(align, tile // align * align)
-    step = max((tile - overlap) // align * align, align)
-    last = (n_in - tile) // align * align
-    starts = [0]
-    while starts[-1] < last:
-        starts.append(min(starts[-1] + step, last))
+    count = math.ceil((n_in - overlap) / max(tile - overlap, 1))
+    balanced = -(-math.ceil((n_in + (count - 1) * overlap) / max(count, 1)) // align) * align
+    plans = [(tile, _greedy_starts(n_in, tile, overlap, align))]
+    if balance and overlap < balanced < tile:
+        plans.append((balanced, _greedy_starts(n_in, balanced, overlap, align)))
+    length, starts = min(plans, key=lambda plan: _covered(n_in, *plan))
     segments = []
     for index, start in enumerate(starts):
         is_last = index == len(starts) - 1
-        stop = n_in if is_last else start + tile
+        stop = n_in if is_last else start + length
         out_start = math.floor(start * ratio + Fraction(1, 2))
         out_stop = n_out if is_last else math.floor(stop * ratio + Fraction(1, 2))
         segments.append(Segment(start, stop, out_start, out_stop))
@@ -91,15 +119,17 @@ def run_tiled(
     overlap: int,
     margin: int,
     ratio: tuple[Fraction, Fraction] | None = None,
+    balance: bool = False,
 ) -> tuple[Tensor, int]:
     """Apply ``step(x_tile, out_size_tile, grid)`` over overlapping tiles and blend to ``size``.
 
     ``overlap`` is in input pixels, ``margin`` in output pixels (how far inside a tile's inner edge
-    its output is trusted). ``ratio`` is the exact per-axis scale of a fixed-factor network. The
-    blend accumulates in float32 whatever the model dtype. Returns the result and the tile count.
+    its output is trusted). ``ratio`` is the exact per-axis scale of a fixed-factor network;
+    ``balance`` as in :func:`plan_axis`. The blend accumulates in float32 whatever the model dtype.
+    Returns the result and the tile count.
     """
-    rows = plan_axis(x.shape[2], size[0], tile, overlap, ratio[0] if ratio else None)
-    cols = plan_axis(x.shape[3], size[1], tile, overlap, ratio[1] if ratio else None)
+    rows = plan_axis(x.shape[2], size[0], tile, overlap, ratio[0] if ratio else None, balance=balance)
+    cols = plan_axis(x.shape[3], size[1], tile, overlap, ratio[1] if ratio else None, balance=balance)
     if len(rows) == 1 and len(cols) == 1:
         return step(x, size, None), 1
     full_src = (x.shape[2], x.shape[3])

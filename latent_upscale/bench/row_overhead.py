@@ -1,0 +1,81 @@
+"""Row 5: what the WebUI glue costs an ``F.interpolate`` call it does not own.
+
+During one host call the glue replaces ``torch.nn.functional.interpolate`` with an
+:class:`~latent_upscale.webui.patches.InterpolateInterceptor` that passes every call it does not
+recognise to torch. This row times UNet-like calls with the interceptor installed (armed, never
+matching) against torch's own function, interleaved round by round; both statements are the same
+attribute lookup and call, so the difference is the pass-through alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from types import SimpleNamespace
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils import benchmark
+
+from latent_upscale.bench.context import BenchContext
+from latent_upscale.bench.measure import median_ratio
+from latent_upscale.webui.patches import InterpolateInterceptor
+
+__all__ = ["run_overhead_row"]
+
+logger = logging.getLogger(__name__)
+
+_STATEMENT = 'functional.interpolate(x, scale_factor=2.0, mode="nearest")'
+
+
+def _never_called(latent: Tensor, size: tuple[int, int], call_host: object) -> Tensor:
+    raise AssertionError("the benchmark's interceptor must never match")
+
+
+def run_overhead_row(context: BenchContext) -> list[dict[str, object]]:
+    """Per shape: median time with and without the interceptor and the relative overhead."""
+    rows = []
+    unmatched = torch.zeros(1)  # the interceptor waits for this tensor, which no call passes
+    shapes = context.plan.overhead_shapes
+    original = F.interpolate
+    for shape in context.steps(shapes, "overhead", total=len(shapes)):
+        x = torch.randn(*shape, device=context.device)
+        plain = benchmark.Timer(
+            _STATEMENT,
+            globals={"functional": SimpleNamespace(interpolate=original), "x": x},
+            num_threads=context.threads,
+        )
+        patched = benchmark.Timer(_STATEMENT, globals={"functional": F, "x": x}, num_threads=context.threads)
+        plain_medians: list[float] = []
+        patched_medians: list[float] = []
+        with InterpolateInterceptor(lambda: unmatched, lambda: (1, 1), _never_called) as interceptor:
+            if F.interpolate is original:
+                raise RuntimeError("the interceptor did not install itself")
+            patched.timeit(10)  # warm-up both
+            plain.timeit(10)
+            for _ in range(context.plan.overhead_rounds):
+                plain_medians.append(
+                    float(plain.blocked_autorange(min_run_time=context.plan.min_run_time).median)
+                )
+                patched_medians.append(
+                    float(patched.blocked_autorange(min_run_time=context.plan.min_run_time).median)
+                )
+            served = interceptor.served
+        ratio = median_ratio(patched_medians, plain_medians)
+        row = {
+            "input": list(shape),
+            "call": "F.interpolate(x, scale_factor=2, mode='nearest')",
+            "plain_median_s": statistics.median(plain_medians),
+            "patched_median_s": statistics.median(patched_medians),
+            # From the same per-round ratio as the percentage, so the two never disagree in sign.
+            "extra_per_call_s": (ratio - 1.0) * statistics.median(plain_medians),
+            "overhead_percent": (ratio - 1.0) * 100.0,
+            "rounds": context.plan.overhead_rounds,
+            "plain_round_medians_s": plain_medians,
+            "patched_round_medians_s": patched_medians,
+            "interceptor_served": served,
+        }
+        rows.append(row)
+        logger.info("overhead %s: %+.2f %%", list(shape), row["overhead_percent"])
+    return rows

@@ -1,0 +1,107 @@
+"""Run the planned rows and write ``results.json``, ``results.md`` and ``results.png``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from latent_upscale.bench.context import BenchContext
+from latent_upscale.bench.environment import describe_environment, load_average
+from latent_upscale.bench.models import bench_models
+from latent_upscale.bench.plan import BenchPlan
+from latent_upscale.bench.row_growth import run_growth_row
+from latent_upscale.bench.row_methods import run_methods_row
+from latent_upscale.bench.row_overhead import run_overhead_row
+from latent_upscale.bench.row_reference import run_reference_row
+from latent_upscale.bench.row_vae import run_vae_row
+
+__all__ = ["BenchOutcome", "run_bench"]
+
+logger = logging.getLogger(__name__)
+
+_ROW_RUNNERS: dict[str, Callable[[BenchContext], Any]] = {
+    "methods": run_methods_row,
+    "vae_round_trip": run_vae_row,
+    "reference": run_reference_row,
+    "growth": run_growth_row,
+    "overhead": run_overhead_row,
+}
+
+
+#: Rows that run the neural models (the overhead row needs none: no models are written or loaded).
+_ROWS_WITH_MODELS = {"methods", "vae_round_trip", "reference", "growth"}
+
+
+class BenchOutcome:
+    """The results dictionary, the files written and the rows that failed."""
+
+    def __init__(self, results: dict[str, Any], files: dict[str, Path], failed: list[str]) -> None:
+        self.results = results
+        self.files = files
+        self.failed = failed
+
+
+def _dtype_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        return "neural auto precision (float16 on CUDA), VAE float16, interpolations float32"
+    return "float32"
+
+
+def run_bench(
+    plan: BenchPlan,
+    out: Path,
+    *,
+    device: torch.device | str = "cpu",
+    threads: int | None = None,
+    progress: bool = True,
+) -> BenchOutcome:
+    """Measure every planned row on ``device`` with ``threads`` CPU threads and write the report.
+
+    A row that fails is recorded with its error and the others still run, so one bad row never
+    costs the rest of a long run; :attr:`BenchOutcome.failed` names them.
+    """
+    from latent_upscale.bench.report import summarise, write_report
+
+    device = torch.device(device)
+    previous_threads = torch.get_num_threads()
+    threads = threads or previous_threads
+    torch.set_num_threads(threads)
+    environment = describe_environment(device, threads, quick=plan.quick, dtype=_dtype_label(device))
+    rows: dict[str, Any] = {}
+    durations: dict[str, float] = {}
+    failed: list[str] = []
+    started = time.perf_counter()
+    try:
+        with bench_models(device) as models:
+            if set(plan.rows) & _ROWS_WITH_MODELS:
+                models.warm_up()
+            context = BenchContext(plan, device, threads, models, progress)
+            for row in plan.rows:
+                logger.info("benchmark row: %s", row)
+                row_started = time.perf_counter()
+                try:
+                    rows[row] = _ROW_RUNNERS[row](context)
+                except Exception as error:  # record it and go on with the other rows
+                    logger.exception("benchmark row %s failed", row)
+                    rows[row] = {"error": f"{type(error).__name__}: {error}"}
+                    failed.append(row)
+                durations[row] = time.perf_counter() - row_started
+    finally:
+        torch.set_num_threads(previous_threads)
+    environment["duration_s"] = time.perf_counter() - started
+    environment["row_durations_s"] = durations
+    environment["load_average_end"] = load_average()
+    results = {"environment": environment, "plan": _plan_dict(plan), "rows": rows}
+    results["summary"] = summarise(results)
+    files = write_report(results, out)
+    return BenchOutcome(results, files, failed)
+
+
+def _plan_dict(plan: BenchPlan) -> dict[str, Any]:
+    return asdict(plan)

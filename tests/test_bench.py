@@ -1,0 +1,237 @@
+"""The benchmark writes every row and the environment; figures are reported, never asserted.
+
+The full pipeline runs once on tiny sizes (CI also runs the real ``bench --quick``); the pieces
+with a contract of their own (memory probe, slope fit, goals, CLI wiring) are tested directly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from latent_upscale.bench import ROWS, Job, quick_plan, row_vae, run_bench
+from latent_upscale.bench.measure import memory_method, peak_memory
+from latent_upscale.bench.report import summarise
+from latent_upscale.bench.row_growth import fit_slope
+from latent_upscale.cli import main
+
+ENVIRONMENT_KEYS = (
+    "date",
+    "mode",
+    "device",
+    "device_name",
+    "cpu_model",
+    "threads",
+    "dtype",
+    "torch",
+    "python",
+    "git_commit",
+    "memory_measure",
+    "duration_s",
+)
+
+
+def tiny_plan():
+    """Every row at a few latent pixels, one round each: seconds, not minutes."""
+    return replace(
+        quick_plan(),
+        method_jobs=(Job("tiny", 8, 2.0), Job("tiny", 8, 1.5)),
+        batches=(1,),
+        vae_jobs=(("sd1", 4),),
+        reference_sides=((8, 1),),
+        reference_rounds=1,
+        growth_sides=(8, 26),
+        growth_tile=16,
+        ttl_untiled_max_side=8,
+        overhead_shapes=((1, 4, 8, 8),),
+        overhead_rounds=1,
+        min_run_time=0.001,
+        slow_s=0.005,  # neural calls: one timed call each; interpolations: blocked_autorange
+        slow_samples=1,
+        call_budget_s=30.0,
+    )
+
+
+#: The SD VAE's layout at a fraction of its width: the row's code path, in a second instead of ten.
+TINY_VAE = {"block_out_channels": [32, 32, 32, 32], "layers_per_block": 1}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench-results"
+    with pytest.MonkeyPatch.context() as patch:
+        for config_id, config in row_vae.VAE_CONFIGS.items():
+            patch.setitem(row_vae.VAE_CONFIGS, config_id, {**config, **TINY_VAE})
+        outcome = run_bench(tiny_plan(), out, threads=1, progress=False)
+    return outcome, out
+
+
+def test_a_run_writes_json_markdown_and_png(tiny_run):
+    outcome, out = tiny_run
+    assert outcome.failed == []
+    for name in ("results.json", "results.md", "results.png"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0
+    assert (out / "results.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_json_holds_every_row_and_the_environment(tiny_run):
+    _, out = tiny_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert set(results["rows"]) == set(ROWS)
+    for key in ENVIRONMENT_KEYS:
+        assert key in results["environment"], key
+    assert results["environment"]["torch"] == torch.__version__
+    assert results["environment"]["mode"] == "quick"
+    assert results["plan"]["growth_sides"] == [8, 26]
+    assert "goals" in results["summary"]
+
+
+def test_every_method_and_every_neural_architecture_has_a_row(tiny_run):
+    from latent_upscale.resize_methods import registered_methods
+
+    rows = tiny_run[0].results["rows"]["methods"]
+    plain = {method.id for method in registered_methods() if not method.neural}
+    assert plain <= {row["method"] for row in rows}
+    assert {row["model"] for row in rows if row["method"] == "neural"} == {"city96", "sesqui", "ttl"}
+    # 2 jobs for each of the plain methods and the three neural models.
+    assert len(rows) == 2 * (len(plain) + 3)
+    for row in rows:
+        assert row["median_s"] > 0 and row["samples"] >= 1
+        assert "peak_bytes" in row
+
+
+def test_the_reference_row_compares_outputs_and_times_interleaved(tiny_run):
+    rows = tiny_run[0].results["rows"]["reference"]
+    assert rows, "no reference rows"
+    for row in rows:
+        assert math.isfinite(row["max_abs_diff_raw"])
+        assert row["speedup"] > 0
+        assert len(row["reference_round_medians_s"]) == len(row["runner_round_medians_s"]) == 1
+
+
+def test_the_vae_row_runs_a_round_trip_or_says_why_not(tiny_run):
+    rows = tiny_run[0].results["rows"]["vae_round_trip"]
+    try:
+        import diffusers  # noqa: F401
+    except ImportError:
+        assert "diffusers" in rows[0]["skipped"]
+        return
+    assert {row["model"] for row in rows} == {"city96", "sesqui"}
+    for row in rows:
+        assert row["decoded_px"] == 32 and row["encoded_px"] == 64
+        assert row["ratio"] == pytest.approx(row["vae_median_s"] / row["neural_median_s"])
+
+
+def test_growth_has_points_for_each_series_and_a_slope_where_two_sizes_ran(tiny_run):
+    growth = tiny_run[0].results["rows"]["growth"]
+    series = {point["series"] for point in growth["points"]}
+    assert series == {
+        f"{model} {kind}" for model in ("city96", "sesqui", "ttl") for kind in ("untiled", "tiled")
+    }
+    ttl_untiled = [p for p in growth["points"] if p["series"] == "ttl untiled"]
+    assert "skipped" in ttl_untiled[-1], "untiled Ttl above the cap must say it was not run"
+    fits = {fit["series"]: fit for fit in growth["fits"]}
+    assert fits["city96 untiled"]["time_slope"] is not None
+    assert any(p.get("tiles", 1) > 1 for p in growth["points"] if p["tiled"]), "no tiled point ran in tiles"
+
+
+def test_the_markdown_has_a_table_for_every_row(tiny_run):
+    _, out = tiny_run
+    text = (out / "results.md").read_text(encoding="utf-8")
+    assert text.startswith("# Latent Upscale benchmark")
+    assert "Measured: " in text and torch.__version__ in text
+    for heading in (
+        "## 1. Every method",
+        "## 2. Neural vs VAE round trip",
+        "## 3. Our runner vs the plain reference",
+        "## 4. Growth",
+        "## 5. Overhead",
+        "## Goals",
+    ):
+        assert heading in text
+        section = text.split(heading, 1)[1]
+        assert "\n|---" in section, f"no table under {heading}"
+
+
+def test_the_cli_runs_chosen_rows_and_prints_the_files(tmp_path, capsys):
+    out = tmp_path / "results"
+    code = main(["bench", "--quick", "--only", "overhead", "--threads", "1", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert str(out / "results.json") in printed
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert list(results["rows"]) == ["overhead"]
+    assert results["environment"]["threads"] == 1
+
+
+@pytest.mark.parametrize("rows", ["method", "", "overhead,vae"])
+def test_the_cli_rejects_unknown_rows(rows, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--quick", "--only", rows, "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "expected a comma-separated list of methods, vae_round_trip" in capsys.readouterr().err
+
+
+def test_the_cli_rejects_a_thread_count_below_one(tmp_path, capsys):
+    assert main(["bench", "--quick", "--threads", "0", "--out", str(tmp_path)]) == 2
+    assert "--threads must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "results.json").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_the_cli_says_so_when_cuda_is_asked_for_but_absent(tmp_path, capsys):
+    assert main(["bench", "--quick", "--device", "cuda", "--out", str(tmp_path)]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_peak_memory_sees_a_tensor_allocated_inside_the_block():
+    device = torch.device("cpu")
+    if memory_method(device).startswith("unavailable"):
+        pytest.skip("no resettable peak memory counter on this platform")
+    size = 64 * 2**20
+    with peak_memory(device) as probe:
+        block = torch.ones(size // 4)  # touched pages, so they are resident
+        del block
+    assert probe.peak_bytes is not None
+    assert size * 0.9 <= probe.peak_bytes <= size * 1.5
+
+
+def test_fit_slope_recovers_a_power_law_exponent():
+    xs = [1e4, 4e4, 1.6e5, 6.4e5]
+    assert fit_slope(xs, [3e-6 * x**1.0 for x in xs]) == pytest.approx(1.0)
+    assert fit_slope(xs, [1e-9 * x**2 for x in xs]) == pytest.approx(2.0)
+    assert fit_slope(xs[:1], [1.0]) is None
+
+
+def test_goals_say_met_or_missed_from_the_figures():
+    results = {
+        "rows": {
+            "vae_round_trip": [
+                {"vae": "sdxl", "input": [1, 4, 96, 96], "model": "city96", "ratio": 400.0},
+                {"vae": "sdxl", "input": [1, 4, 96, 96], "model": "sesqui", "ratio": 30.0},
+            ],
+            "overhead": [{"input": [1, 4, 64, 64], "overhead_percent": 0.2}],
+        }
+    }
+    goals = summarise(results)["goals"]
+    assert goals["vae_ratio_min"]["met"] is False and goals["vae_ratio_min"]["value"] == 30.0
+    assert goals["overhead_percent_max"]["met"] is True
+    assert "reference_speedup_min" not in goals
+
+
+def test_the_cli_loads_the_bench_and_its_extras_only_when_bench_runs():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, latent_upscale.cli; latent_upscale.cli.build_parser(); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('diffusers', 'matplotlib') "
+        "or m.startswith('latent_upscale.bench.')]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
