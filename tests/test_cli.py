@@ -201,9 +201,20 @@ def test_cuda_device_without_cuda_is_a_usage_error(tmp_path, capsys, monkeypatch
     assert run.code == 2 and "no CUDA device" in run.err
 
 
-@pytest.mark.parametrize(
-    "command", [[], ["methods"], ["upscale"], ["demo"], ["sigmas"], ["schedulers"], ["models"]]
-)
+def _subcommands() -> list[str]:
+    import argparse
+
+    from latent_upscale.cli import build_parser
+
+    actions = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return sorted(actions[0].choices)
+
+
+def test_every_documented_subcommand_exists():
+    assert set(_subcommands()) == {"methods", "upscale", "sigmas", "schedulers", "models", "demo", "bench"}
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in _subcommands())])
 def test_help_works_for_every_subcommand(capsys, command):
     run = run_cli(capsys, *command, "--help")
     assert run.code == 0
