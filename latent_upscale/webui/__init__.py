@@ -15,7 +15,11 @@ def register() -> None:
     """Everything the script file does at import; safe to run again on Reload UI."""
     from latent_upscale.webui import host, runtime, settings, xyz
 
-    runtime.register_hires_upscalers()
+    added = runtime.register_hires_upscalers()
+    if added:
+        host.log.info(
+            "[Latent Upscale] on %s: hires fix upscalers added: %s", host.HOST_NAME, ", ".join(added)
+        )
     # load_scripts() clears every callback before re-importing scripts, so these are added once.
     host.script_callbacks.on_ui_settings(settings.register_settings)
     host.script_callbacks.on_before_ui(xyz.register_axes)

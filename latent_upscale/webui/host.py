@@ -16,7 +16,6 @@ __all__ = [
     "HOST_NAME",
     "TITLE",
     "add_option",
-    "img2img_processing_class",
     "is_img2img",
     "is_txt2img",
     "latent_upscale_modes",
@@ -109,11 +108,6 @@ def loaded_model() -> object | None:
     if data is not None and hasattr(data, "sd_model"):
         return data.sd_model
     return getattr(shared, "sd_model", None)
-
-
-def img2img_processing_class() -> type:
-    """``StableDiffusionProcessingImg2Img`` (same name in every host)."""
-    return processing.StableDiffusionProcessingImg2Img
 
 
 def is_img2img(p: object) -> bool:
