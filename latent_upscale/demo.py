@@ -190,8 +190,8 @@ def score_methods(family: str, scale: float) -> tuple[list[MethodScore], dict[st
 
             result, score.time_ms = _timed(run)
         except LatentUpscaleError as error:
-            score.note = f"skipped: {error}"
-            log.info("demo: %s skipped for %s: %s", method_id, family, error)
+            score.note = f"skipped: {error.summary}"
+            log.debug("demo: %s skipped for %s: %s", method_id, family, error)
             scores.append(score)
             continue
         score.psnr_db, score.sharpness, score.vector_length = _score(result, reference)
@@ -226,7 +226,7 @@ def _write_report(path: Path, scores: list[MethodScore]) -> Path:
             ranked = sorted(rows, key=lambda s: -(s.psnr_db or -math.inf))
             for s in ranked:
                 if s.psnr_db is None:
-                    lines.append(f"| {s.method} | – | – | – | {s.note[:90]} |")
+                    lines.append(f"| {s.method} | – | – | – | {s.note} |")
                 else:
                     lines.append(
                         f"| {s.method} | {s.psnr_db:.2f} | {s.sharpness:.3f} | {s.vector_length:.3f} | "
@@ -259,6 +259,10 @@ def run_demo(out_dir: str | Path = "demo-out") -> dict[str, Path]:
                 psnr = by_method[method_id].psnr_db
                 tiles.append((f"{method_id}\n{psnr:.1f} dB", _tile(result, family, crop)))
             rows.append((f"{family.upper()} {scale:g}x", tiles))
+    for note in dict.fromkeys(
+        f"{s.method} skipped for {s.family}: {s.note.removeprefix('skipped: ')}" for s in all_scores if s.note
+    ):
+        log.info("demo: %s (python -m latent_upscale models shows where weights go)", note)
     written = {
         "comparison": _save_grid(out / "methods-comparison.png", rows),
         "report": _write_report(out / "report.md", all_scores),
