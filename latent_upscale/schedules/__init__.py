@@ -10,7 +10,11 @@ small copy of k-diffusion's ``DiscreteSchedule``. :func:`sd_sigma_table` builds 
 table from the training betas, so the CLI and the tests need no model.
 
 The registry (:func:`schedule_ids`, :func:`get_schedule`, :func:`build_sigmas`) is what the WebUI
-glue, the infotext and the CLI read. :func:`img2img_sigmas` gives the part of a schedule that the
+glue, the infotext and the CLI read. Through it every accepted request gives strictly decreasing
+sigmas ending at 0: parameters are checked in one place (:func:`check_schedule_params`, each
+:class:`ParamSpec` also carries the UI's slider range, step and advice), step counts are refused
+above :data:`MAX_STEPS` before anything is allocated, and levels a formula repeats are dropped and
+reported (:func:`build_sigmas_detailed`). :func:`img2img_sigmas` gives the part of a schedule that the
 WebUI's img2img really samples, with and without ``img2img_fix_steps``.
 
 Formulas were checked against (read, not copied):
@@ -29,7 +33,8 @@ Where things live (no module imports one listed after it, so there is no cycle):
 - :mod:`.table`: :class:`SigmaTable` and :func:`sd_sigma_table`.
 - :mod:`.special`: the beta distribution's CDF and inverse CDF (no scipy).
 - :mod:`.closed_form` and :mod:`.table_based`: the schedule functions, one small pure function each.
-- :mod:`.registry`: ids, labels, parameters, :func:`build_sigmas`.
+- :mod:`.registry`: ids, labels, parameter metadata and :func:`check_schedule_params`.
+- :mod:`.build`: :func:`build_sigmas` and :func:`build_sigmas_detailed` (checks, then the repeat guard).
 - :mod:`.img2img`: :func:`img2img_steps`, :func:`img2img_sigmas`.
 
 The package imports only torch, the standard library and our errors module.
@@ -37,6 +42,8 @@ The package imports only torch, the standard library and our errors module.
 
 from __future__ import annotations
 
+from latent_upscale.schedules.build import ScheduleResult, build_sigmas, build_sigmas_detailed
+from latent_upscale.schedules.checks import MAX_STEPS
 from latent_upscale.schedules.closed_form import (
     AYS_NOISE_LEVELS,
     get_sigmas_align_your_steps,
@@ -51,7 +58,7 @@ from latent_upscale.schedules.registry import (
     AUTOMATIC,
     ParamSpec,
     Schedule,
-    build_sigmas,
+    check_schedule_params,
     get_schedule,
     registered_schedules,
     schedule_ids,
@@ -71,12 +78,16 @@ from latent_upscale.schedules.table_based import (
 __all__ = [
     "AUTOMATIC",
     "AYS_NOISE_LEVELS",
+    "MAX_STEPS",
     "TABLE_FAMILIES",
     "ParamSpec",
     "Schedule",
+    "ScheduleResult",
     "SigmaTable",
     "beta_ppf",
     "build_sigmas",
+    "build_sigmas_detailed",
+    "check_schedule_params",
     "get_schedule",
     "get_sigmas_align_your_steps",
     "get_sigmas_automatic",

@@ -6,8 +6,8 @@ import torch
 from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
-from latent_upscale.schedules.checks import Device, check_steps, finish
-from latent_upscale.schedules.registry import build_sigmas
+from latent_upscale.schedules.build import build_sigmas
+from latent_upscale.schedules.checks import MAX_STEPS, Device, as_real, check_device, check_steps, finish
 from latent_upscale.schedules.table import SigmaTable
 
 __all__ = ["img2img_sigmas", "img2img_steps"]
@@ -22,14 +22,36 @@ def img2img_steps(steps: int, denoise: float, *, fix_steps: bool) -> tuple[int, 
     ``t_enc + 1`` steps. The hires pass always behaves as fixed.
     """
     steps = check_steps(steps, "steps")
-    if isinstance(denoise, bool) or not isinstance(denoise, (int, float)) or not 0 < denoise <= 1:
+    strength = _check_denoise(denoise)
+    if fix_steps:
+        _check_length(steps / strength, steps, denoise)
+        return int(steps / strength), steps - 1
+    return steps, int(strength * steps)
+
+
+def _check_denoise(denoise: object) -> float:
+    if isinstance(denoise, str):  # a number, not text: the API and the CLI parse theirs first
+        value = None
+    else:
+        try:
+            value = as_real(denoise, "denoising strength")
+        except LatentUpscaleError:
+            value = None
+    if value is None or not 0 < value <= 1:
         raise LatentUpscaleError(
             f"denoising strength must lie in (0, 1], got {denoise!r} (at 0 the WebUI samples nothing)"
         )
-    strength = min(denoise, 0.999)
-    if fix_steps:
-        return int(steps / strength), steps - 1
-    return steps, int(strength * steps)
+    return min(value, 0.999)
+
+
+def _check_length(length: float, steps: int, denoise: object) -> None:
+    """Refuse, before anything is allocated, a schedule that a tiny denoising strength makes huge."""
+    if length >= MAX_STEPS + 1:
+        raise LatentUpscaleError(
+            f"{steps} steps at denoising strength {float(denoise):g} need a schedule of {length:.4g} steps "
+            f"(img2img_fix_steps), over the limit of {MAX_STEPS}; use a denoising strength of at least "
+            f"{steps / MAX_STEPS:.2g} or fewer steps"
+        )
 
 
 def img2img_sigmas(
@@ -54,6 +76,8 @@ def img2img_sigmas(
     """
     total, t_enc = img2img_steps(steps, denoise, fix_steps=fix_steps)
     asked = total + 1 if discard_penultimate else total
+    _check_length(asked, steps, denoise)
+    check_device(device)
     sigmas = build_sigmas(schedule_id, asked, table, family=family, **params)
     if discard_penultimate:
         sigmas = torch.cat([sigmas[:-2], sigmas[-1:]])

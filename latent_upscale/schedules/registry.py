@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
-from latent_upscale.schedules.checks import Device, check_steps
+from latent_upscale.schedules.checks import as_real
 from latent_upscale.schedules.closed_form import (
     get_sigmas_align_your_steps,
     get_sigmas_exponential,
@@ -18,7 +17,6 @@ from latent_upscale.schedules.closed_form import (
     get_sigmas_linear_quadratic,
     get_sigmas_polyexponential,
 )
-from latent_upscale.schedules.table import SigmaTable
 from latent_upscale.schedules.table_based import (
     get_sigmas_automatic,
     get_sigmas_beta,
@@ -33,7 +31,7 @@ __all__ = [
     "AUTOMATIC",
     "ParamSpec",
     "Schedule",
-    "build_sigmas",
+    "check_schedule_params",
     "get_schedule",
     "registered_schedules",
     "schedule_ids",
@@ -45,13 +43,37 @@ AUTOMATIC = "automatic"
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One numeric parameter of a schedule, with its accepted closed range."""
+    """One numeric parameter of a schedule: what the UI needs to build its slider, and the accepted range.
+
+    ``minimum``/``maximum`` bound what :func:`check_schedule_params` accepts (the API, the CLI, pasted
+    infotext); ``slider_range``, when set, is the narrower part of it where the slider is usable and
+    no step count a WebUI user reaches loses a level. ``step`` is the slider's increment and ``advice``
+    one line for its tooltip.
+    """
 
     name: str
     default: float
     minimum: float
     maximum: float
     label: str
+    step: float = 0.01
+    advice: str = ""
+    slider_range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        low, high = self.slider_range or (self.minimum, self.maximum)
+        if not (self.minimum <= low <= self.default <= high <= self.maximum and self.step > 0):
+            raise RuntimeError(f"inconsistent range for schedule parameter {self.name!r}: {self}")
+
+    @property
+    def slider_minimum(self) -> float:
+        """Where the UI's slider starts (the accepted minimum unless ``slider_range`` narrows it)."""
+        return (self.slider_range or (self.minimum, self.maximum))[0]
+
+    @property
+    def slider_maximum(self) -> float:
+        """Where the UI's slider ends."""
+        return (self.slider_range or (self.minimum, self.maximum))[1]
 
 
 @dataclass(frozen=True)
@@ -91,8 +113,6 @@ def _register(schedule: Schedule) -> None:
     _REGISTRY[schedule.id] = schedule
 
 
-_RHO_RANGE = (0.1, 20.0)
-
 for _schedule in (
     Schedule(
         AUTOMATIC,
@@ -107,7 +127,19 @@ for _schedule in (
         "karras",
         "Karras",
         get_sigmas_karras,
-        (ParamSpec("rho", 7.0, *_RHO_RANGE, "rho (higher: more steps at low noise)"),),
+        (
+            # Below rho ≈ 0.4 sigma_max^(1/rho) - sigma_min^(1/rho) cancels in float32 (as in k-diffusion):
+            # the last level becomes 0, a zero-length step at every step count.
+            ParamSpec(
+                "rho",
+                7.0,
+                0.5,
+                20.0,
+                "rho (higher: more steps at low noise)",
+                step=0.1,
+                advice="7 as in the paper; higher spends more steps at low noise, lower at high noise.",
+            ),
+        ),
         needs_table=False,
         source="Karras et al. 2022, arXiv:2206.00364; k-diffusion get_sigmas_karras",
         advice="Dense at low noise; the default of DPM++ 2M/SDE. A safe general choice at 20-30 steps.",
@@ -125,7 +157,20 @@ for _schedule in (
         "polyexponential",
         "Polyexponential",
         get_sigmas_polyexponential,
-        (ParamSpec("rho", 1.0, *_RHO_RANGE, "rho (1 = exponential; higher: more steps at low noise)"),),
+        (
+            # With a larger rho the lowest levels lie closer together than float32 can tell apart at
+            # ordinary step counts (rho 20 at 20 steps: 7 equal levels; rho 3 from 400 steps, rho 2.5
+            # from about 2000), so the range ends at 2.5.
+            ParamSpec(
+                "rho",
+                1.0,
+                0.1,
+                2.5,
+                "rho (1 = exponential; higher: more steps at low noise)",
+                step=0.05,
+                advice="1 is Exponential; higher bends steps toward low noise, below 1 toward high noise.",
+            ),
+        ),
         needs_table=False,
         source="k-diffusion get_sigmas_polyexponential (Crowson)",
         advice="Exponential with a bend: rho > 1 spends more steps at low noise, rho < 1 at high noise.",
@@ -180,8 +225,28 @@ for _schedule in (
         "Beta",
         get_sigmas_beta,
         (
-            ParamSpec("alpha", 0.6, 0.05, 50.0, "alpha (lower: more steps at low noise)"),
-            ParamSpec("beta", 0.6, 0.05, 50.0, "beta (lower: more steps at high noise)"),
+            # Accepted as ComfyUI's node accepts them (up to 50); outside the sliders' ranges the quantiles
+            # crowd at ordinary step counts and equal levels are dropped (and said), as ComfyUI drops them.
+            ParamSpec(
+                "alpha",
+                0.6,
+                0.05,
+                50.0,
+                "alpha (lower: more steps at low noise)",
+                step=0.05,
+                advice="0.6 as in the paper; lower spends more steps near sigma_min.",
+                slider_range=(0.3, 2.0),
+            ),
+            ParamSpec(
+                "beta",
+                0.6,
+                0.05,
+                50.0,
+                "beta (lower: more steps at high noise)",
+                step=0.05,
+                advice="0.6 as in the paper; lower spends more steps near sigma_max.",
+                slider_range=(0.4, 2.0),
+            ),
         ),
         needs_table=True,
         source="Lee et al. 2024, arXiv:2407.12173; ComfyUI beta_scheduler",
@@ -210,7 +275,17 @@ for _schedule in (
         "linear_quadratic",
         "Linear Quadratic",
         get_sigmas_linear_quadratic,
-        (ParamSpec("threshold_noise", 0.025, 0.001, 0.5, "noise removed by the linear first half"),),
+        (
+            ParamSpec(
+                "threshold_noise",
+                0.025,
+                0.001,
+                0.5,
+                "noise removed by the linear first half",
+                step=0.001,
+                advice="Mochi's 0.025; higher removes more noise in the slow first half.",
+            ),
+        ),
         needs_table=False,
         source="Genmo Mochi 1 (genmoai/models infer.py); ComfyUI linear_quadratic_schedule",
         advice="Mochi's schedule: slow start near sigma_max, then fast; made for flow/video models.",
@@ -240,65 +315,35 @@ def get_schedule(schedule_id: str) -> Schedule:
         ) from None
 
 
-def _param_value(schedule: Schedule, spec: ParamSpec, given: object) -> float:
-    value = given
-    if isinstance(given, str):
-        try:
-            value = float(given)
-        except ValueError:
-            value = None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise LatentUpscaleError(
-            f"{schedule.id} parameter {spec.name} must be a finite number, got {given!r}"
-        )
-    if not spec.minimum <= value <= spec.maximum:
-        raise LatentUpscaleError(
-            f"{schedule.id} parameter {spec.name} must lie in [{spec.minimum:g}, {spec.maximum:g}], "
-            f"got {value:g}"
-        )
-    return float(value)
+def check_schedule_params(
+    schedule_id: str, params: Mapping[str, object], *, fill_defaults: bool = True
+) -> dict[str, float]:
+    """The one check of schedule parameters, for the library, the CLI and the WebUI glue alike.
 
+    Each value must be a finite number inside its :class:`ParamSpec` range (numeric strings, numpy
+    scalars and one-element tensors are accepted, as the CLI, the HTTP API and infotext pass them).
+    Returns name → float: the given values, plus every other parameter's default if ``fill_defaults``.
 
-def _resolve_params(schedule: Schedule, params: Mapping[str, object]) -> dict[str, float]:
+    Raises:
+        LatentUpscaleError: for an unknown schedule, a parameter the schedule does not take (naming the
+            accepted ones), or a value that is not a number or lies outside its range (naming the range).
+    """
+    schedule = get_schedule(schedule_id)
     specs = {spec.name: spec for spec in schedule.params}
-    unknown = sorted(set(params) - set(specs))
+    unknown = sorted(map(str, set(params) - set(specs)))
     if unknown:
         accepted = ", ".join(specs) if specs else "none"
         raise LatentUpscaleError(
             f"schedule {schedule.id!r} has no parameter {', '.join(map(repr, unknown))}; accepted: {accepted}"
         )
-    values = schedule.defaults()
-    values.update({name: _param_value(schedule, specs[name], value) for name, value in params.items()})
+    values = schedule.defaults() if fill_defaults else {}
+    for name, given in params.items():
+        spec = specs[name]
+        value = as_real(given, f"{schedule.id} parameter {name}", strings=True)
+        if not spec.minimum <= value <= spec.maximum:
+            raise LatentUpscaleError(
+                f"{schedule.id} parameter {name} must lie in [{spec.minimum:g}, {spec.maximum:g}], "
+                f"got {value:g}"
+            )
+        values[name] = value
     return values
-
-
-def build_sigmas(
-    schedule_id: str,
-    n: int,
-    table: SigmaTable,
-    *,
-    family: str | None = None,
-    device: Device = None,
-    **params: object,
-) -> Tensor:
-    """The ``n + 1`` sigmas of a registered schedule: what ``p.sampler_noise_scheduler_override(n)`` returns.
-
-    ``params`` are the schedule's own (e.g. ``rho=5``), checked against its :class:`ParamSpec`
-    ranges; numeric strings are accepted, as the CLI passes them. ``family`` picks the Align Your
-    Steps levels (``"sd1"``/``"sd2"`` → SD1.5, ``"sdxl"`` → SDXL; None → SD1.5, as A1111 does for
-    any model that is not SDXL); other schedules ignore it. ``automatic`` returns the table's
-    ``get_sigmas(n)``.
-    """
-    schedule = get_schedule(schedule_id)
-    steps = check_steps(n)
-    if not isinstance(table, SigmaTable):
-        raise LatentUpscaleError(
-            f"table must be a SigmaTable, got {type(table).__name__}; build one with sd_sigma_table(family) "
-            "or SigmaTable.from_model_wrap(p.sampler.model_wrap)"
-        )
-    kwargs: dict[str, object] = dict(_resolve_params(schedule, params))
-    if schedule.needs_family:
-        kwargs["family"] = "sd1" if family is None else family
-    if schedule.needs_table:
-        return schedule.fn(steps, table, device=device, **kwargs)
-    return schedule.fn(steps, table.sigma_min, table.sigma_max, device=device, **kwargs)
