@@ -83,13 +83,7 @@ def build_sigmas_detailed(
             f"table must be a SigmaTable, got {type(table).__name__}; build one with sd_sigma_table(family) "
             "or SigmaTable.from_model_wrap(p.sampler.model_wrap)"
         )
-    kwargs: dict[str, object] = dict(check_schedule_params(schedule.id, params))
-    if schedule.needs_family:
-        kwargs["family"] = "sd1" if family is None else family
-    if schedule.needs_table:
-        raw = schedule.fn(steps, table, **kwargs)
-    else:
-        raw = schedule.fn(steps, table.sigma_min, table.sigma_max, **kwargs)
+    raw = schedule.sigmas(steps, table, family=family, **check_schedule_params(schedule.id, params))
     sigmas = drop_repeated_sigmas(raw)
     return ScheduleResult(schedule.id, finish(sigmas, target), steps, raw.numel() - sigmas.numel())
 

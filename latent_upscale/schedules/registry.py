@@ -1,4 +1,4 @@
-"""The schedule registry: ids, labels, parameters and :func:`build_sigmas`, read by the glue and the CLI."""
+"""The schedule registry: ids, labels, parameter metadata and the one parameter check."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from latent_upscale.schedules.closed_form import (
     get_sigmas_linear_quadratic,
     get_sigmas_polyexponential,
 )
+from latent_upscale.schedules.table import SigmaTable
 from latent_upscale.schedules.table_based import (
     get_sigmas_automatic,
     get_sigmas_beta,
@@ -80,9 +81,10 @@ class ParamSpec:
 class Schedule:
     """One entry of the schedule registry.
 
-    ``id`` is stable (infotext, HTTP API, XYZ, CLI). ``fn`` is called as
-    ``fn(n, table, **params)`` when ``needs_table`` and ``fn(n, sigma_min, sigma_max, **params)``
-    otherwise, plus ``family=`` when ``needs_family``.
+    ``id`` is stable (infotext, HTTP API, XYZ, CLI). :meth:`sigmas` gives every entry one signature,
+    ``(n, table, *, family, **params)``; underneath, ``fn`` keeps its source's own: ``fn(n, table, **params)``
+    when ``needs_table``, else k-diffusion's ``fn(n, sigma_min, sigma_max, **params)``, plus ``family=``
+    when ``needs_family``.
     """
 
     id: str
@@ -102,6 +104,17 @@ class Schedule:
     def defaults(self) -> dict[str, float]:
         """Parameter name → default value."""
         return {param.name: param.default for param in self.params}
+
+    def sigmas(self, n: int, table: SigmaTable, *, family: str | None = None, **params: object) -> Tensor:
+        """The raw schedule, one call for every entry: ``fn`` with the table or its ends, and ``family``.
+
+        Unchecked and on the CPU; :func:`~latent_upscale.schedules.build_sigmas` is the checked way in.
+        """
+        if self.needs_family:
+            params["family"] = "sd1" if family is None else family
+        if self.needs_table:
+            return self.fn(n, table, **params)
+        return self.fn(n, table.sigma_min, table.sigma_max, **params)
 
 
 _REGISTRY: dict[str, Schedule] = {}
