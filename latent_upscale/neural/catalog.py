@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from latent_upscale.families import FAMILY_LIST
+
 __all__ = [
     "CATALOG",
     "CITY96_FACTORS",
     "PREFERENCES",
+    "WEIGHT_SETS",
     "CatalogEntry",
     "FileHints",
     "WeightSet",
@@ -54,6 +57,8 @@ class WeightSet:
     label: str
     arch: str
     entries: tuple[CatalogEntry, ...]
+    #: The id the family registry names (``sesqui-sdxl``, ``city96-2.1-sdv1``, …).
+    id: str = ""
 
     @property
     def downloadable(self) -> bool:
@@ -118,39 +123,33 @@ _V1_BYTES = 2_047_000
 
 def _city96_set(version: str, vae: str, family: str, approx_bytes: int) -> WeightSet:
     entries = tuple(_city96(version, vae, family, factor, approx_bytes) for factor in CITY96_FACTORS)
-    return WeightSet(label=f"city96 v{version} SD{vae}", arch="city96", entries=entries)
+    return WeightSet(
+        label=f"city96 v{version} SD{vae}", arch="city96", entries=entries, id=f"city96-{version}-sd{vae}"
+    )
 
 
-_SESQUI_SDXL = WeightSet("SesquiLSR SDXL", "sesqui", (_sesqui("SDXL", "sdxl"),))
-_SESQUI_FLUX = WeightSet("SesquiLSR Flux", "sesqui", (_sesqui("Flux", "flux"),))
-_SESQUI_WAN = WeightSet("SesquiLSR Wan 2.1", "sesqui", (_sesqui("Wan21", "wan"),))
-_SESQUI_FLUX2 = WeightSet("SesquiLSR Flux.2", "sesqui", (_sesqui("Flux2", "flux2"),))
-_TTL_SDXL = WeightSet("NNLatentUpscale SDXL", "ttl", (_ttl("sdxl_resizer.pt", "sdxl"),))
-_TTL_SD15 = WeightSet("NNLatentUpscale SD 1.5", "ttl", (_ttl("sd15_resizer.pt", "sd1"),))
-_SD1_SETS = (
-    _city96_set("2.1", "v1", "sd1", _V2_BYTES),
-    _TTL_SD15,
-    _city96_set("2.0", "v1", "sd1", _V2_BYTES),
-    _city96_set("1.0", "v1", "sd1", _V1_BYTES),
-)
+def _weight_sets() -> dict[str, WeightSet]:
+    sets = [
+        WeightSet("SesquiLSR SDXL", "sesqui", (_sesqui("SDXL", "sdxl"),), id="sesqui-sdxl"),
+        WeightSet("SesquiLSR Flux", "sesqui", (_sesqui("Flux", "flux"),), id="sesqui-flux"),
+        WeightSet("SesquiLSR Wan 2.1", "sesqui", (_sesqui("Wan21", "wan"),), id="sesqui-wan"),
+        WeightSet("SesquiLSR Flux.2", "sesqui", (_sesqui("Flux2", "flux2"),), id="sesqui-flux2"),
+        WeightSet("NNLatentUpscale SDXL", "ttl", (_ttl("sdxl_resizer.pt", "sdxl"),), id="ttl-sdxl"),
+        WeightSet("NNLatentUpscale SD 1.5", "ttl", (_ttl("sd15_resizer.pt", "sd1"),), id="ttl-sd1"),
+    ]
+    for version, approx_bytes in (("2.1", _V2_BYTES), ("2.0", _V2_BYTES), ("1.0", _V1_BYTES)):
+        sets.append(_city96_set(version, "v1", "sd1", approx_bytes))
+        sets.append(_city96_set(version, "xl", "sdxl", approx_bytes))
+    return {weight_set.id: weight_set for weight_set in sets}
 
-#: Family → weight sets, best first. SesquiLSR leads where it exists (best published LPIPS); city96
-#: v2.1 is next (downloadable from HF); Ttl (local only) before city96's older versions. SD 2.x uses
-#: SD 1.x's VAE, so the SD 1.x weights serve it. No published weights fit SD3's 16-channel VAE.
+
+#: Every published weight set by id (the ids the family registry names).
+WEIGHT_SETS: dict[str, WeightSet] = _weight_sets()
+
+#: Family → weight sets, best first, from :data:`latent_upscale.families.FAMILY_LIST` (the one place
+#: that says which weights serve which family). SD 2.x uses SD 1.x's VAE, so SD 1.x weights serve it.
 PREFERENCES: dict[str, tuple[WeightSet, ...]] = {
-    "sdxl": (
-        _SESQUI_SDXL,
-        _city96_set("2.1", "xl", "sdxl", _V2_BYTES),
-        _TTL_SDXL,
-        _city96_set("2.0", "xl", "sdxl", _V2_BYTES),
-        _city96_set("1.0", "xl", "sdxl", _V1_BYTES),
-    ),
-    "sd1": _SD1_SETS,
-    "sd2": _SD1_SETS,
-    "flux": (_SESQUI_FLUX,),
-    "wan": (_SESQUI_WAN,),
-    "flux2": (_SESQUI_FLUX2,),
-    "sd3": (),
+    family.id: tuple(WEIGHT_SETS[set_id] for set_id in family.weights) for family in FAMILY_LIST
 }
 
 #: Every known file once, in a stable order (for ``list_models``).

@@ -12,20 +12,13 @@ from typing import Any
 
 from torch import nn
 
+from latent_upscale.families import FAMILY_LIST
 from latent_upscale.latent_formats import LatentFormat
 
 __all__ = ["VAE_GROUPS", "ModelDescriptor", "same_vae"]
 
 #: Families that share one VAE (and so one raw latent space). SD 2.x kept SD 1.x's autoencoder.
-VAE_GROUPS: dict[str, str] = {
-    "sd1": "sd1",
-    "sd2": "sd1",
-    "sdxl": "sdxl",
-    "sd3": "sd3",
-    "flux": "flux",
-    "flux2": "flux2",
-    "wan": "wan",
-}
+VAE_GROUPS: dict[str, str] = {family.id: family.vae_group for family in FAMILY_LIST}
 
 
 def same_vae(family_a: str, family_b: str) -> bool:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from latent_upscale.errors import LatentUpscaleError, WeightsUnavailableError
+from latent_upscale.families import FAMILY_IDS
 from latent_upscale.neural.catalog import (
     CATALOG,
     PREFERENCES,
@@ -288,7 +289,7 @@ def _unavailable_summary(family: str, sets: Sequence[WeightSet], options: Neural
 
 
 def _served_families() -> set[str]:
-    return {family for family in ("sd1", "sd2", "sdxl", "flux", "wan", "flux2") if weight_sets_for(family)}
+    return {family for family in FAMILY_IDS if weight_sets_for(family)}
 
 
 def _unavailable_message(
