@@ -66,6 +66,11 @@ class WeightSet:
         return all(entry.source != "local" for entry in self.entries)
 
     @property
+    def factors(self) -> tuple[float, ...]:
+        """The fixed factors its files serve (empty for any-scale sets)."""
+        return tuple(entry.factor for entry in self.entries if entry.factor is not None)
+
+    @property
     def fixed_factor(self) -> bool:
         """True when each file enlarges by one set factor."""
         return any(entry.factor is not None for entry in self.entries)

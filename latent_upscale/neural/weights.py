@@ -48,6 +48,7 @@ from latent_upscale.neural.catalog import (
     weight_sets_for,
 )
 from latent_upscale.neural.options import MODELS_DIR_ENV, NeuralOptions
+from latent_upscale.neural.planning import plan_fixed_factors
 
 __all__ = [
     "KNOWN_SHA256",
@@ -236,13 +237,15 @@ def resolve_weights(
     *,
     explicit: str | os.PathLike[str] | None = None,
     factors_wanted: Sequence[float] = (),
+    sizes: tuple[tuple[int, int], tuple[int, int]] | None = None,
 ) -> ResolvedWeights:
     """Find (or, when allowed, download) the weights to upscale latents of ``family``.
 
     ``explicit`` wins over everything. Otherwise the preference table is walked as described in
-    the module docstring. ``factors_wanted`` says which city96 factors to download when a
-    fixed-factor set has to be fetched (the runner plans them from the target size); local
-    fixed-factor files are returned whatever their factors.
+    the module docstring. ``factors_wanted`` says which factors to download when a fixed-factor
+    set has to be fetched; by default they are planned from ``sizes`` (``(source, target)`` in
+    latent pixels) and the set's own factors. Local fixed-factor files are returned whatever their
+    factors.
     """
     dirs = search_dirs(options)
     if explicit is not None:
@@ -269,6 +272,8 @@ def resolve_weights(
     places = tuple(_places(options, dirs, uses_hf))
     top = next((s for s in sets if s.downloadable), None)
     if top is not None and options.may_download:
+        if not factors_wanted and sizes is not None and top.fixed_factor:
+            factors_wanted = plan_fixed_factors(*sizes, top.factors)
         return _download_set(top, options, factors_wanted, places)
     raise WeightsUnavailableError(
         _unavailable_message(family, sets, options, places),

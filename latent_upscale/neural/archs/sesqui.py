@@ -38,6 +38,8 @@ __all__ = ["ARCH_ID", "SIGNATURE_KEYS", "SesquiUpscaler", "detect", "load"]
 
 ARCH_ID = "sesqui"
 NAME = "SesquiLSR"
+#: Detected before these architectures.
+BEFORE: tuple[str, ...] = ("ttl", "city96")
 SIGNATURE_KEYS = (
     "head_conv.0.weight",
     "head_conv.2.weight",
@@ -258,6 +260,13 @@ class SesquiUpscaler(nn.Module):
         return self.tail_conv(h) + self.skip_conv(upsampled)
 
 
+def forward(
+    model: nn.Module, x: Tensor, size: tuple[int, int], grid: TileGrid | None, factor: float | None
+) -> Tensor:
+    """The descriptor's call: resize to ``size`` (any scale 1-2×)."""
+    return model(x, size, grid)
+
+
 def detect(state_dict: Mapping[str, Tensor]) -> bool:
     """True when SesquiLSR's signature tensors are present (may be a false positive)."""
     return all(key in state_dict for key in SIGNATURE_KEYS)
@@ -353,4 +362,6 @@ def load(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
             "filter_hidden": filter_hidden,
         },
         model=model.eval().requires_grad_(False),
+        forward=forward,
+        tile_tolerance=1e-3,  # whole-image normalisation: tiles agree closely, not exactly
     )
