@@ -4,7 +4,7 @@
 
 1. returns a plain resample when the target is not larger than the input on either axis (the
    networks only enlarge; no weights are needed or loaded);
-2. resolves weights for the family (:func:`~latent_upscale.neural.weights.resolve_weights`) and loads
+2. resolves weights for the family (:func:`~latent_upscale.neural.resolution.resolve_weights`) and loads
    them through a small LRU cache (file, device, dtype);
 3. converts the latent from the caller's space (``request.latent_space``: ``"scaled"`` model space,
    ``"raw"`` or an explicit :class:`~latent_upscale.latent_formats.LatentFormat`) into the space the
@@ -40,9 +40,9 @@ from latent_upscale.neural.catalog import hints_from_filename
 from latent_upscale.neural.descriptor import ModelDescriptor, same_vae
 from latent_upscale.neural.options import NeuralOptions
 from latent_upscale.neural.planning import plan_fixed_factors, plan_range
+from latent_upscale.neural.resolution import ResolvedWeights, resolve_weights
 from latent_upscale.neural.state_dict import read_state_dict
 from latent_upscale.neural.tiling import run_tiled
-from latent_upscale.neural.weights import ResolvedWeights, resolve_weights, verify_sidecar
 from latent_upscale.resize_methods import lanczos, torch_mode
 
 __all__ = ["METHOD_ID", "load_model", "plan_fixed_factors", "resample", "run"]  # plan_*: re-exported
@@ -123,8 +123,6 @@ def load_model(
     cpu_key = cache_key(path, cpu, torch.float32, *others)
 
     def load_cpu() -> ModelDescriptor:
-        for each in paths:
-            verify_sidecar(each)
         descriptor = load_weight_set([read_state_dict(each) for each in paths])
         if descriptor.channels_last and descriptor.model is not None:
             descriptor.model.to(memory_format=torch.channels_last)
@@ -270,6 +268,12 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
             work, steps, used = _run_fixed(work, size, models, options)
         else:
             work, steps, used = _run_range(work, size, next(iter(models.values())), options)
+        if not bool(torch.isfinite(work).all()):  # one check per upscale: cheap beside the network
+            names = ", ".join(dict.fromkeys(path.name for path in used))
+            raise LatentUpscaleError(
+                f"the network ({names}) produced non-finite values (NaN or inf): the weights file may be "
+                "corrupt, or half precision overflowed (try the fp32 precision option)"
+            )
         out, final = resample(work, size)
         if final:
             steps.append(final)
