@@ -180,7 +180,13 @@ class ResamplingHead(nn.Module):
         """Resample ``x`` along ``dim`` (2 rows, 3 columns) with per-channel taps ``[n_out, C, 4]``."""
         n_out = centres.numel()
         index = (centres.unsqueeze(0) + self.tap_offsets.unsqueeze(1)).clamp(0, x.shape[dim] - 1)
-        samples = x.index_select(dim, index.reshape(-1))  # tap-major: [.., 4 * n_out, ..]
+        flat = index.reshape(-1)  # tap-major: [.., 4 * n_out, ..]
+        if dim == 3:
+            # index_select along the last dimension takes a slow CPU path (3.5-10× slower at 192-256
+            # columns); gather with an expanded index copies the same values (as the original does).
+            samples = x.gather(3, flat.view(1, 1, 1, -1).expand(*x.shape[:3], flat.numel()))
+        else:
+            samples = x.index_select(dim, flat)
         weights = taps.permute(1, 2, 0)  # [C, 4, n_out]
         if dim == 2:
             samples = samples.unflatten(2, (self.taps, n_out))  # [B, C, 4, n_out, W]
