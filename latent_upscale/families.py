@@ -10,7 +10,8 @@ A family is the set of models that share one VAE latent convention. Each :class:
 * ``weights``: the ids of the neural weight sets that serve it, best first (defined in
   :mod:`latent_upscale.neural.catalog`; ids only, so this module imports nothing of ours);
 * ``ays``: the id of its Align-Your-Steps noise-level table (``None``: no published table);
-* ``preview``: the 4×3 "Approx cheap" latent → RGB coefficients (``None``: no linear preview).
+* ``preview``: the 4×3 "Approx cheap" latent → RGB coefficients (``None``: no linear preview);
+* ``no_weights_note``: why nothing serves it, when no weights do.
 
 Sources: scale factors from the models' configs (ldm ``v1-inference.yaml`` 0.18215, sgm SDXL 0.13025,
 SD3 1.5305/0.0609, Flux 0.3611/0.1159); Wan 2.1's per-channel statistics from ComfyUI
@@ -75,6 +76,8 @@ class Family:
     weights: tuple[str, ...] = ()
     ays: str | None = None
     preview: Coefficients | None = None
+    #: Why no weights serve it (for the "no weights" message), when ``weights`` is empty.
+    no_weights_note: str = ""
 
     def __post_init__(self) -> None:
         if not self.vae_group:
@@ -98,7 +101,15 @@ FAMILY_LIST: tuple[Family, ...] = (
         ays="sdxl",
         preview=_SDXL_PREVIEW,
     ),
-    Family("sd3", "SD 3.x", 16, scale=1.5305, shift=0.0609),
+    Family(
+        "sd3",
+        "SD 3.x",
+        16,
+        scale=1.5305,
+        shift=0.0609,
+        no_weights_note="no published latent upscaler fits SD3's 16-channel VAE (SesquiLSR's 16-channel "
+        "weights are for the Flux and Wan VAEs, whose latents differ)",
+    ),
     Family("flux", "FLUX.1", 16, scale=0.3611, shift=0.1159, weights=("sesqui-flux",)),
     Family(
         "wan",
