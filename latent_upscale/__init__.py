@@ -12,6 +12,11 @@ from latent_upscale.api import DEFAULT_METHOD, methods, upscale, upscale_detaile
 from latent_upscale.core import Method, UpscaleRequest, UpscaleResult
 from latent_upscale.errors import LatentTypeError, LatentUpscaleError, WeightsUnavailableError
 from latent_upscale.latent_formats import FAMILIES, LatentFormat
+from latent_upscale.neural.method import register_neural_methods
+
+# The method registry is composed here: the neural room adds its methods to the methods room's
+# registry, so `resize_methods` never imports `neural` (which imports `resize_methods`).
+register_neural_methods()
 
 __version__ = "0.1.0"
 

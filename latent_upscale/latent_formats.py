@@ -18,10 +18,13 @@ import torch
 from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.families import FAMILY_LIST, WAN21_LATENTS_MEAN, WAN21_LATENTS_STD
 
 __all__ = [
     "FAMILIES",
     "LATENT_SPACES",
+    "WAN21_LATENTS_MEAN",
+    "WAN21_LATENTS_STD",
     "LatentFormat",
     "family_format",
     "resolve_latent_format",
@@ -67,31 +70,10 @@ class LatentFormat:
         return (latent - self._as_tensor(self.shift, latent)) * self._as_tensor(self.scale, latent)
 
 
-#: Wan 2.1 VAE per-channel statistics (16 channels; also the VAE of Wan 2.2 14B and Qwen-Image).
-#: Model space is ``(raw - mean) / std``. Values from ComfyUI ``comfy/latent_formats.py`` class ``Wan21``
-#: (Comfy-Org/ComfyUI, commit 75399d78), identical to diffusers' ``AutoencoderKLWan`` config
-#: ``latents_mean`` / ``latents_std``.
-WAN21_LATENTS_MEAN = (
-    -0.7571, -0.7089, -0.9113, 0.1075, -0.1745, 0.9653, -0.1517, 1.5508,
-    0.4134, -0.0715, 0.5517, -0.3632, -0.1922, -0.9497, 0.2503, -0.2921,
-)  # fmt: skip
-WAN21_LATENTS_STD = (
-    2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743,
-    3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.9160,
-)  # fmt: skip
-
-#: Model-space formats by family id. The scale factors come from the models' configs
-#: (ldm v1-inference.yaml 0.18215, sgm SDXL 0.13025, SD3 1.5305/0.0609, Flux 0.3611/0.1159).
-#: ``wan`` is per-channel (see above); ``flux2`` is the raw 32-channel Flux.2 VAE latent (the
-#: 128-channel patchified, batch-normalised form its transformer sees is not supported).
+#: Model-space formats by family id, built from the family registry (:mod:`latent_upscale.families`,
+#: which cites every value). ``wan`` is per-channel; ``flux2`` is the raw 32-channel Flux.2 latent.
 FAMILIES: dict[str, LatentFormat] = {
-    "sd1": LatentFormat(scale=0.18215),
-    "sd2": LatentFormat(scale=0.18215),
-    "sdxl": LatentFormat(scale=0.13025),
-    "sd3": LatentFormat(scale=1.5305, shift=0.0609),
-    "flux": LatentFormat(scale=0.3611, shift=0.1159),
-    "wan": LatentFormat(scale=tuple(1.0 / std for std in WAN21_LATENTS_STD), shift=WAN21_LATENTS_MEAN),
-    "flux2": LatentFormat(),
+    family.id: LatentFormat(scale=family.scale, shift=family.shift) for family in FAMILY_LIST
 }
 
 

@@ -13,33 +13,21 @@ import torch
 from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.families import FAMILY_IDS, FAMILY_LIST, get_family
 
 __all__ = ["PREVIEW_FAMILIES", "latent_to_rgb", "rgb_to_latent"]
 
-_COEFFICIENTS: dict[str, list[list[float]]] = {
-    "sd1": [
-        [0.298, 0.207, 0.208],
-        [0.187, 0.286, 0.173],
-        [-0.158, 0.189, 0.264],
-        [-0.184, -0.271, -0.473],
-    ],
-    "sdxl": [
-        [0.3448, 0.4168, 0.4395],
-        [-0.1953, -0.0290, 0.0250],
-        [0.1074, 0.0886, -0.0163],
-        [-0.3730, -0.2499, -0.2088],
-    ],
-}
-PREVIEW_FAMILIES = tuple(_COEFFICIENTS)
+#: Families with a linear preview, and their coefficients (from the family registry).
+PREVIEW_FAMILIES = tuple(family.id for family in FAMILY_LIST if family.preview is not None)
 
 
 def _coefficients(family: str, like: Tensor) -> Tensor:
-    key = "sd1" if family == "sd2" else family
-    if key not in _COEFFICIENTS:
+    coefficients = get_family(family).preview if family in FAMILY_IDS else None
+    if coefficients is None:
         raise LatentUpscaleError(
             f"no linear preview for family {family!r}; expected one of: {', '.join(PREVIEW_FAMILIES)}"
         )
-    return torch.tensor(_COEFFICIENTS[key], dtype=torch.float32, device=like.device)
+    return torch.tensor(coefficients, dtype=torch.float32, device=like.device)
 
 
 def latent_to_rgb(latent: Tensor, family: str = "sd1") -> Tensor:

@@ -288,9 +288,3 @@ def registered_methods() -> list[Method]:
     """Registered methods in display order."""
     return list(_REGISTRY.values())
 
-
-# --- the neural method (its runner and architectures load on first use) ---------------------------
-
-from latent_upscale.neural.method import NEURAL_METHOD  # noqa: E402
-
-register(NEURAL_METHOD)

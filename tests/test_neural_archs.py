@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -15,11 +16,13 @@ from latent_upscale.neural.archs import (
     city96,
     detect_architecture,
     load_descriptor,
+    order_by_before,
     sesqui,
     ttl,
 )
 from latent_upscale.neural.runner import load_model
 from latent_upscale.neural.state_dict import canonicalize_state_dict, read_state_dict
+from tests.helpers.neural_arch_contract import ArchitectureContract
 from tests.helpers.neural_weights import (
     city96_filename,
     city96_state_dict,
@@ -255,3 +258,47 @@ def test_unknown_suffix_and_missing_file_are_clear_errors(tmp_path: Path):
 def test_architecture_modules_name_their_origin_and_licence():
     for module, licence in ((city96, "Apache-2.0"), (sesqui, "MIT"), (ttl, "GPL-3.0")):
         assert licence in module.__doc__ and "https://github.com/" in module.__doc__
+
+
+# --- the architecture contract: one test class per registered architecture ------------------------
+
+
+class TestCity96Contract(ArchitectureContract):
+    arch = city96
+    factor = 1.5
+    target = (91, 67)  # floor(61 × 1.5), floor(45 × 1.5)
+
+    def random_weights(self):
+        return city96_state_dict("2.1", width=8, depth=2)
+
+
+class TestSesquiContract(ArchitectureContract):
+    arch = sesqui
+
+    def random_weights(self):
+        return sesqui_state_dict(4, width=16, in_depth=1, out_depth=1)
+
+
+class TestTtlContract(ArchitectureContract):
+    arch = ttl
+
+    def random_weights(self):
+        return ttl_state_dict(1, 1, channels=32)
+
+
+def test_every_registered_architecture_has_a_contract_test_class():
+    tested = {cls.arch.ARCH_ID for cls in ArchitectureContract.__subclasses__() if hasattr(cls, "arch")}
+    assert {arch.ARCH_ID for arch in ARCHITECTURES} <= tested
+
+
+def test_detection_order_follows_before_declarations_and_refuses_cycles_and_duplicates():
+    assert [arch.ARCH_ID for arch in ARCHITECTURES] == ["sesqui", "ttl", "city96"]
+    assert order_by_before((city96, ttl, sesqui)) == ARCHITECTURES
+    first = SimpleNamespace(ARCH_ID="a", BEFORE=("b",))
+    second = SimpleNamespace(ARCH_ID="b", BEFORE=("a",))
+    with pytest.raises(LatentUpscaleError, match="cycle"):
+        order_by_before((first, second))
+    with pytest.raises(LatentUpscaleError, match="registered twice"):
+        order_by_before((city96, city96))
+    with pytest.raises(LatentUpscaleError, match="unknown architecture 'nope'"):
+        order_by_before((SimpleNamespace(ARCH_ID="x", BEFORE=("nope",)),))

@@ -1,10 +1,8 @@
 """Where weights come from: resolution order, preferences, downloads (real huggingface-hub client
-against a loopback hub), SHA-256 sidecars, and what the CLI/WebUI are told."""
+against a loopback hub), pinned SHA-256s, and what the CLI/WebUI are told."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,19 +10,40 @@ from pathlib import Path
 import pytest
 
 from latent_upscale import upscale_detailed
-from latent_upscale.errors import LatentUpscaleError, WeightsUnavailableError
+from latent_upscale.errors import WeightsUnavailableError
 from latent_upscale.neural import describe, find_local_weights, list_models, unload
-from latent_upscale.neural import weights as weights_module
-from latent_upscale.neural.weights import resolve_weights, verify_sidecar
+from latent_upscale.neural import resolution as resolution_module
+from latent_upscale.neural.catalog import CITY96_COMMITS
+from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
 from tests.helpers.latents import random_latent
 from tests.helpers.neural_env import isolate, options, put_city96, put_sesqui, put_ttl
+from tests.helpers.neural_pins import pin_files
 from tests.helpers.neural_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 
 REPO = Path(__file__).resolve().parents[1]
 CITY96_REPO = "city96/SD-Latent-Upscaler"
 X2_SD1 = "latent-upscaler-v2.1_SDv1-x2.0.safetensors"
 SESQUI_PATH = "/LoganBooker/SesquiLSR/raw/main/models/"
+#: city96 v2.1 downloads are pinned to the commit that uploaded them.
+REV = CITY96_COMMITS["2.1"]
+
+
+def serve_city96(
+    hub: LocalHub, monkeypatch: pytest.MonkeyPatch, data: bytes, *names: str, rev: str = REV
+) -> None:
+    """Serve ``data`` as each named city96 file and pin its SHA-256 in the catalog."""
+    for name in names or (X2_SD1,):
+        hub.add_hub_file(CITY96_REPO, REV, name, data)
+    pin_files(monkeypatch.setattr, dict.fromkeys(names or (X2_SD1,), data))
+
+
+def serve_sesqui(
+    hub: LocalHub, monkeypatch: pytest.MonkeyPatch, data: bytes, pinned: bytes | None = None
+) -> None:
+    """Serve ``data`` as SesquiLSR's SDXL file and pin ``pinned`` (default: ``data``) for it."""
+    hub.add_file(SESQUI_PATH + "upscaler_SDXL.safetensors", data)
+    pin_files(monkeypatch.setattr, {"upscaler_SDXL.safetensors": pinned or data})
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +88,7 @@ def test_resolution_order_is_explicit_then_named_folders_then_env_then_extension
     for folder in (named, env, extension, download_cache):
         put_sesqui(folder)
     monkeypatch.setenv("LATENT_UPSCALE_MODELS", str(env))
-    monkeypatch.setattr(weights_module, "_EXTENSION_MODELS", extension)
+    monkeypatch.setattr(resolution_module, "_EXTENSION_MODELS", extension)
     opts = options(tmp_path, search_extension_models=True)
     explicit = put_sesqui(tmp_path / "elsewhere")
     assert resolve_weights("sdxl", opts, explicit=explicit).sources == {None: "explicit"}
@@ -126,7 +145,7 @@ def test_missing_weights_error_names_files_folder_url_places_and_what_to_do(tmp_
     message = str(caught.value)
     assert X2_SD1 in message and "sd15_resizer.pt" in message
     assert f"Put the file in {tmp_path / 'models'}" in message
-    assert f"https://huggingface.co/{CITY96_REPO}/resolve/main/{X2_SD1}" in message
+    assert f"https://huggingface.co/{CITY96_REPO}/resolve/{REV}/{X2_SD1}" in message
     assert "Places tried" in message and str(tmp_path / "hf") in message
     assert "Downloads are off" in message and "HF_ENDPOINT" in message
 
@@ -158,9 +177,9 @@ def test_sd3_has_no_weights_and_says_why(tmp_path: Path):
 
 
 def test_city96_downloads_through_huggingface_hub_once_then_comes_from_its_cache(
-    tmp_path: Path, hub: LocalHub
+    tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ):
-    hub.add_hub_file(CITY96_REPO, "main", X2_SD1, city96_bytes(tmp_path))
+    serve_city96(hub, monkeypatch, city96_bytes(tmp_path))
     opts = hub_options(tmp_path, hub)
     latent = random_latent(1, 4, 8, 8)
     first = upscale_detailed(latent, scale=2, method="neural", family="sd1", neural=opts)
@@ -175,7 +194,7 @@ def test_city96_downloads_through_huggingface_hub_once_then_comes_from_its_cache
 def test_offline_mode_is_answered_from_the_hf_cache(
     tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ):
-    hub.add_hub_file(CITY96_REPO, "main", X2_SD1, city96_bytes(tmp_path))
+    serve_city96(hub, monkeypatch, city96_bytes(tmp_path))
     latent = random_latent(1, 4, 8, 8)
     upscale_detailed(latent, scale=2, method="neural", family="sd1", neural=hub_options(tmp_path, hub))
     requests_before = len(hub.requests)
@@ -186,8 +205,10 @@ def test_offline_mode_is_answered_from_the_hf_cache(
     assert result.weights == X2_SD1 and len(hub.requests) == requests_before
 
 
-def test_offline_and_absent_is_a_clear_error_without_any_request(tmp_path: Path, hub: LocalHub):
-    hub.add_hub_file(CITY96_REPO, "main", X2_SD1, city96_bytes(tmp_path))
+def test_offline_and_absent_is_a_clear_error_without_any_request(
+    tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+):
+    serve_city96(hub, monkeypatch, city96_bytes(tmp_path))
     with pytest.raises(WeightsUnavailableError, match="Offline mode is on"):
         upscale_detailed(
             random_latent(1, 4, 8, 8),
@@ -199,25 +220,28 @@ def test_offline_and_absent_is_a_clear_error_without_any_request(tmp_path: Path,
     assert hub.requests == []
 
 
-def test_repo_id_and_revision_come_from_the_options(tmp_path: Path, hub: LocalHub):
+def test_repo_id_and_revision_come_from_the_options(
+    tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+):
     hub.add_hub_file("someone/mirror", "v2", X2_SD1, city96_bytes(tmp_path))
+    pin_files(monkeypatch.setattr, {X2_SD1: city96_bytes(tmp_path)})
     opts = hub_options(tmp_path, hub, hf_repo_id="someone/mirror", hf_revision="v2")
     result = upscale_detailed(random_latent(1, 4, 8, 8), scale=2, method="neural", family="sd1", neural=opts)
     assert result.weights == X2_SD1
     assert ("GET", f"/someone/mirror/resolve/v2/{X2_SD1}") in hub.requests
 
 
-def test_only_the_factors_the_target_needs_are_downloaded(tmp_path: Path, hub: LocalHub):
-    for factor in ("1.25", "1.5", "2.0"):
-        hub.add_hub_file(
-            CITY96_REPO, "main", f"latent-upscaler-v2.1_SDv1-x{factor}.safetensors", city96_bytes(tmp_path)
-        )
+def test_only_the_factors_the_target_needs_are_downloaded(
+    tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+):
+    names = [f"latent-upscaler-v2.1_SDv1-x{factor}.safetensors" for factor in ("1.25", "1.5", "2.0")]
+    serve_city96(hub, monkeypatch, city96_bytes(tmp_path), *names)
     result = upscale_detailed(
         random_latent(1, 4, 8, 8), (12, 12), method="neural", family="sd1", neural=hub_options(tmp_path, hub)
     )
     assert result.weights == "latent-upscaler-v2.1_SDv1-x1.5.safetensors"
     assert [path for method, path in hub.requests if method == "GET"] == [
-        f"/{CITY96_REPO}/resolve/main/latent-upscaler-v2.1_SDv1-x1.5.safetensors"
+        f"/{CITY96_REPO}/resolve/{REV}/latent-upscaler-v2.1_SDv1-x1.5.safetensors"
     ]
 
 
@@ -227,10 +251,13 @@ def test_a_file_missing_on_the_hub_is_reported_with_its_url(tmp_path: Path, hub:
 
 
 def test_hf_endpoint_and_offline_environment_variables_are_honoured(tmp_path: Path, hub: LocalHub):
-    hub.add_hub_file(CITY96_REPO, "main", X2_SD1, city96_bytes(tmp_path))
+    data = city96_bytes(tmp_path)
+    hub.add_hub_file(CITY96_REPO, REV, X2_SD1, data)
     code = (
         "import sys; from latent_upscale.neural import NeuralOptions; "
-        "from latent_upscale.neural.weights import resolve_weights; "
+        "from latent_upscale.neural.resolution import resolve_weights; "
+        "from tests.helpers.neural_pins import pin_files; "
+        f"pin_files(setattr, {{{X2_SD1!r}: bytes.fromhex({data.hex()!r})}}); "
         f"opts = NeuralOptions(allow_download=True, hf_cache_dir={str(tmp_path / 'hf')!r}, "
         f"models_dir={str(tmp_path / 'models')!r}, search_extension_models=False, progress=False); "
         "print(resolve_weights('sd1', opts, factors_wanted=(2.0,)).sources)"
@@ -255,51 +282,44 @@ def test_hf_endpoint_and_offline_environment_variables_are_honoured(tmp_path: Pa
     assert hub.count("GET", X2_SD1) == 1
 
 
-# --- SesquiLSR URL downloads and SHA-256 sidecars ---------------------------------------------------
+# --- SesquiLSR URL downloads: pinned SHA-256, checked before the file lands ---------------------------
 
 
-def test_sesqui_downloads_into_the_first_models_folder_and_records_its_sha256(tmp_path: Path, hub: LocalHub):
+def test_sesquilsr_is_not_downloaded_without_a_pinned_sha256_and_says_how_to_get_it(
+    tmp_path: Path, hub: LocalHub
+):
+    hub.add_file(SESQUI_PATH + "upscaler_Flux.safetensors", sesqui_bytes(tmp_path))
+    with pytest.raises(WeightsUnavailableError) as caught:
+        resolve_weights("flux", hub_options(tmp_path, hub))
+    assert f"upscaler_Flux.safetensors from {hub.url}{SESQUI_PATH}upscaler_Flux.safetensors" in str(
+        caught.value
+    )
+    assert hub.requests == []
+
+
+def test_sesqui_downloads_into_the_first_models_folder_and_keeps_nothing_else(
+    tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+):
     data = sesqui_bytes(tmp_path)
-    hub.add_file(SESQUI_PATH + "upscaler_SDXL.safetensors", data)
+    serve_sesqui(hub, monkeypatch, data)
     opts = hub_options(tmp_path, hub, models_dir=[tmp_path / "first", tmp_path / "second"])
     found = resolve_weights("sdxl", opts)
     assert (
         found.path == tmp_path / "first" / "upscaler_SDXL.safetensors" and found.sources[None] == "downloaded"
     )
     assert found.path.read_bytes() == data
-    record = json.loads((tmp_path / "first" / "upscaler_SDXL.safetensors.sha256.json").read_text())
-    assert record["sha256"] == hashlib.sha256(data).hexdigest() and record["url"].endswith(
-        "upscaler_SDXL.safetensors"
-    )
-    assert sorted(p.name for p in (tmp_path / "first").iterdir()) == [
-        "upscaler_SDXL.safetensors",
-        "upscaler_SDXL.safetensors.sha256.json",
-    ]
+    assert [p.name for p in (tmp_path / "first").iterdir()] == ["upscaler_SDXL.safetensors"]  # no sidecar
     assert resolve_weights("sdxl", opts).sources[None] == "models folder" and hub.count("GET") == 1
 
 
-def test_a_changed_file_is_refused_at_load_and_a_changed_download_is_refused(tmp_path: Path, hub: LocalHub):
-    hub.add_file(SESQUI_PATH + "upscaler_SDXL.safetensors", sesqui_bytes(tmp_path, seed=0))
-    opts = hub_options(tmp_path, hub)
-    path = resolve_weights("sdxl", opts).path
-    verify_sidecar(path)  # as downloaded: fine
-    path.write_bytes(sesqui_bytes(tmp_path, seed=1))
-    with pytest.raises(LatentUpscaleError, match="does not match the SHA-256 recorded"):
-        upscale_detailed(random_latent(1, 4, 8, 8), scale=1.5, method="neural", family="sdxl", neural=opts)
-    path.unlink()
-    hub.add_file(
-        SESQUI_PATH + "upscaler_SDXL.safetensors", sesqui_bytes(tmp_path, seed=2)
-    )  # upstream changed
-    with pytest.raises(LatentUpscaleError, match="refusing it"):
-        resolve_weights("sdxl", opts)
-    assert sorted(p.name for p in path.parent.iterdir()) == ["upscaler_SDXL.safetensors.sha256.json"]
-
-
-def test_a_download_that_is_not_safetensors_leaves_nothing_behind(tmp_path: Path, hub: LocalHub):
-    hub.add_file(SESQUI_PATH + "upscaler_SDXL.safetensors", b"version https://git-lfs.github.com/spec/v1\n")
-    with pytest.raises(WeightsUnavailableError, match="did not send a safetensors file"):
+def test_a_download_that_is_not_the_pinned_file_leaves_nothing_behind(
+    tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+):
+    pointer = b"version https://git-lfs.github.com/spec/v1\n"  # what a raw URL gives for an LFS file
+    serve_sesqui(hub, monkeypatch, pointer, pinned=sesqui_bytes(tmp_path))
+    with pytest.raises(WeightsUnavailableError, match=r"refusing upscaler_SDXL\.safetensors"):
         resolve_weights("sdxl", hub_options(tmp_path, hub))
-    assert not (tmp_path / "models").exists() or list((tmp_path / "models").iterdir()) == []
+    assert list((tmp_path / "models").iterdir()) == []
 
 
 def test_ttl_weights_are_never_downloaded(tmp_path: Path, hub: LocalHub):
@@ -321,12 +341,13 @@ def test_list_models_says_what_is_present_where_and_where_the_rest_comes_from(tm
         sdxl.local_path == tmp_path / "models" / "upscaler_SDXL.safetensors"
         and sdxl.found_in == "models folder"
     )
-    assert (
-        sdxl.download_from
-        == "https://github.com/LoganBooker/SesquiLSR/raw/main/models/upscaler_SDXL.safetensors"
+    assert sdxl.download_from is None  # no pinned SHA-256 for SesquiLSR: fetched by hand only
+    assert sdxl.summary().endswith(
+        "; by hand (no pinned SHA-256): "
+        "https://github.com/LoganBooker/SesquiLSR/raw/main/models/upscaler_SDXL.safetensors"
     )
     assert infos[X2_SD1].local_path is None
-    assert infos[X2_SD1].download_from == f"https://huggingface.co/{CITY96_REPO}/resolve/main/{X2_SD1}"
+    assert infos[X2_SD1].download_from == f"https://huggingface.co/{CITY96_REPO}/resolve/{REV}/{X2_SD1}"
     assert infos[X2_SD1].families == ("sd1", "sd2")
     (tmp_path / "models" / "my-own.pth").write_bytes(b"x")
     assert [path.name for path, _ in find_local_weights(options(tmp_path))] == [
@@ -338,7 +359,7 @@ def test_list_models_says_what_is_present_where_and_where_the_rest_comes_from(tm
     )
 
 
-def test_describe_gives_one_line_for_each_situation(tmp_path: Path):
+def test_describe_gives_one_line_for_each_situation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     put_sesqui(tmp_path / "models")
     present = describe("sdxl", options(tmp_path))
     assert (
@@ -348,6 +369,13 @@ def test_describe_gives_one_line_for_each_situation(tmp_path: Path):
     download = describe("sd1", options(tmp_path, allow_download=True))
     assert str(download) == f"city96 v2.1 SDv1 (will download 2.4 MB per factor from HF {CITY96_REPO})"
     assert download.will_download and not download.ready
+    by_hand = describe("flux", options(tmp_path, allow_download=True))
+    assert str(by_hand) == (
+        "missing: put upscaler_Flux.safetensors in a models folder (fetch it by hand from "
+        "https://github.com/LoganBooker/SesquiLSR/raw/main/models/upscaler_Flux.safetensors)"
+    )
+    assert not by_hand.available
+    pin_files(monkeypatch.setattr, {"upscaler_Flux.safetensors": b"pinned"})
     off = describe("flux", options(tmp_path))
     assert str(off) == "missing: SesquiLSR Flux (12.4 MB from GitHub; downloads off)" and not off.available
     assert str(describe("sd3", options(tmp_path))) == "unavailable for sd3: no published weights"

@@ -19,7 +19,8 @@ import torch
 from torch import Tensor
 
 from latent_upscale.api import upscale_detailed
-from latent_upscale.bench.random_weights import (
+from latent_upscale.core import UpscaleResult
+from latent_upscale.neural.archs.random_weights import (
     city96_filename,
     city96_state_dict,
     save_safetensors,
@@ -27,7 +28,6 @@ from latent_upscale.bench.random_weights import (
     sesqui_state_dict,
     ttl_state_dict,
 )
-from latent_upscale.core import UpscaleResult
 from latent_upscale.neural.options import NeuralOptions
 
 __all__ = ["NEURAL_MODELS", "BenchModels", "NeuralCall", "NeuralModel", "bench_models", "tile_count"]

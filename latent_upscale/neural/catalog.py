@@ -5,6 +5,13 @@ resolver uses the first set with a file on disk (or in the Hugging Face cache) a
 the first downloadable set, and only when nothing usable is present: a lower-preference file you
 already have beats a download (no surprise downloads). Ttl's files are GPL-3.0 and found only
 locally. File names also tell the family, version and factor of a file given explicitly.
+
+Every downloadable file carries where it lives (Hugging Face repo + pinned commit, or a URL) and its
+SHA-256, checked before a download is moved into place. The hashes are the files' Git LFS object
+ids as the Hub publishes them (city96: the ``oid sha256:`` lines of the upload commits ddbd9b1 v1.0,
+214ab44 v2.0, 99c6502 v2.1, seen on 2026-11-29). SesquiLSR's files are plain Git blobs on GitHub
+whose SHA-256 we could not obtain, so they are not downloaded: the message says how to fetch them
+by hand. A pin is never guessed.
 """
 
 from __future__ import annotations
@@ -12,10 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from latent_upscale.families import FAMILY_LIST
+
 __all__ = [
     "CATALOG",
     "CITY96_FACTORS",
     "PREFERENCES",
+    "WEIGHT_SETS",
     "CatalogEntry",
     "FileHints",
     "WeightSet",
@@ -24,7 +34,37 @@ __all__ = [
 ]
 
 CITY96_FACTORS = (1.25, 1.5, 2.0)
-CITY96_REPO_URL = "https://huggingface.co/city96/SD-Latent-Upscaler"
+CITY96_HF_REPO = "city96/SD-Latent-Upscaler"
+CITY96_REPO_URL = f"https://huggingface.co/{CITY96_HF_REPO}"
+SESQUI_MODELS_URL = "https://github.com/LoganBooker/SesquiLSR/raw/main/models/"
+#: The Hub commit that uploaded each city96 version (the revision downloads are pinned to).
+CITY96_COMMITS = {
+    "1.0": "ddbd9b10ec25dd38c77a39f89e3ad707dd6ef035",
+    "2.0": "214ab44ee4fc348fedf7af433ddd91002f6f23d1",
+    "2.1": "99c65021fa947dfe3d71ec4e24793fe7533a3322",
+}
+#: SHA-256 of each published city96 file by (version, VAE, factor), from the Hub's Git LFS
+#: pointers (``oid sha256:``); sizes 2,385,200 (v2.x) and 2,047,192 bytes (v1.0).
+CITY96_SHA256: dict[tuple[str, str, float], str] = {
+    ("1.0", "v1", 1.25): "431cd4a0ab7f493a629e31141985964df82e4b6e49f594d799c492ebf8e0e8fc",
+    ("1.0", "v1", 1.5): "7ea7c46885186963b53ff953e6ac689ece20060dc5272d18ca43561931ceaea0",
+    ("1.0", "v1", 2.0): "73ba3a477dedc3e025886024c39e2688c5dd75e38fd028446f203eeb35d53465",
+    ("1.0", "xl", 1.25): "953f34b93d1f659559109f09bb823039fab5f00530cbd335f6a93f7f6a501055",
+    ("1.0", "xl", 1.5): "24cf080065001f18501b39b806af08259f2f1a22f9faf5747aa507b4f163a3ef",
+    ("1.0", "xl", 2.0): "1b887aa94cd32fd5e2fbcdfdce92c6df8e17c60431d21c228fe98586f35f9ebd",
+    ("2.0", "v1", 1.25): "1221ef78ffa90ec9efc02fcabe065898bc74c3769e5d99c43e6cd56cd2a390de",
+    ("2.0", "v1", 1.5): "ecf6b483c4160942880ed8088a6c841136365c419b524f45027653d4b3be57ad",
+    ("2.0", "v1", 2.0): "5edbde0c5d684815c9a881c6565bf3e6fc436df2623ca5c8005803efc2b5f602",
+    ("2.0", "xl", 1.25): "d195fa1ebfb7839219d539a82f0f7409231e98a53cd987161fa51cec1364195e",
+    ("2.0", "xl", 1.5): "46e958d6b6d2e945c2dff0258f4356ed498d3cfd7418bddf70e85e5833a7373b",
+    ("2.0", "xl", 2.0): "45546a470d682f25c6122a28def7d86d974531092ee6855d6414822480dae05e",
+    ("2.1", "v1", 1.25): "13d41af7abb2b39b0c35742ac6d9e68137de933b188192bed9e00ff0f5dc6143",
+    ("2.1", "v1", 1.5): "5681a6263c97a7b0b3c5051229d4438b270cff5ed95891a984e98cd193896a57",
+    ("2.1", "v1", 2.0): "57ab5fe3429cafafe21aafe80c661ab2739ad837f58012a44e1f656670cd35f8",
+    ("2.1", "xl", 1.25): "331db5b11494d4a3dd66f569d8c9531eca2302f4de4d03688665a62cc6a327de",
+    ("2.1", "xl", 1.5): "af84a4cc658069c46115bb28bd156a798289dd42f3dc72f1da6cf8bb0760aef2",
+    ("2.1", "xl", 2.0): "cedf7806b0b27f883ae3c0d0466d63594d431fa5468d7ef41e55a1bffe38fe1e",
+}
 SESQUI_REPO_URL = "https://github.com/LoganBooker/SesquiLSR"
 TTL_REPO_URL = "https://github.com/Ttl/ComfyUi_NNLatentUpscale"
 
@@ -40,11 +80,23 @@ class CatalogEntry:
     version: str
     #: Fixed scale factor (city96) or ``None`` for any-scale networks.
     factor: float | None
-    #: ``"hf"`` (Hugging Face repo from the options), ``"url"`` (SesquiLSR on GitHub) or ``"local"``.
+    #: ``"hf"`` (Hugging Face repo), ``"url"`` (SesquiLSR on GitHub) or ``"local"`` (never fetched).
     source: str
     approx_bytes: int
     licence: str
     homepage: str
+    #: SHA-256 of the published file (lower-case hex); ``None``: unknown, so never downloaded.
+    sha256: str | None = None
+    #: Hugging Face repo and pinned revision (``source == "hf"``); options may name a mirror.
+    hf_repo: str | None = None
+    hf_revision: str | None = None
+    #: Where a ``url`` file lives (the options may name a mirror base URL).
+    url: str | None = None
+
+    @property
+    def downloadable(self) -> bool:
+        """True when we may fetch this file ourselves: not local-only, and its SHA-256 is pinned."""
+        return self.source != "local" and self.sha256 is not None
 
 
 @dataclass(frozen=True)
@@ -54,11 +106,18 @@ class WeightSet:
     label: str
     arch: str
     entries: tuple[CatalogEntry, ...]
+    #: The id the family registry names (``sesqui-sdxl``, ``city96-2.1-sdv1``, …).
+    id: str = ""
 
     @property
     def downloadable(self) -> bool:
-        """True when we may fetch these files ourselves (not the GPL-3.0 Ttl weights)."""
-        return all(entry.source != "local" for entry in self.entries)
+        """True when we may fetch every file ourselves (pinned, and not the GPL-3.0 Ttl weights)."""
+        return all(entry.downloadable for entry in self.entries)
+
+    @property
+    def factors(self) -> tuple[float, ...]:
+        """The fixed factors its files serve (empty for any-scale sets)."""
+        return tuple(entry.factor for entry in self.entries if entry.factor is not None)
 
     @property
     def fixed_factor(self) -> bool:
@@ -67,10 +126,11 @@ class WeightSet:
 
 
 def _city96(version: str, vae: str, family: str, factor: float, approx_bytes: int) -> CatalogEntry:
+    filename = f"latent-upscaler-v{version}_SD{vae}-x{factor}.safetensors"
     return CatalogEntry(
         key=f"city96-v{version}-sd{vae}-x{factor}",
         arch="city96",
-        filename=f"latent-upscaler-v{version}_SD{vae}-x{factor}.safetensors",
+        filename=filename,
         family=family,
         version=version,
         factor=factor,
@@ -78,6 +138,9 @@ def _city96(version: str, vae: str, family: str, factor: float, approx_bytes: in
         approx_bytes=approx_bytes,
         licence="Apache-2.0",
         homepage=CITY96_REPO_URL,
+        sha256=CITY96_SHA256[(version, vae, factor)],
+        hf_repo=CITY96_HF_REPO,
+        hf_revision=CITY96_COMMITS[version],
     )
 
 
@@ -93,6 +156,8 @@ def _sesqui(name: str, family: str) -> CatalogEntry:
         approx_bytes=12_400_000,
         licence="MIT",
         homepage=SESQUI_REPO_URL,
+        sha256=None,  # not published as a Git LFS pointer: unknown here, so not downloaded
+        url=SESQUI_MODELS_URL + f"upscaler_{name}.safetensors",
     )
 
 
@@ -111,46 +176,40 @@ def _ttl(filename: str, family: str) -> CatalogEntry:
     )
 
 
-#: v2.x: 595,524 float32 weights ≈ 2.4 MB; v1.0: 511,588 ≈ 2.0 MB.
-_V2_BYTES = 2_383_000
-_V1_BYTES = 2_047_000
+#: File sizes on the Hub (v2.x: 595,524 float32 weights; v1.0: 511,588).
+_V2_BYTES = 2_385_200
+_V1_BYTES = 2_047_192
 
 
 def _city96_set(version: str, vae: str, family: str, approx_bytes: int) -> WeightSet:
     entries = tuple(_city96(version, vae, family, factor, approx_bytes) for factor in CITY96_FACTORS)
-    return WeightSet(label=f"city96 v{version} SD{vae}", arch="city96", entries=entries)
+    return WeightSet(
+        label=f"city96 v{version} SD{vae}", arch="city96", entries=entries, id=f"city96-{version}-sd{vae}"
+    )
 
 
-_SESQUI_SDXL = WeightSet("SesquiLSR SDXL", "sesqui", (_sesqui("SDXL", "sdxl"),))
-_SESQUI_FLUX = WeightSet("SesquiLSR Flux", "sesqui", (_sesqui("Flux", "flux"),))
-_SESQUI_WAN = WeightSet("SesquiLSR Wan 2.1", "sesqui", (_sesqui("Wan21", "wan"),))
-_SESQUI_FLUX2 = WeightSet("SesquiLSR Flux.2", "sesqui", (_sesqui("Flux2", "flux2"),))
-_TTL_SDXL = WeightSet("NNLatentUpscale SDXL", "ttl", (_ttl("sdxl_resizer.pt", "sdxl"),))
-_TTL_SD15 = WeightSet("NNLatentUpscale SD 1.5", "ttl", (_ttl("sd15_resizer.pt", "sd1"),))
-_SD1_SETS = (
-    _city96_set("2.1", "v1", "sd1", _V2_BYTES),
-    _TTL_SD15,
-    _city96_set("2.0", "v1", "sd1", _V2_BYTES),
-    _city96_set("1.0", "v1", "sd1", _V1_BYTES),
-)
+def _weight_sets() -> dict[str, WeightSet]:
+    sets = [
+        WeightSet("SesquiLSR SDXL", "sesqui", (_sesqui("SDXL", "sdxl"),), id="sesqui-sdxl"),
+        WeightSet("SesquiLSR Flux", "sesqui", (_sesqui("Flux", "flux"),), id="sesqui-flux"),
+        WeightSet("SesquiLSR Wan 2.1", "sesqui", (_sesqui("Wan21", "wan"),), id="sesqui-wan"),
+        WeightSet("SesquiLSR Flux.2", "sesqui", (_sesqui("Flux2", "flux2"),), id="sesqui-flux2"),
+        WeightSet("NNLatentUpscale SDXL", "ttl", (_ttl("sdxl_resizer.pt", "sdxl"),), id="ttl-sdxl"),
+        WeightSet("NNLatentUpscale SD 1.5", "ttl", (_ttl("sd15_resizer.pt", "sd1"),), id="ttl-sd1"),
+    ]
+    for version, approx_bytes in (("2.1", _V2_BYTES), ("2.0", _V2_BYTES), ("1.0", _V1_BYTES)):
+        sets.append(_city96_set(version, "v1", "sd1", approx_bytes))
+        sets.append(_city96_set(version, "xl", "sdxl", approx_bytes))
+    return {weight_set.id: weight_set for weight_set in sets}
 
-#: Family → weight sets, best first. SesquiLSR leads where it exists (best published LPIPS); city96
-#: v2.1 is next (downloadable from HF); Ttl (local only) before city96's older versions. SD 2.x uses
-#: SD 1.x's VAE, so the SD 1.x weights serve it. No published weights fit SD3's 16-channel VAE.
+
+#: Every published weight set by id (the ids the family registry names).
+WEIGHT_SETS: dict[str, WeightSet] = _weight_sets()
+
+#: Family → weight sets, best first, from :data:`latent_upscale.families.FAMILY_LIST` (the one place
+#: that says which weights serve which family). SD 2.x uses SD 1.x's VAE, so SD 1.x weights serve it.
 PREFERENCES: dict[str, tuple[WeightSet, ...]] = {
-    "sdxl": (
-        _SESQUI_SDXL,
-        _city96_set("2.1", "xl", "sdxl", _V2_BYTES),
-        _TTL_SDXL,
-        _city96_set("2.0", "xl", "sdxl", _V2_BYTES),
-        _city96_set("1.0", "xl", "sdxl", _V1_BYTES),
-    ),
-    "sd1": _SD1_SETS,
-    "sd2": _SD1_SETS,
-    "flux": (_SESQUI_FLUX,),
-    "wan": (_SESQUI_WAN,),
-    "flux2": (_SESQUI_FLUX2,),
-    "sd3": (),
+    family.id: tuple(WEIGHT_SETS[set_id] for set_id in family.weights) for family in FAMILY_LIST
 }
 
 #: Every known file once, in a stable order (for ``list_models``).
@@ -161,10 +220,7 @@ CATALOG: tuple[CatalogEntry, ...] = tuple(
 )
 
 #: What would serve a family that has no weights, for error messages.
-UNSERVED_HINTS: dict[str, str] = {
-    "sd3": "no published latent upscaler fits SD3's 16-channel VAE (SesquiLSR's 16-channel weights are "
-    "for the Flux and Wan VAEs, whose latents differ)",
-}
+UNSERVED_HINTS: dict[str, str] = {f.id: f.no_weights_note for f in FAMILY_LIST if f.no_weights_note}
 
 
 def weight_sets_for(family: str) -> tuple[WeightSet, ...]:

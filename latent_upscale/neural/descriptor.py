@@ -1,31 +1,35 @@
 """The contract between an architecture module and the runner: what a loaded model is and can do.
 
-Callers outside ``latent_upscale.neural`` read descriptors; only the runner touches ``model``.
+An architecture's ``load`` returns a :class:`ModelDescriptor`; the runner only ever calls it
+(``descriptor(latent, size, grid=…, factor=…)``) and reads its fields (scales served, channels,
+tile exactness, half-precision support), so it never names an architecture. Callers outside
+``latent_upscale.neural`` read descriptors; only the descriptor's ``forward`` touches ``model``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
+from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.families import FAMILY_LIST
 from latent_upscale.latent_formats import LatentFormat
 
-__all__ = ["VAE_GROUPS", "ModelDescriptor", "same_vae"]
+__all__ = ["VAE_GROUPS", "Forward", "ModelDescriptor", "same_vae"]
+
+#: ``forward(model, latent[B, C, H, W], (height, width), grid, factor) → latent[B, C', height,
+#: width]``: one network pass in the network's own latent convention. ``grid`` places a tile in the
+#: whole image (``None`` untiled); ``factor`` is the scale of a fixed-factor network (``None`` for
+#: any-scale networks). Written by each architecture module.
+Forward = Callable[[nn.Module, Tensor, tuple[int, int], Any, "float | None"], Tensor]
 
 #: Families that share one VAE (and so one raw latent space). SD 2.x kept SD 1.x's autoencoder.
-VAE_GROUPS: dict[str, str] = {
-    "sd1": "sd1",
-    "sd2": "sd1",
-    "sdxl": "sdxl",
-    "sd3": "sd3",
-    "flux": "flux",
-    "flux2": "flux2",
-    "wan": "wan",
-}
+VAE_GROUPS: dict[str, str] = {family.id: family.vae_group for family in FAMILY_LIST}
 
 
 def same_vae(family_a: str, family_b: str) -> bool:
@@ -69,9 +73,32 @@ class ModelDescriptor:
     channels_last: bool = True
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     model: nn.Module | None = field(default=None, repr=False)
+    #: The architecture's one uniform call (see :data:`Forward`); the runner calls the descriptor.
+    forward: Forward | None = field(default=None, repr=False)
+    #: Largest ``‖tiled − untiled‖ / ‖untiled‖`` the architecture promises for tiled runs (float
+    #: rounding only when tiles are exact; GroupNorm or attention make them inexact).
+    tile_tolerance: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hyperparameters", MappingProxyType(dict(self.hyperparameters)))
+
+    def __call__(
+        self, latent: Tensor, size: tuple[int, int], *, grid: Any = None, factor: float | None = None
+    ) -> Tensor:
+        """Run the network once: ``latent[B, C, H, W]`` → ``[B, C, *size]`` (its own convention,
+        its dtype). ``factor`` defaults to the descriptor's only factor for fixed-factor networks."""
+        if self.model is None or self.forward is None:
+            raise LatentUpscaleError(f"{self.label}: this descriptor holds no runnable model")
+        if factor is None and self.is_fixed_factor and len(self.factors) == 1:
+            factor = self.factors[0]
+        if self.channels_last and latent.device.type in ("cpu", "cuda") and latent.dim() == 4:
+            latent = latent.contiguous(memory_format=torch.channels_last)
+        return self.forward(self.model, latent, size, grid, factor)
+
+    @property
+    def tiles_exact(self) -> bool:
+        """True when tiled runs equal the untiled run up to float rounding (finite receptive field)."""
+        return self.receptive_radius is not None
 
     @property
     def is_fixed_factor(self) -> bool:

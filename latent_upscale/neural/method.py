@@ -7,7 +7,7 @@ from torch import Tensor
 
 from latent_upscale.core import Method, Size, UpscaleRequest, UpscaleResult
 
-__all__ = ["NEURAL_METHOD"]
+__all__ = ["NEURAL_METHOD", "register_neural_methods"]
 
 
 def _run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
@@ -26,3 +26,11 @@ NEURAL_METHOD = Method(
     run=_run,
     neural=True,
 )
+
+
+def register_neural_methods() -> None:
+    """Add the neural room's methods to the method registry (once; called by the package)."""
+    from latent_upscale.resize_methods import method_ids, register
+
+    if NEURAL_METHOD.id not in method_ids():
+        register(NEURAL_METHOD)

@@ -6,9 +6,10 @@ Hugging Face cache, and download only when ``allow_download`` is set.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -26,7 +27,8 @@ __all__ = [
 
 #: Where city96's weights live on the Hugging Face Hub (Apache-2.0).
 DEFAULT_HF_REPO_ID = "city96/SD-Latent-Upscaler"
-DEFAULT_HF_REVISION = "main"
+#: ``None``: each file's pinned commit from the catalog (a branch or tag here overrides it).
+DEFAULT_HF_REVISION: str | None = None
 #: SesquiLSR's weights are published in the ``models/`` folder of its GitHub repository (MIT).
 DEFAULT_SESQUI_BASE_URL = "https://github.com/LoganBooker/SesquiLSR/raw/main/models/"
 #: Extra weights folders, separated by ``os.pathsep``; searched after the folders the caller names.
@@ -52,7 +54,7 @@ class NeuralOptions:
     models_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None
     allow_download: bool = False
     hf_repo_id: str = DEFAULT_HF_REPO_ID
-    hf_revision: str = DEFAULT_HF_REVISION
+    hf_revision: str | None = DEFAULT_HF_REVISION
     hf_endpoint: str | None = None
     hf_cache_dir: str | os.PathLike[str] | None = None
     sesqui_base_url: str = DEFAULT_SESQUI_BASE_URL
@@ -65,25 +67,68 @@ class NeuralOptions:
     search_extension_models: bool = True
     #: Show a progress bar while downloading.
     progress: bool = True
+    #: ``downloader(url, folder, file_name) → path`` for URL downloads (default: torch.hub's
+    #: ``download_url_to_file``); the WebUI passes its ``modelloader.load_file_from_url``.
+    downloader: Callable[[str, Path, str], object] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Every bad value is our error, said once; numpy and torch scalars count as numbers, but
+        # only real booleans are booleans ("no" is not False).
+        for name in ("allow_download", "search_extension_models", "progress"):
+            self._set(name, _boolean(name, getattr(self, name)))
+        if self.offline is not None:
+            self._set("offline", _boolean("offline", self.offline))
         if self.precision not in PRECISIONS:
             raise LatentUpscaleError(
                 f"unknown neural precision {self.precision!r}; expected one of: {', '.join(PRECISIONS)}"
             )
-        if self.tile_size is not None and (
-            isinstance(self.tile_size, bool) or not isinstance(self.tile_size, int) or self.tile_size < 0
-        ):
-            raise LatentUpscaleError(
-                f"tile_size must be None (automatic), 0 (never tile) or a positive number of latent "
-                f"pixels, got {self.tile_size!r}"
-            )
-        if self.tile_size is not None and 0 < self.tile_size < 16:
-            raise LatentUpscaleError(f"tile_size must be at least 16 latent pixels, got {self.tile_size}")
-        if self.factor is not None and not (isinstance(self.factor, (int, float)) and self.factor > 1.0):
-            raise LatentUpscaleError(f"factor must be a number above 1 (e.g. 1.5), got {self.factor!r}")
-        if not self.hf_repo_id or "/" not in self.hf_repo_id:
+        if self.tile_size is not None:
+            tile = _integer(self.tile_size)
+            if tile is None or tile < 0:
+                raise LatentUpscaleError(
+                    f"tile_size must be None (automatic), 0 (never tile) or a positive number of latent "
+                    f"pixels, got {self.tile_size!r}"
+                )
+            if 0 < tile < 16:
+                raise LatentUpscaleError(f"tile_size must be at least 16 latent pixels, got {tile}")
+            self._set("tile_size", tile)
+        if self.factor is not None:
+            factor = _real(self.factor)
+            if factor is None or not 1.0 < factor <= 8.0:
+                raise LatentUpscaleError(f"factor must be a number above 1 (e.g. 1.5), got {self.factor!r}")
+            self._set("factor", factor)
+        if not isinstance(self.hf_repo_id, str) or "/" not in self.hf_repo_id:
             raise LatentUpscaleError(f"hf_repo_id must look like 'owner/name', got {self.hf_repo_id!r}")
+        if self.hf_revision is not None and not isinstance(self.hf_revision, str):
+            raise LatentUpscaleError(f"hf_revision must be a branch, tag or commit, got {self.hf_revision!r}")
+        self._set("hf_revision", self.hf_revision or None)  # "" = the catalog's pinned commit
+        if self.downloader is not None and not callable(self.downloader):
+            raise LatentUpscaleError(f"downloader must be callable, got {self.downloader!r}")
+        if self.device is not None:
+            self._set("device", _device(self.device))
+        self._check_folders()
+
+    def _set(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+
+    def _check_folders(self) -> None:
+        folders = self.models_dir
+        if folders is None:
+            return
+        items = [folders] if isinstance(folders, (str, os.PathLike)) else folders
+        if isinstance(items, (bytes, Mapping)) or not isinstance(items, Sequence):
+            raise LatentUpscaleError(
+                f"models_dir must be a folder path or a list of folder paths, got {folders!r}"
+            )
+        for folder in items:
+            if not isinstance(folder, (str, os.PathLike)) or isinstance(os.fspath(folder), bytes):
+                raise LatentUpscaleError(f"models_dir entries must be folder paths, got {folder!r}")
+            try:
+                Path(folder).expanduser()
+            except RuntimeError as error:  # "~nouser/x"
+                raise LatentUpscaleError(f"models_dir {os.fspath(folder)!r}: {error}") from error
+            if "\0" in os.fspath(folder):
+                raise LatentUpscaleError(f"models_dir {os.fspath(folder)!r} contains a NUL byte")
 
     @property
     def caller_models_dirs(self) -> tuple[Path, ...]:
@@ -105,3 +150,48 @@ class NeuralOptions:
     def may_download(self) -> bool:
         """Downloads are allowed and we are not offline."""
         return self.allow_download and not self.is_offline
+
+
+def _boolean(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    if numpy_bool or (isinstance(value, torch.Tensor) and value.dtype == torch.bool and value.numel() == 1):
+        return bool(value)  # numpy.bool_ / a one-element bool tensor
+    raise LatentUpscaleError(f"{name} must be True or False, got {value!r}")
+
+
+def _scalar(value: object) -> object:
+    """A numpy or torch scalar as a Python number (other values unchanged)."""
+    if isinstance(value, torch.Tensor):
+        return value.item() if value.numel() == 1 and value.dtype != torch.bool else None
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
+def _integer(value: object) -> int | None:
+    value = _scalar(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+def _real(value: object) -> float | None:
+    value = _scalar(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _device(value: object) -> torch.device:
+    if not isinstance(value, (str, torch.device)):
+        raise LatentUpscaleError(f"device must be a name such as 'cpu' or 'cuda:0', got {value!r}")
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError) as error:
+        raise LatentUpscaleError(f"unknown device {value!r}: {str(error).splitlines()[0]}") from error
+    if device.type == "meta":
+        raise LatentUpscaleError("device 'meta' holds no data; name a real device (cpu, cuda, mps, …)")
+    return device

@@ -4,7 +4,7 @@
 
 1. returns a plain resample when the target is not larger than the input on either axis (the
    networks only enlarge; no weights are needed or loaded);
-2. resolves weights for the family (:func:`~latent_upscale.neural.weights.resolve_weights`) and loads
+2. resolves weights for the family (:func:`~latent_upscale.neural.resolution.resolve_weights`) and loads
    them through a small LRU cache (file, device, dtype);
 3. converts the latent from the caller's space (``request.latent_space``: ``"scaled"`` model space,
    ``"raw"`` or an explicit :class:`~latent_upscale.latent_formats.LatentFormat`) into the space the
@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -33,23 +33,23 @@ from torch import Tensor
 from latent_upscale.core import Size, UpscaleRequest, UpscaleResult
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import LatentFormat, resolve_latent_format
-from latent_upscale.neural.archs import load_descriptor
+from latent_upscale.neural.archs import load_weight_set
+from latent_upscale.neural.archs._grid import TileGrid
 from latent_upscale.neural.cache import cache_key, model_cache
-from latent_upscale.neural.catalog import CITY96_FACTORS, hints_from_filename
+from latent_upscale.neural.catalog import hints_from_filename
 from latent_upscale.neural.descriptor import ModelDescriptor, same_vae
 from latent_upscale.neural.options import NeuralOptions
+from latent_upscale.neural.planning import plan_fixed_factors, plan_range
+from latent_upscale.neural.resolution import ResolvedWeights, resolve_weights
 from latent_upscale.neural.state_dict import read_state_dict
 from latent_upscale.neural.tiling import run_tiled
-from latent_upscale.neural.weights import ResolvedWeights, resolve_weights, verify_sidecar
 from latent_upscale.resize_methods import lanczos, torch_mode
 
-__all__ = ["METHOD_ID", "load_model", "plan_fixed_factors", "resample", "run"]
+__all__ = ["METHOD_ID", "load_model", "plan_fixed_factors", "resample", "run"]  # plan_*: re-exported
 
 logger = logging.getLogger(__name__)
 
 METHOD_ID = "neural"
-#: Chained steps of a fixed-factor network never exceed this many passes (tiny latents grow slowly).
-_MAX_STEPS = 8
 #: Margin (input pixels) trusted inside a tile edge for networks that see the whole image.
 _GLOBAL_TILE_MARGIN = 4
 _area = torch_mode("area")
@@ -69,41 +69,6 @@ def resample(latent: Tensor, size: Size) -> tuple[Tensor, str]:
     return lanczos(work, size).to(latent.dtype), f"lanczos → {size[0]}x{size[1]}"
 
 
-def plan_fixed_factors(src: Size, target: Size, factors: tuple[float, ...]) -> list[float]:
-    """The factors to chain so the output reaches ``target`` on both axes (then shrink to it).
-
-    Each step takes the smallest available factor whose output (``floor(n × f)``, as the networks
-    produce) reaches the target; when none does, the largest (2× for city96) and repeat.
-    """
-    available = sorted(set(factors))
-    if not available:
-        raise LatentUpscaleError("no scale factor is available for this fixed-factor network")
-    height, width = src
-    steps: list[float] = []
-    while (height < target[0] or width < target[1]) and len(steps) < _MAX_STEPS:
-        growing = [f for f in available if math.floor(height * f) > height or math.floor(width * f) > width]
-        if not growing:
-            break  # a latent of 1-3 pixels cannot grow by 1.25: let the final resample do it
-        reaching = [
-            f for f in growing if math.floor(height * f) >= target[0] and math.floor(width * f) >= target[1]
-        ]
-        factor = reaching[0] if reaching else growing[-1]
-        steps.append(factor)
-        height, width = math.floor(height * factor), math.floor(width * factor)
-    return steps
-
-
-def _plan_range(src: Size, target: Size, high: float) -> list[Size]:
-    """Sizes to pass to an any-scale network: never below the input, at most ``high``× per step."""
-    goal = (max(target[0], src[0]), max(target[1], src[1]))
-    sizes: list[Size] = []
-    current = src
-    while current != goal and len(sizes) < _MAX_STEPS:
-        current = (min(goal[0], math.floor(current[0] * high)), min(goal[1], math.floor(current[1] * high)))
-        sizes.append(current)
-    return sizes
-
-
 # --- loading ------------------------------------------------------------------------------------
 
 
@@ -112,7 +77,8 @@ def _fill_from_name(descriptor: ModelDescriptor, path: Path, options: NeuralOpti
     changes: dict[str, object] = {}
     if descriptor.family is None and hints.family is not None:
         changes["family"] = hints.family
-    if hints.version is not None and descriptor.arch == "city96" and descriptor.version == "2.x":
+    # A layout shared by several releases ("2.x"): the published file name says which one.
+    if hints.version is not None and descriptor.version.endswith(".x"):
         changes["version"] = hints.version
     if descriptor.is_fixed_factor and not descriptor.factors:
         factor = hints.factor or options.factor
@@ -141,19 +107,26 @@ def _choose_dtype(descriptor: ModelDescriptor, device: torch.device, precision: 
 
 
 def load_model(
-    path: Path, options: NeuralOptions, device: torch.device, precision: str | None = None
+    path: Path | Sequence[Path], options: NeuralOptions, device: torch.device, precision: str | None = None
 ) -> tuple[ModelDescriptor, torch.dtype]:
-    """Load (or fetch from the LRU) the model in ``path`` for ``device``; returns it and its dtype."""
+    """Load (or fetch from the LRU) the model in ``path`` for ``device``; returns it and its dtype.
+
+    ``path`` may be the files of one weight set (a tiny autoencoder's decoder and encoder), loaded
+    together as one descriptor (:func:`~latent_upscale.neural.archs.load_weight_set`).
+    """
+    paths = (Path(path),) if isinstance(path, (str, Path)) else tuple(Path(p) for p in path)
+    path = paths[0]
     precision = precision or options.precision
     # The dtype depends on the architecture; read it once on the CPU, cached like any model.
-    cpu_key = cache_key(path, torch.device("cpu"), torch.float32)
+    cpu = torch.device("cpu")
+    others = tuple(cache_key(other, cpu, torch.float32) for other in paths[1:])
+    cpu_key = cache_key(path, cpu, torch.float32, *others)
 
     def load_cpu() -> ModelDescriptor:
-        verify_sidecar(path)
-        descriptor = load_descriptor(read_state_dict(path))
+        descriptor = load_weight_set([read_state_dict(each) for each in paths])
         if descriptor.channels_last and descriptor.model is not None:
             descriptor.model.to(memory_format=torch.channels_last)
-        logger.info("loaded %s from %s", descriptor.label, path)
+        logger.info("loaded %s from %s", descriptor.label, ", ".join(str(each) for each in paths))
         return descriptor
 
     base: ModelDescriptor = model_cache.get_or_load(cpu_key, load_cpu)
@@ -167,32 +140,11 @@ def load_model(
         model = copy.deepcopy(base.model).to(device=device, dtype=dtype)
         return replace(base, model=model)
 
-    moved: ModelDescriptor = model_cache.get_or_load(cache_key(path, device, dtype), move)
+    moved: ModelDescriptor = model_cache.get_or_load(cache_key(path, device, dtype, *others), move)
     return _fill_from_name(moved, path, options), dtype
 
 
 # --- running ------------------------------------------------------------------------------------
-
-
-def _prepare(model_input: Tensor, descriptor: ModelDescriptor) -> Tensor:
-    if descriptor.channels_last and model_input.device.type in ("cpu", "cuda"):
-        return model_input.contiguous(memory_format=torch.channels_last)
-    return model_input
-
-
-def _network_step(descriptor: ModelDescriptor, factor: float | None) -> Callable[..., Tensor]:
-    """A ``(x, out_size, grid) → output`` function; ``grid`` places a tile in the whole image."""
-    model = descriptor.model
-    assert model is not None
-    if descriptor.arch == "city96":
-        assert factor is not None
-        # Tiles are aligned to the factor's denominator, so each samples the whole image's grid.
-        return lambda x, size, grid: model(_prepare(x, descriptor), factor)
-    if descriptor.arch == "sesqui":
-        return lambda x, size, grid: model(_prepare(x, descriptor), size, grid)
-    if descriptor.arch == "ttl":
-        return lambda x, size, grid: model(_prepare(x, descriptor), size, None, grid)
-    raise LatentUpscaleError(f"no runner for architecture {descriptor.arch!r}")
 
 
 def tile_geometry(
@@ -214,7 +166,7 @@ def tile_geometry(
     return max(tile, 2 * overlap), overlap, math.ceil(margin_in * ratio)
 
 
-def _run_step(
+def run_step(
     descriptor: ModelDescriptor, x: Tensor, factor: float | None, out: Size, options: NeuralOptions
 ) -> tuple[Tensor, int]:
     """One network pass to ``out``, tiled when large; returns the result and the number of tiles."""
@@ -224,7 +176,10 @@ def _run_step(
             f"{descriptor.label} needs a latent of at least {descriptor.min_input_size}x"
             f"{descriptor.min_input_size} pixels, got {src[0]}x{src[1]}"
         )
-    step = _network_step(descriptor, factor)
+
+    def step(tile: Tensor, tile_size: Size, grid: TileGrid | None) -> Tensor:
+        return descriptor(tile, tile_size, grid=grid, factor=factor)
+
     tile, overlap, margin = tile_geometry(descriptor, src, out, options)
     if tile == 0 or (src[0] <= tile and src[1] <= tile):
         return step(x, out, None), 1
@@ -275,8 +230,7 @@ def _shrink_only(latent: Tensor, size: Size) -> UpscaleResult:
 
 def _resolve(latent: Tensor, size: Size, request: UpscaleRequest, options: NeuralOptions) -> ResolvedWeights:
     src = (latent.shape[2], latent.shape[3])
-    wanted = plan_fixed_factors(src, size, CITY96_FACTORS)
-    return resolve_weights(request.family, options, explicit=request.weights, factors_wanted=wanted)
+    return resolve_weights(request.family, options, explicit=request.weights, sizes=(src, size))
 
 
 def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
@@ -314,6 +268,12 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
             work, steps, used = _run_fixed(work, size, models, options)
         else:
             work, steps, used = _run_range(work, size, next(iter(models.values())), options)
+        if not bool(torch.isfinite(work).all()):  # one check per upscale: cheap beside the network
+            names = ", ".join(dict.fromkeys(path.name for path in used))
+            raise LatentUpscaleError(
+                f"the network ({names}) produced non-finite values (NaN or inf): the weights file may be "
+                "corrupt, or half precision overflowed (try the fp32 precision option)"
+            )
         out, final = resample(work, size)
         if final:
             steps.append(final)
@@ -368,7 +328,7 @@ def _run_fixed(
     for factor in plan:
         descriptor, dtype, path = by_factor[factor]
         out = (math.floor(work.shape[2] * factor), math.floor(work.shape[3] * factor))
-        result, tiles = _run_step(descriptor, work.to(dtype), factor, out, options)
+        result, tiles = run_step(descriptor, work.to(dtype), factor, out, options)
         work = result.float()
         steps.append(f"{descriptor.label} ({path.name}){_tiles(tiles)} → {out[0]}x{out[1]}")
         used.append(path)
@@ -384,8 +344,8 @@ def _run_range(
     descriptor, dtype, path = model
     assert descriptor.scale_range is not None
     steps: list[str] = []
-    for out in _plan_range((work.shape[2], work.shape[3]), size, descriptor.scale_range[1]):
-        result, tiles = _run_step(descriptor, work.to(dtype), None, out, options)
+    for out in plan_range((work.shape[2], work.shape[3]), size, descriptor.scale_range[1]):
+        result, tiles = run_step(descriptor, work.to(dtype), None, out, options)
         work = result.float()
         steps.append(f"{descriptor.label} ({path.name}){_tiles(tiles)} → {out[0]}x{out[1]}")
     return work, steps, [path]

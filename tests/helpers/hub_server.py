@@ -24,6 +24,10 @@ FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 class _Content:
     data: bytes
     hub: bool
+    #: Send only this many bytes, without a Content-Length, then close (a cut-short download).
+    cut_after: int | None = None
+    #: The commit the Hub reports for this file (a pinned commit revision reports itself).
+    commit: str = FAKE_COMMIT
 
 
 @dataclass
@@ -38,11 +42,13 @@ class LocalHub:
 
     def add_hub_file(self, repo_id: str, revision: str, filename: str, data: bytes) -> None:
         """Serve ``data`` at the Hub's resolve URL of ``repo_id@revision/filename``."""
-        self.files[f"/{repo_id}/resolve/{revision}/{filename}"] = _Content(data, hub=True)
+        commit = revision if len(revision) == 40 else FAKE_COMMIT
+        self.files[f"/{repo_id}/resolve/{revision}/{filename}"] = _Content(data, hub=True, commit=commit)
 
-    def add_file(self, path: str, data: bytes) -> None:
-        """Serve ``data`` at ``path`` (e.g. ``/LoganBooker/SesquiLSR/raw/main/models/x.safetensors``)."""
-        self.files[path] = _Content(data, hub=False)
+    def add_file(self, path: str, data: bytes, *, cut_after: int | None = None) -> None:
+        """Serve ``data`` at ``path`` (e.g. ``/LoganBooker/SesquiLSR/raw/main/models/x.safetensors``);
+        with ``cut_after``, send only that many bytes, without a Content-Length, and close."""
+        self.files[path] = _Content(data, hub=False, cut_after=cut_after)
 
     @property
     def url(self) -> str:
@@ -83,13 +89,15 @@ class LocalHub:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(content.data)))
+                if content.cut_after is None:
+                    self.send_header("Content-Length", str(len(content.data)))
                 if content.hub:
                     self.send_header("ETag", f'"{hashlib.sha256(content.data).hexdigest()}"')
-                    self.send_header("X-Repo-Commit", FAKE_COMMIT)
+                    self.send_header("X-Repo-Commit", content.commit)
                 self.end_headers()
                 if with_body:
-                    self.wfile.write(content.data)
+                    self.wfile.write(content.data[: content.cut_after])
+                    self.close_connection = True
 
             def do_HEAD(self) -> None:
                 self._answer(with_body=False)

@@ -1,7 +1,8 @@
-"""Random weights in the real key layouts: they live in :mod:`latent_upscale.bench.random_weights`, so
-the benchmark (which runs from an installed package, without ``tests/``) builds the same files."""
+"""Random weights in the real key layouts: they live beside the architectures in
+:mod:`latent_upscale.neural.archs.random_weights`, so the benchmark (which runs from an installed
+package, without ``tests/``) builds the same files."""
 
-from latent_upscale.bench.random_weights import (
+from latent_upscale.neural.archs.random_weights import (
     StateDict,
     city96_filename,
     city96_state_dict,

@@ -1,14 +1,25 @@
-"""The architecture registry: detect a latent upscaler from its state dict and load it.
+"""The architecture registry: detect a latent network from its state dict and load it.
 
-Each architecture is one module with ``ARCH_ID``, ``NAME``, ``SIGNATURE_KEYS``,
-``detect(state_dict) -> bool`` (may give false positives, never false negatives) and
-``load(state_dict) -> ModelDescriptor`` (strict). Adding a fourth format is one module and one line
-in :data:`ARCHITECTURES`. Detection looks only at key names and shapes.
+An architecture is one module (see ``ADDING_AN_ARCHITECTURE.md`` beside this file) with
+
+* ``ARCH_ID``, ``NAME``, ``SIGNATURE_KEYS`` (for "most resembles" messages);
+* ``BEFORE``: ids of architectures it must be detected before (spandrel's ``before=``), because
+  their detectors would also accept its files;
+* ``detect(state_dict) -> bool``: may give false positives, never false negatives; key names and
+  shapes only;
+* ``load(state_dict) -> ModelDescriptor``: strict; the descriptor carries the one uniform call;
+* for a weight set of several files (a tiny autoencoder's decoder + encoder): ``PARTS`` (e.g.
+  ``("decoder", "encoder")``), ``part_of(state_dict) -> str`` and ``load_parts({part: state_dict})``
+  instead of ``load``.
+
+Adding one is one module and one line in :data:`REGISTERED`. Detection order is computed from
+``BEFORE`` (a stable topological order of :data:`REGISTERED`); a duplicate id, an unknown id in
+``BEFORE`` or a cycle is an error at import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 
 from torch import Tensor
@@ -17,10 +28,47 @@ from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.neural.archs import city96, sesqui, ttl
 from latent_upscale.neural.descriptor import ModelDescriptor
 
-__all__ = ["ARCHITECTURES", "architecture_ids", "detect_architecture", "load_descriptor"]
+__all__ = [
+    "ARCHITECTURES",
+    "REGISTERED",
+    "architecture_ids",
+    "detect_architecture",
+    "load_descriptor",
+    "load_weight_set",
+    "order_by_before",
+]
+
+#: Every architecture, one line each (order here only breaks ties; ``BEFORE`` decides).
+REGISTERED: tuple[ModuleType, ...] = (city96, sesqui, ttl)
+
+
+def order_by_before(modules: Sequence[ModuleType]) -> tuple[ModuleType, ...]:
+    """Detection order: each module after none it must precede; otherwise registration order."""
+    by_id: dict[str, ModuleType] = {}
+    for module in modules:
+        if module.ARCH_ID in by_id:
+            raise LatentUpscaleError(f"architecture id {module.ARCH_ID!r} is registered twice")
+        by_id[module.ARCH_ID] = module
+    must_follow: dict[str, set[str]] = {arch_id: set() for arch_id in by_id}
+    for module in modules:
+        for later in getattr(module, "BEFORE", ()):
+            if later not in by_id:
+                raise LatentUpscaleError(f"{module.ARCH_ID}.BEFORE names unknown architecture {later!r}")
+            must_follow[later].add(module.ARCH_ID)
+    ordered: list[ModuleType] = []
+    placed: set[str] = set()
+    while len(ordered) < len(modules):
+        ready = [m for m in modules if m.ARCH_ID not in placed and must_follow[m.ARCH_ID] <= placed]
+        if not ready:
+            cycle = sorted(set(by_id) - placed)
+            raise LatentUpscaleError(f"architectures {cycle} have a cycle in their BEFORE declarations")
+        ordered.append(ready[0])
+        placed.add(ready[0].ARCH_ID)
+    return tuple(ordered)
+
 
 #: Detected in this order; the first whose ``detect`` accepts the state dict loads it.
-ARCHITECTURES: tuple[ModuleType, ...] = (sesqui, ttl, city96)
+ARCHITECTURES: tuple[ModuleType, ...] = order_by_before(REGISTERED)
 
 
 def architecture_ids() -> list[str]:
@@ -60,8 +108,45 @@ def detect_architecture(state_dict: Mapping[str, Tensor]) -> ModuleType:
 def load_descriptor(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
     """Detect, build and strictly load; a layout mismatch names the architecture and the bad keys."""
     arch = detect_architecture(state_dict)
+    if getattr(arch, "PARTS", ()):
+        part = arch.part_of(state_dict)
+        raise LatentUpscaleError(
+            f"this file is the {part} of a {arch.NAME} weight set; it needs its "
+            f"{' and '.join(p for p in arch.PARTS if p != part)} too"
+        )
+    return _loading(arch, lambda: arch.load(state_dict))
+
+
+def load_weight_set(state_dicts: Sequence[Mapping[str, Tensor]]) -> ModelDescriptor:
+    """Load a weight set of several files (e.g. a decoder and an encoder) as one descriptor.
+
+    Every file must be detected as the same multi-part architecture, each part exactly once.
+    """
+    if len(state_dicts) == 1:
+        return load_descriptor(state_dicts[0])
+    arches = {detect_architecture(state).ARCH_ID: detect_architecture(state) for state in state_dicts}
+    if len(arches) != 1:
+        raise LatentUpscaleError(
+            f"the files of one weight set are of several architectures: {sorted(arches)}"
+        )
+    arch = next(iter(arches.values()))
+    if not getattr(arch, "PARTS", ()):
+        raise LatentUpscaleError(f"{arch.NAME} weights are one file each, got a set of {len(state_dicts)}")
+    parts: dict[str, Mapping[str, Tensor]] = {}
+    for state in state_dicts:
+        part = arch.part_of(state)
+        if part in parts:
+            raise LatentUpscaleError(f"two files are the {part} of {arch.NAME}")
+        parts[part] = state
+    missing = [part for part in arch.PARTS if part not in parts]
+    if missing:
+        raise LatentUpscaleError(f"{arch.NAME} needs its {', '.join(missing)} as well")
+    return _loading(arch, lambda: arch.load_parts(parts))
+
+
+def _loading(arch: ModuleType, load: Callable[[], ModelDescriptor]) -> ModelDescriptor:
     try:
-        return arch.load(state_dict)
+        return load()
     except LatentUpscaleError as error:
         raise LatentUpscaleError(f"looks like {arch.NAME} but does not match its layout: {error}") from error
     except (RuntimeError, KeyError, ValueError) as error:

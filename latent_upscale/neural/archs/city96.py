@@ -31,6 +31,8 @@ __all__ = ["ARCH_ID", "SIGNATURE_KEYS", "City96Upscaler", "detect", "load"]
 
 ARCH_ID = "city96"
 NAME = "city96"
+#: Detected after these architectures (its detector is the loosest: any ``sequential.N`` stack).
+BEFORE: tuple[str, ...] = ()
 #: Keys every city96 file has (used by detection and by "most resembles" error messages).
 SIGNATURE_KEYS = ("sequential.0.weight", "sequential.0.bias", "sequential.4.weight", "sequential.4.bias")
 #: The ReLU / Upsample / ReLU after the first conv occupy indices 1-3; convs then sit at 4, 6, 8, …
@@ -73,6 +75,14 @@ class City96Upscaler(nn.Module):
         for conv in body:
             x = F.relu_(conv(x))  # in place: one activation buffer fewer per layer
         return tail(x)
+
+
+def forward(model: nn.Module, x: Tensor, size: tuple[int, int], grid: object, factor: float | None) -> Tensor:
+    """The descriptor's call: enlarge by ``factor``. Tiles are aligned to the factor's denominator by
+    the tiler, so each samples the whole image's grid and ``grid`` is not needed."""
+    if factor is None:
+        raise LatentUpscaleError("city96: the scale factor is unknown (it is not stored in the weights)")
+    return model(x, factor)
 
 
 def detect(state_dict: Mapping[str, Tensor]) -> bool:
@@ -147,4 +157,6 @@ def load(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
         channels_last=True,
         hyperparameters={"layers": tuple(layers)},
         model=model.eval().requires_grad_(False),
+        forward=forward,
+        tile_tolerance=1e-5,
     )

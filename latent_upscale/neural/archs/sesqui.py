@@ -38,6 +38,8 @@ __all__ = ["ARCH_ID", "SIGNATURE_KEYS", "SesquiUpscaler", "detect", "load"]
 
 ARCH_ID = "sesqui"
 NAME = "SesquiLSR"
+#: Detected before these architectures.
+BEFORE: tuple[str, ...] = ("ttl", "city96")
 SIGNATURE_KEYS = (
     "head_conv.0.weight",
     "head_conv.2.weight",
@@ -178,7 +180,13 @@ class ResamplingHead(nn.Module):
         """Resample ``x`` along ``dim`` (2 rows, 3 columns) with per-channel taps ``[n_out, C, 4]``."""
         n_out = centres.numel()
         index = (centres.unsqueeze(0) + self.tap_offsets.unsqueeze(1)).clamp(0, x.shape[dim] - 1)
-        samples = x.index_select(dim, index.reshape(-1))  # tap-major: [.., 4 * n_out, ..]
+        flat = index.reshape(-1)  # tap-major: [.., 4 * n_out, ..]
+        if dim == 3:
+            # index_select along the last dimension takes a slow CPU path (3.5-10× slower at 192-256
+            # columns); gather with an expanded index copies the same values (as the original does).
+            samples = x.gather(3, flat.view(1, 1, 1, -1).expand(*x.shape[:3], flat.numel()))
+        else:
+            samples = x.index_select(dim, flat)
         weights = taps.permute(1, 2, 0)  # [C, 4, n_out]
         if dim == 2:
             samples = samples.unflatten(2, (self.taps, n_out))  # [B, C, 4, n_out, W]
@@ -256,6 +264,13 @@ class SesquiUpscaler(nn.Module):
         else:
             upsampled = resample_separable(x, "bicubic", size, grid)
         return self.tail_conv(h) + self.skip_conv(upsampled)
+
+
+def forward(
+    model: nn.Module, x: Tensor, size: tuple[int, int], grid: TileGrid | None, factor: float | None
+) -> Tensor:
+    """The descriptor's call: resize to ``size`` (any scale 1-2×)."""
+    return model(x, size, grid)
 
 
 def detect(state_dict: Mapping[str, Tensor]) -> bool:
@@ -353,4 +368,6 @@ def load(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
             "filter_hidden": filter_hidden,
         },
         model=model.eval().requires_grad_(False),
+        forward=forward,
+        tile_tolerance=1e-3,  # whole-image normalisation: tiles agree closely, not exactly
     )

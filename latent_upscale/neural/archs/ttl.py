@@ -36,6 +36,8 @@ __all__ = ["ARCH_ID", "SIGNATURE_KEYS", "TRAINING_SCALE", "TtlResizer", "detect"
 
 ARCH_ID = "ttl"
 NAME = "NNLatentUpscale"
+#: Detected before these architectures.
+BEFORE: tuple[str, ...] = ("city96",)
 SIGNATURE_KEYS = ("conv_in.weight", "embed.0.weight", "embed.2.weight", "norm_out.weight", "conv_out.weight")
 #: The resizer sees raw latents times this factor, whatever the model family.
 TRAINING_SCALE = 0.13025
@@ -133,6 +135,13 @@ class TtlResizer(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
+def forward(
+    model: nn.Module, x: Tensor, size: tuple[int, int], grid: TileGrid | None, factor: float | None
+) -> Tensor:
+    """The descriptor's call: resize to ``size`` (any scale 1-2×)."""
+    return model(x, size, None, grid)
+
+
 def detect(state_dict: Mapping[str, Tensor]) -> bool:
     """True when the LatentResizer's signature tensors are present (may be a false positive)."""
     return all(key in state_dict for key in SIGNATURE_KEYS)
@@ -195,4 +204,6 @@ def load(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
             "out_attention": out_layout.count("attn"),
         },
         model=model.eval().requires_grad_(False),
+        forward=forward,
+        tile_tolerance=0.15,  # GroupNorm and attention see the whole image (random weights: 0.12-0.13)
     )

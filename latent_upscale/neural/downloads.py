@@ -1,0 +1,173 @@
+"""Downloading published weights: pinned SHA-256, verified before anything is moved into place.
+
+* Hugging Face files (city96) go through ``huggingface_hub.hf_hub_download`` (its cache, its
+  progress bar, ``HF_ENDPOINT`` mirrors) at the catalog's pinned commit (or the revision the options
+  name); the cached file is then checked against the pin and removed from the cache if it differs.
+* URL files go through a downloader: ``torch.hub.download_url_to_file`` by default, or the hook in
+  ``NeuralOptions.downloader`` (the WebUI passes its ``modelloader.load_file_from_url``). Each
+  download lands in a private temporary folder inside the target folder (unique per call, so two
+  threads fetching one file never share a name), is checked against the pin, and only then is
+  moved into place with ``os.replace`` (atomic on one file system). A short, truncated or altered
+  download never lands; nothing is trusted on first use.
+
+A catalog entry without a pinned SHA-256 is never downloaded (see :mod:`~latent_upscale.neural.catalog`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from latent_upscale.errors import LatentUpscaleError, WeightsUnavailableError
+from latent_upscale.neural.catalog import CatalogEntry
+from latent_upscale.neural.options import NeuralOptions
+
+__all__ = ["Downloader", "download_entry", "file_sha256", "hf_revision", "manual_url", "torch_hub_downloader"]
+
+logger = logging.getLogger(__name__)
+
+#: ``downloader(url, folder, file_name) → path``: fetch ``url`` into ``folder/file_name`` (the
+#: signature of the WebUI's ``modelloader.load_file_from_url(url, model_dir=…, file_name=…)``).
+Downloader = Callable[[str, Path, str], "str | os.PathLike[str] | None"]
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, in lower-case hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hf_revision(entry: CatalogEntry, options: NeuralOptions) -> str:
+    """The revision to fetch: the options' (a mirror, a branch) or the entry's pinned commit."""
+    return options.hf_revision or entry.hf_revision or "main"
+
+
+def _hf_repo(entry: CatalogEntry, options: NeuralOptions) -> str:
+    return options.hf_repo_id or entry.hf_repo or ""
+
+
+def manual_url(entry: CatalogEntry, options: NeuralOptions) -> str:
+    """The address a person can fetch ``entry`` from by hand."""
+    if entry.source == "hf":
+        endpoint = options.hf_endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+        repo, revision = _hf_repo(entry, options), hf_revision(entry, options)
+        return f"{endpoint.rstrip('/')}/{repo}/resolve/{revision}/{entry.filename}"
+    if entry.source == "url":
+        return options.sesqui_base_url.rstrip("/") + "/" + entry.filename
+    return f"{entry.homepage} (download it yourself: {entry.licence}; we do not fetch it)"
+
+
+def torch_hub_downloader(progress: bool) -> Downloader:
+    """The default downloader: ``torch.hub.download_url_to_file`` (it writes a uniquely named
+    ``.partial`` file and renames it when the transfer ends; we check the hash afterwards)."""
+
+    def download(url: str, folder: Path, file_name: str) -> Path:
+        from torch.hub import download_url_to_file
+
+        target = folder / file_name
+        download_url_to_file(url, str(target), progress=progress)
+        return target
+
+    return download
+
+
+def _check(path: Path, entry: CatalogEntry, source: str) -> None:
+    actual = file_sha256(path)
+    if actual != entry.sha256:
+        raise WeightsUnavailableError(
+            f"refusing {entry.filename} from {source}: its SHA-256 is {actual}, but the published file's is "
+            f"{entry.sha256} (a truncated or altered download, or a mirror serving another file); "
+            "nothing was kept. Try again later, or fetch the file by hand and check its hash."
+        )
+
+
+def download_entry(
+    entry: CatalogEntry, options: NeuralOptions, folder: Path, places: str = ""
+) -> tuple[Path, str]:
+    """Fetch ``entry`` (pinned SHA-256 checked); returns the path and how it was found
+    (``"downloaded"``). Raises :class:`WeightsUnavailableError` with the manual URL on any failure."""
+    if not entry.downloadable:
+        raise WeightsUnavailableError(
+            f"{entry.filename} is not downloaded automatically (no pinned SHA-256 is known for it): fetch "
+            f"{manual_url(entry, options)} by hand into {folder}"
+        )
+    if entry.source == "hf":
+        return _download_hf(entry, options, folder, places), "downloaded"
+    return _download_url(entry, options, folder, places), "downloaded"
+
+
+def _download_hf(entry: CatalogEntry, options: NeuralOptions, folder: Path, places: str) -> Path:
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError as error:
+        raise WeightsUnavailableError(
+            f"cannot download {entry.filename}: huggingface-hub is not installed (pip install "
+            f"huggingface-hub), or fetch {manual_url(entry, options)} by hand into {folder}"
+        ) from error
+    kwargs: dict[str, object] = {"revision": hf_revision(entry, options)}
+    if options.hf_cache_dir is not None:
+        kwargs["cache_dir"] = str(options.hf_cache_dir)
+    if options.hf_endpoint is not None:
+        kwargs["endpoint"] = options.hf_endpoint  # else huggingface-hub reads HF_ENDPOINT itself
+    repo = _hf_repo(entry, options)
+    logger.info("downloading %s from Hugging Face %s@%s", entry.filename, repo, kwargs["revision"])
+    try:
+        path = Path(hf_hub_download(repo_id=repo, filename=entry.filename, **kwargs))
+    except Exception as error:  # network, HTTP and hub errors all mean "could not get it"
+        raise WeightsUnavailableError(
+            f"could not download {entry.filename} from {manual_url(entry, options)}: "
+            f"{type(error).__name__}: {error}\nFetch it by hand into {folder}; places tried: {places}. "
+            "Behind a firewall, set HF_ENDPOINT to a mirror; to stay offline, set HF_HUB_OFFLINE=1."
+        ) from error
+    try:
+        _check(path, entry, manual_url(entry, options))
+    except WeightsUnavailableError:
+        discard_hf_file(path)
+        raise
+    return path
+
+
+def discard_hf_file(path: Path) -> None:
+    """Remove a refused file from the Hugging Face cache (the snapshot link and its blob)."""
+    blob = path.resolve()
+    for each in (path, blob):
+        with contextlib.suppress(OSError):
+            each.unlink()
+
+
+def _download_url(entry: CatalogEntry, options: NeuralOptions, folder: Path, places: str) -> Path:
+    url = manual_url(entry, options)
+    target = folder / entry.filename
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        private = Path(tempfile.mkdtemp(prefix=f".{entry.filename}.", suffix=".download", dir=folder))
+    except OSError as error:
+        raise WeightsUnavailableError(f"cannot write to the models folder {folder}: {error}") from error
+    downloader = options.downloader or torch_hub_downloader(options.progress)
+    logger.info("downloading %s from %s into %s", entry.filename, url, folder)
+    try:
+        fetched = downloader(url, private, entry.filename)
+        fetched_path = Path(fetched) if fetched is not None else private / entry.filename
+        if not fetched_path.is_file():
+            raise OSError(f"the downloader left no file at {fetched_path}")
+        _check(fetched_path, entry, url)
+        fetched_path.replace(target)  # os.replace: atomic on one file system
+        return target
+    except LatentUpscaleError:
+        raise
+    except Exception as error:  # URLError, HTTPError, OSError, the hook's own errors
+        raise WeightsUnavailableError(
+            f"could not download {entry.filename} from {url}: {type(error).__name__}: {error}\n"
+            f"Fetch it by hand into {folder}; places tried: {places}"
+        ) from error
+    finally:
+        shutil.rmtree(private, ignore_errors=True)

@@ -1,0 +1,203 @@
+"""What the CLI and the WebUI are told: known files and where they are, one-line status, and the
+message that says how to get weights when none can be had. Uses the resolution walk of
+:mod:`~latent_upscale.neural.resolution`, so every surface agrees with what ``neural`` would do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from latent_upscale.neural import catalog
+from latent_upscale.neural.catalog import CatalogEntry, WeightSet
+from latent_upscale.neural.downloads import manual_url
+from latent_upscale.neural.options import NeuralOptions
+from latent_upscale.neural.resolution import Search, download_dir, search_dirs
+
+__all__ = [
+    "ModelInfo",
+    "NeuralStatus",
+    "describe",
+    "find_local_weights",
+    "list_models",
+    "unavailable_message",
+    "unavailable_summary",
+]
+
+_WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")
+
+
+def unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralOptions) -> str:
+    """One line for the infotext: the best file, where it belongs, and why it was not fetched."""
+    best = sets[0].entries[-1] if sets[0].fixed_factor else sets[0].entries[0]
+    if options.is_offline:
+        why = "offline"
+    elif not options.allow_download:
+        why = "downloads off"
+    else:
+        why = "not downloadable"
+    return f"no {family} weights: put {best.filename} in {download_dir(options)} ({why})"
+
+
+def unavailable_message(
+    family: str, sets: Sequence[WeightSet], options: NeuralOptions, places: Sequence[str]
+) -> str:
+    folder = download_dir(options)
+    lines = [
+        f"no neural weights for {family!r} latents were found. Any one of these would serve (best first):"
+    ]
+    seen_arches: set[str] = set()
+    for weight_set in sets:
+        licence = weight_set.entries[0].licence
+        if weight_set.arch in seen_arches:  # older versions of a set listed above: one line
+            names = ", ".join(entry.filename for entry in weight_set.entries)
+            lines.append(f"  - {weight_set.label} ({licence}, older): {names}, from the same place")
+            continue
+        seen_arches.add(weight_set.arch)
+        if weight_set.fixed_factor:
+            lines.append(f"  - {weight_set.label} ({licence}), one file per scale factor, any subset:")
+            lines += [
+                f"      {entry.filename} from {manual_url(entry, options)}" for entry in weight_set.entries
+            ]
+        else:
+            entry = weight_set.entries[0]
+            lines.append(
+                f"  - {weight_set.label} ({licence}): {entry.filename} from {manual_url(entry, options)}"
+            )
+    lines.append(f"Put the file in {folder} (or any folder listed below).")
+    lines.append("Places tried: " + "; ".join(places))
+    if options.is_offline:
+        lines.append(
+            "Offline mode is on (HF_HUB_OFFLINE or the offline option), so nothing was downloaded; "
+            "copy the file in by hand, or unset HF_HUB_OFFLINE."
+        )
+    elif not options.allow_download:
+        lines.append("Downloads are off: allow downloads (the extension's setting) to fetch the first one.")
+    lines.append("Behind a firewall, point HF_ENDPOINT at a Hugging Face mirror, or download by hand.")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One known file for ``python -m latent_upscale models``: where it is, or where it would come from."""
+
+    entry: CatalogEntry
+    families: tuple[str, ...]
+    local_path: Path | None
+    found_in: str | None
+    download_from: str | None
+    #: Where to fetch a file we do not download ourselves (no pinned SHA-256), by hand.
+    by_hand_from: str | None = None
+
+    def summary(self) -> str:
+        """One line: file, families, licence and presence."""
+        where = f"present: {self.local_path} ({self.found_in})" if self.local_path else "absent"
+        if self.download_from:
+            fetch = f"; download: {self.download_from}"
+        elif self.by_hand_from:
+            fetch = f"; by hand (no pinned SHA-256): {self.by_hand_from}"
+        else:
+            fetch = "; local only"
+        return f"{self.entry.filename} [{', '.join(self.families)}; {self.entry.licence}] {where}{fetch}"
+
+
+def _families_of(entry: CatalogEntry) -> tuple[str, ...]:
+    return tuple(
+        family for family, sets in catalog.PREFERENCES.items() if any(entry in s.entries for s in sets)
+    )
+
+
+def list_models(options: NeuralOptions | None = None) -> list[ModelInfo]:
+    """Every known weights file: families served, local copy (and where), download source."""
+    options = options or NeuralOptions()
+    search = Search.of(options)
+    infos = []
+    for entry in catalog.CATALOG:
+        found = search.local(entry)
+        infos.append(
+            ModelInfo(
+                entry=entry,
+                families=_families_of(entry),
+                local_path=found[0] if found else None,
+                found_in=found[1] if found else None,
+                download_from=manual_url(entry, options) if entry.downloadable else None,
+                by_hand_from=None
+                if entry.downloadable or entry.source == "local"
+                else manual_url(entry, options),
+            )
+        )
+    return infos
+
+
+def find_local_weights(options: NeuralOptions | None = None) -> list[tuple[Path, str]]:
+    """Every weights file in the searched folders (known or not), with the folder's label, so the
+    CLI can also show files the catalog does not name (renamed or custom weights)."""
+    options = options or NeuralOptions()
+    found: list[tuple[Path, str]] = []
+    for folder, label in search_dirs(options):
+        if folder.is_dir():
+            found += [
+                (path, label)
+                for path in sorted(folder.iterdir())
+                if path.is_file() and path.suffix.lower() in _WEIGHT_SUFFIXES
+            ]
+    return found
+
+
+@dataclass(frozen=True)
+class NeuralStatus:
+    """What the neural method would use for a family, in one line (``str(status)``)."""
+
+    family: str | None
+    text: str
+    #: Weights are on disk (or in the HF cache): ``neural`` will run without the network.
+    ready: bool
+    #: Nothing is on disk but a download is allowed and would be attempted.
+    will_download: bool
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def available(self) -> bool:
+        """True when ``neural`` can run (now or after a download)."""
+        return self.ready or self.will_download
+
+
+def _format_mb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB"
+
+
+def describe(family: str | None, options: NeuralOptions | None = None) -> NeuralStatus:
+    """One line for the WebUI: e.g. ``SesquiLSR SDXL (…/upscaler_SDXL.safetensors)`` or
+    ``city96 v2.1 SDv1 (will download 2.4 MB per factor from HF city96/SD-Latent-Upscaler)``."""
+    options = options or NeuralOptions()
+    if family is None:
+        return NeuralStatus(None, "needs the model family", ready=False, will_download=False)
+    sets = catalog.weight_sets_for(family)
+    if not sets:
+        return NeuralStatus(family, f"unavailable for {family}: no published weights", False, False)
+    search = Search.of(options)
+    for weight_set in sets:
+        found = search.local_set(weight_set)
+        if found is not None:
+            if weight_set.fixed_factor:
+                factors = ", ".join(f"x{f:g}" for f in sorted(k for k in found.files if k is not None))
+                where = f"{factors} in {found.path.parent}"
+            else:
+                where = str(found.path)
+            return NeuralStatus(family, f"{weight_set.label} ({where})", ready=True, will_download=False)
+    top = next((s for s in sets if s.downloadable), None)
+    if top is None:
+        first = sets[0].entries[0]
+        where = f"fetch it by hand from {manual_url(first, options)}"
+        text = f"missing: put {first.filename} in a models folder ({where})"
+        return NeuralStatus(family, text, ready=False, will_download=False)
+    entry = top.entries[0]
+    size = _format_mb(entry.approx_bytes) + (" per factor" if top.fixed_factor else "")
+    origin = f"HF {options.hf_repo_id}" if entry.source == "hf" else "GitHub"
+    if options.may_download:
+        return NeuralStatus(family, f"{top.label} (will download {size} from {origin})", False, True)
+    reason = "offline" if options.is_offline else "downloads off"
+    return NeuralStatus(family, f"missing: {top.label} ({size} from {origin}; {reason})", False, False)
