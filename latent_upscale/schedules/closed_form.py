@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.families import FAMILY_LIST
 from latent_upscale.schedules.checks import Device, append_zero, check_steps, finish
 
 __all__ = [
@@ -104,9 +105,9 @@ AYS_NOISE_LEVELS: Mapping[str, tuple[float, ...]] = MappingProxyType(
         "sdxl": (14.615, 6.315, 3.771, 2.181, 1.342, 0.862, 0.555, 0.380, 0.234, 0.113, 0.029),
     }
 )
-# NVIDIA publishes levels for SD1.5 and SDXL only; SD2 uses the SD1.5 levels, as A1111 does for every
-# model that is not SDXL.
-_AYS_TABLE_BY_FAMILY = {"sd1": "sd1", "sd2": "sd1", "sdxl": "sdxl"}
+# NVIDIA publishes levels for SD1.5 and SDXL only; the family registry says which table a family uses
+# (SD2 uses the SD1.5 levels, as A1111 does for every model that is not SDXL).
+_AYS_TABLE_BY_FAMILY = {family.id: family.ays for family in FAMILY_LIST if family.ays is not None}
 
 
 def _loglinear_interp(levels: Sequence[float], count: int) -> list[float]:
