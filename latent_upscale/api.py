@@ -17,6 +17,7 @@ from latent_upscale.core import (
     check_latent,
     check_output,
     check_request,
+    frames_as_batch,
     resolve_size,
 )
 from latent_upscale.latent_formats import LatentFormat
@@ -67,9 +68,8 @@ def upscale_detailed(
     )
     if tuple(latent.shape[-2:]) == target:
         return UpscaleResult(latent=latent.clone(), method=chosen.id, steps=("same size: unchanged",))
-    frames = latent.shape[2] if latent.dim() == 5 else None
     # A video latent [B, C, T, H, W] is resized frame by frame: its frames become the batch.
-    flat = latent.transpose(1, 2).flatten(0, 1) if frames is not None else latent
+    flat, restore = frames_as_batch(latent)
     if chosen.neural:
         # Neural methods own their dtype/device policy (half precision on GPUs, conversions).
         result = chosen.run(flat, target, request)
@@ -81,8 +81,7 @@ def upscale_detailed(
             f"method {chosen.id!r} returned shape {tuple(out.shape)}, expected {(*flat.shape[:2], *target)}"
         )
     out, note = check_output(out, flat, chosen.id)
-    if frames is not None:
-        out = out.unflatten(0, (latent.shape[0], frames)).transpose(1, 2).contiguous()
+    out = restore(out)
     if note is not None:
         log.debug("upscale: %s: %s", chosen.id, note)
     if out is not result.latent or note is not None:

@@ -35,6 +35,7 @@ __all__ = [
     "check_latent",
     "check_output",
     "check_request",
+    "frames_as_batch",
     "resolve_size",
 ]
 
@@ -101,6 +102,22 @@ MAX_ELEMENTS = 2**31 - 1
 
 def _dims(latent: Tensor) -> str:
     return "x".join(str(d) for d in latent.shape)
+
+
+def frames_as_batch(latent: Tensor) -> tuple[Tensor, Callable[[Tensor], Tensor]]:
+    """A video latent ``[B, C, T, H, W]`` as the 4-D batch of its frames ``[B*T, C, H, W]``, and the
+    function that restores a ``[B*T, C, h, w]`` result to ``[B, C, T, h, w]`` (contiguous).
+
+    4-D latents pass through unchanged (a view, no copy); so does the restore.
+    """
+    if latent.dim() != 5:
+        return latent, lambda out: out
+    batch, frames = latent.shape[0], latent.shape[2]
+
+    def restore(out: Tensor) -> Tensor:
+        return out.unflatten(0, (batch, frames)).transpose(1, 2).contiguous()
+
+    return latent.transpose(1, 2).flatten(0, 1), restore
 
 
 def all_finite(tensor: Tensor) -> bool:
