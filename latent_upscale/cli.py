@@ -1,6 +1,9 @@
 """``python -m latent_upscale``: a thin argparse front over the public API.
 
-Bad arguments or files print one message and exit with code 2; ``--debug`` shows the traceback.
+Bad arguments or files print one line and exit with code 2, checked before the work wherever they
+can be (output path, device, ``--out`` folder); a failed write (a full disk) prints one line, exits 1
+and leaves any earlier file whole (every file is written atomically). Characters the console cannot
+show are printed as backslash escapes. ``--debug``, before or after the subcommand, shows tracebacks.
 """
 
 from __future__ import annotations
