@@ -74,7 +74,8 @@ def upscale_detailed(
         # Neural methods own their dtype/device policy (half precision on GPUs, conversions).
         result = chosen.run(flat, target, request)
     else:
-        result = chosen.run(flat.to(_compute_dtype(flat.dtype)), target, request)
+        compute = _compute_dtype(flat.dtype)
+        result = chosen.run(flat if flat.dtype == compute else flat.to(compute), target, request)
     out = result.latent
     if out.shape[:2] != flat.shape[:2] or tuple(out.shape[-2:]) != target:
         raise RuntimeError(

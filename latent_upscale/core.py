@@ -129,7 +129,7 @@ def all_finite(tensor: Tensor) -> bool:
     overflow when added (large bfloat16 or float32 values): only then is the full check run.
     """
     total = tensor.sum(dtype=torch.float64 if tensor.dtype == torch.float64 else torch.float32)
-    if bool(torch.isfinite(total)):
+    if math.isfinite(total.item()):  # math on the Python float: torch.isfinite on a 0-d tensor costs more
         return True
     return bool(torch.isfinite(tensor).all())
 
@@ -175,6 +175,8 @@ def _real(value: object) -> float | None:
 
     Strings and booleans are not numbers here, even when ``float()`` would take them.
     """
+    if type(value) in (int, float):  # the common case, before the slower ABC checks
+        return float(value)  # type: ignore[arg-type]
     if isinstance(value, bool):
         return None
     if isinstance(value, Tensor):
