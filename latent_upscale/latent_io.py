@@ -144,7 +144,8 @@ def read_latent(path: str | Path) -> LatentFile:
         raise LatentUpscaleError(f"{path.name}: holds an archive of arrays, not one .npy array")
     if array.dtype not in (np.float16, np.float32, np.float64):
         raise LatentUpscaleError(
-            f"{path.name}: holds {array.dtype} values; a latent must be floating point (float16, float32 or float64)"
+            f"{path.name}: holds {array.dtype} values; a latent must be floating point "
+            "(float16, float32 or float64)"
         )
     latent, unbatched = _batched(torch.from_numpy(array.copy()), path)
     return LatentFile(latent, None, unbatched)
