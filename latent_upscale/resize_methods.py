@@ -55,48 +55,50 @@ _EPS = 1e-8
 
 
 def _channel_norms(latent: Tensor) -> Tensor:
-    """``[B, 1, H, W]`` lengths of the channel vectors (``Tensor.norm(dim=1)`` takes a slow strided
-    CPU path, up to 100× slower than this sum of squares)."""
-    return latent.square().sum(dim=1, keepdim=True).sqrt_()
+    """``[B, 1, H, W]`` lengths of the channel vectors, summed channel by channel: no input-sized
+    temporary (and ``Tensor.norm(dim=1)`` takes a strided CPU path up to 100× slower)."""
+    squares = latent[:, :1].square()
+    for channel in range(1, latent.shape[1]):
+        plane = latent[:, channel : channel + 1]
+        squares.addcmul_(plane, plane)
+    return squares.sqrt_()
 
 
 class _Pairs:
     """Per-pixel scalars of each pair of neighbours ``(x_i, x_min(i+1, n-1))`` along one axis.
 
     Everything the spherical interpolation of a pair needs, computed once at the input size with
-    one value per pixel (``[B, 4, …]``: the angle ω, ``|â + b̂|²`` and the two length ratios), so
-    the per-output-pixel work is a handful of scalar operations.
+    one value per pixel (``[B, 1, …]`` each): the angle ω, ``|â + b̂|²`` and the two length ratios,
+    so the per-output-pixel work is a handful of scalar operations.
     """
 
     def __init__(self, latent: Tensor, dim: int) -> None:
         n_in = latent.shape[dim]
         norms = _channel_norms(latent)
-        units = latent / norms.clamp_min(_EPS)
-        # |â + b̂|² = 2 + 2·cos ω, from the sum of the unit vectors themselves: exact where
-        # cos ω ≈ -1 (a dot product loses it there). The border pairs a sample with itself.
-        plus = torch.cat(
-            [
-                (units.narrow(dim, 0, n_in - 1) + units.narrow(dim, 1, n_in - 1))
-                .square_()
-                .sum(dim=1, keepdim=True),
-                4.0 * (norms.narrow(dim, n_in - 1, 1) >= _EPS).to(latent.dtype),
-            ],
-            dim=dim,
-        )
-        del units
+        inverse = 1.0 / norms.clamp_min(_EPS)
+        inv_a = inverse.narrow(dim, 0, n_in - 1)
+        inv_b = inverse.narrow(dim, 1, n_in - 1)
+        # |â + b̂|² = 2 + 2·cos ω, summed from the unit vectors themselves (channel by channel):
+        # exact where cos ω ≈ -1, which a dot product loses. The border pairs a sample with itself.
+        plus = torch.zeros_like(norms)
+        body = plus.narrow(dim, 0, n_in - 1)
+        for channel in range(latent.shape[1]):
+            plane = latent[:, channel : channel + 1]
+            unit_sum = plane.narrow(dim, 0, n_in - 1) * inv_a
+            unit_sum.addcmul_(plane.narrow(dim, 1, n_in - 1), inv_b)
+            body.addcmul_(unit_sum, unit_sum)
+        plus.narrow(dim, n_in - 1, 1).copy_(4.0 * (norms.narrow(dim, n_in - 1, 1) >= _EPS))
         norm_b = torch.cat([norms.narrow(dim, 1, n_in - 1), norms.narrow(dim, n_in - 1, 1)], dim=dim)
         # ω = 2·atan2(|â - b̂|, |â + b̂|) with |â - b̂|² = 4 - |â + b̂|² for unit vectors. The floor
         # keeps sin(tω)/sin(ω) at its limit t for parallel vectors (normalised lerp).
-        omega = 2.0 * torch.atan2((4.0 - plus).clamp_min(0.0).sqrt(), plus.sqrt())
-        fields = torch.cat(
-            [omega.clamp_min(1e-6), plus, norm_b / norms.clamp_min(_EPS), norms / norm_b.clamp_min(_EPS)],
-            dim=1,
-        )
+        omega = 2.0 * torch.atan2((4.0 - plus).clamp_min_(0.0).sqrt_(), plus.sqrt())
         # Opposite or zero vectors have no great circle: a plain lerp, which is what the weights
         # below give for ω → 0, |â + b̂|² = 4 and equal lengths.
         undefined = (plus < 2e-6) | (norms < _EPS) | (norm_b < _EPS)
-        #: ``[B, 4, …]``: ω, |â + b̂|², |b|/|a|, |a|/|b| per pair (indexed by its first sample).
-        self.fields = torch.where(undefined, _LERP_FIELDS.to(fields).view(1, 4, 1, 1), fields)
+        self.omega = omega.clamp_min_(1e-6).masked_fill_(undefined, 1e-6)
+        self.plus = plus.masked_fill_(undefined, 4.0)
+        self.b_over_a = (norm_b * inverse).masked_fill_(undefined, 1.0)
+        self.a_over_b = norms.div_(norm_b.clamp_min_(_EPS)).masked_fill_(undefined, 1.0)
 
     def weights(self, low: Tensor, t: Tensor, dim: int) -> tuple[Tensor, Tensor]:
         """``(wa, wb)`` at the output positions with ``slerp(a, b, t) = wa·a + wb·b`` per pixel.
@@ -106,19 +108,16 @@ class _Pairs:
         interpolated length ``(1-t)|a| + t|b|``; 1/sin ω cancels, and
         ``|sa·â + sb·b̂|² = (sa - sb)² + sa·sb·|â + b̂|²`` has no cancellation.
         """
-        omega, plus, b_over_a, a_over_b = _take(self.fields, low, dim).unbind(1)
-        t = t.squeeze(1)
         one_minus_t = 1.0 - t
+        omega = _take(self.omega, low, dim)
         sin_a = torch.sin(omega * one_minus_t)
         sin_b = torch.sin(omega.mul_(t))
-        inv_norm = (sin_a - sin_b).square_().addcmul_(sin_a * sin_b, plus).clamp_min_(1e-30).rsqrt_()
-        weight_a = sin_a.mul_(inv_norm).mul_(b_over_a.mul_(t).add_(one_minus_t))
-        weight_b = sin_b.mul_(inv_norm).mul_(a_over_b.mul_(one_minus_t).add_(t))
-        return weight_a.unsqueeze(1), weight_b.unsqueeze(1)
-
-
-#: The pair fields that make the weights a plain lerp: ω → 0, |â + b̂|² = 4, equal lengths.
-_LERP_FIELDS = torch.tensor([1e-6, 4.0, 1.0, 1.0])
+        del omega
+        inv_norm = (sin_a - sin_b).square_()
+        inv_norm.addcmul_(sin_a * sin_b, _take(self.plus, low, dim)).clamp_min_(1e-30).rsqrt_()
+        weight_a = sin_a.mul_(inv_norm).mul_(_take(self.b_over_a, low, dim).mul_(t).add_(one_minus_t))
+        weight_b = sin_b.mul_(inv_norm).mul_(_take(self.a_over_b, low, dim).mul_(one_minus_t).add_(t))
+        return weight_a, weight_b
 
 
 def _linear_taps(n_in: int, n_out: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
@@ -154,7 +153,13 @@ def _bislerp_axis(latent: Tensor, n_out: int, dim: int) -> Tensor:
     shape[dim] = n_out
     weight_a, weight_b = _Pairs(latent, dim).weights(low, frac.to(latent.dtype).view(shape), dim)
     out = _take(latent, low, dim).mul_(weight_a)
-    return out.addcmul_(_take(latent, high, dim), weight_b)
+    # The second sample a few channels at a time: its temporary stays a fraction of the output.
+    channels = latent.shape[1]
+    group = max(1, channels // 4)
+    for first in range(0, channels, group):
+        planes = latent.narrow(1, first, min(group, channels - first))
+        out.narrow(1, first, planes.shape[1]).addcmul_(_take(planes, high, dim), weight_b)
+    return out
 
 
 def _spherical_mean_axis(latent: Tensor, n_out: int, dim: int) -> Tensor:
