@@ -94,13 +94,13 @@ class _Pairs:
         omega = 2.0 * torch.atan2((4.0 - plus).clamp_min_(0.0).sqrt_(), plus.sqrt())
         # Opposite or zero vectors have no great circle: a plain lerp, which is what the weights
         # below give for ω → 0, |â + b̂|² = 4 and equal lengths.
-        undefined = (plus < 2e-6) | (norms < _EPS) | (norm_b < _EPS)
+        undefined = (plus < 2e-6).logical_or_(torch.minimum(norms, norm_b) < _EPS)
         self.omega = omega.clamp_min_(1e-6).masked_fill_(undefined, 1e-6)
         self.plus = plus.masked_fill_(undefined, 4.0)
         self.b_over_a = (norm_b * inverse).masked_fill_(undefined, 1.0)
         self.a_over_b = norms.div_(norm_b.clamp_min_(_EPS)).masked_fill_(undefined, 1.0)
 
-    def weights(self, low: Tensor, t: Tensor, dim: int) -> tuple[Tensor, Tensor]:
+    def weights(self, low: Tensor, t: Tensor, one_minus_t: Tensor, dim: int) -> tuple[Tensor, Tensor]:
         """``(wa, wb)`` at the output positions with ``slerp(a, b, t) = wa·a + wb·b`` per pixel.
 
         With ``sa = sin((1-t)ω)`` and ``sb = sin(tω)`` the direction ``(sa·â + sb·b̂) / sin ω`` is
@@ -108,7 +108,6 @@ class _Pairs:
         interpolated length ``(1-t)|a| + t|b|``; 1/sin ω cancels, and
         ``|sa·â + sb·b̂|² = (sa - sb)² + sa·sb·|â + b̂|²`` has no cancellation.
         """
-        one_minus_t = 1.0 - t
         omega = _take(self.omega, low, dim)
         sin_a = torch.sin(omega * one_minus_t)
         sin_b = torch.sin(omega.mul_(t))
@@ -120,8 +119,12 @@ class _Pairs:
         return weight_a, weight_b
 
 
-def _linear_taps(n_in: int, n_out: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """Source indices and weights of half-pixel-centred linear interpolation, as torch's bilinear.
+@lru_cache(maxsize=64)
+def _linear_taps(
+    n_in: int, n_out: int, dim: int, device: torch.device, dtype: torch.dtype
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Source indices and weights of half-pixel-centred linear interpolation, as torch's bilinear:
+    ``(low, high, t, 1 - t)``, the weights shaped to broadcast along ``dim``. Cached (read only).
 
     ``high`` is always ``min(low + 1, n_in - 1)`` (the border sample is clamped).
     """
@@ -129,7 +132,10 @@ def _linear_taps(n_in: int, n_out: int, device: torch.device) -> tuple[Tensor, T
     pos = pos.clamp_min(0.0)
     low = pos.floor().long().clamp_max(n_in - 1)
     high = (low + 1).clamp_max(n_in - 1)
-    return low, high, pos - low
+    shape = [1, 1, 1, 1]
+    shape[dim] = n_out
+    t = (pos - low).to(dtype).view(shape)
+    return low, high, t, 1.0 - t
 
 
 def _take(tensor: Tensor, index: Tensor, dim: int) -> Tensor:
@@ -148,10 +154,8 @@ def _bislerp_axis(latent: Tensor, n_out: int, dim: int) -> Tensor:
         return latent
     if n_out < n_in:
         return _spherical_mean_axis(latent, n_out, dim)
-    low, high, frac = _linear_taps(n_in, n_out, latent.device)
-    shape = [1, 1, 1, 1]
-    shape[dim] = n_out
-    weight_a, weight_b = _Pairs(latent, dim).weights(low, frac.to(latent.dtype).view(shape), dim)
+    low, high, t, one_minus_t = _linear_taps(n_in, n_out, dim, latent.device, latent.dtype)
+    weight_a, weight_b = _Pairs(latent, dim).weights(low, t, one_minus_t, dim)
     out = _take(latent, low, dim).mul_(weight_a)
     # The second sample a few channels at a time: its temporary stays a fraction of the output.
     channels = latent.shape[1]
