@@ -1,20 +1,31 @@
-"""Row 4: how time and peak memory grow with the latent, with and without tiles, per architecture.
+"""Row 4: how time and peak memory grow with the latent, with and without tiles, per architecture,
+and for every interpolation method.
 
 Every job is 2×, from the smallest to the largest planned side. The log-log slope is fitted against
 output pixels: about 1 means cost proportional to the image (convolutions); Ttl's attention makes
 its untiled cost grow faster, so its untiled sizes are capped. Calls whose extrapolated cost exceeds
-the plan's per-call budget are skipped and say so.
+the plan's per-call budget are skipped and say so. Interpolation series (``kind`` ``"interpolation"``)
+run through :func:`latent_upscale.upscale` at sizes that include non-powers of two, and each point
+also gives its peak memory as a multiple of its input plus output bytes (``peak_ratio``), measured
+on a CPU in a fresh interpreter per method.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
 import statistics
+import subprocess
+import sys
 from dataclasses import dataclass
+from functools import partial
 
+from latent_upscale.api import upscale
 from latent_upscale.bench.context import BenchContext, CostEstimator
 from latent_upscale.bench.models import NEURAL_MODELS
+from latent_upscale.resize_methods import registered_methods
 
 __all__ = ["fit_slope", "run_growth_row"]
 
@@ -99,6 +110,12 @@ def run_growth_row(context: BenchContext) -> dict[str, list[dict[str, object]]]:
             call.tiles,
         )
         measured[case.series].append((case.output_pixels, timing.median_s, peak, case.side))
+    interpolations = _interpolation_points(context)
+    points += interpolations
+    for point in interpolations:
+        measured.setdefault(str(point["series"]), []).append(
+            (int(point["output_pixels"]), float(point["median_s"]), point["peak_bytes"], point["input"][2])
+        )
     fits: list[dict[str, object]] = []
     for case in cases:
         if any(fit["series"] == case.series for fit in fits):
@@ -116,4 +133,100 @@ def run_growth_row(context: BenchContext) -> dict[str, list[dict[str, object]]]:
                 "largest_side": max((side for _, _, _, side in series), default=None),
             }
         )
+    for method in dict.fromkeys(str(point["series"]) for point in interpolations):
+        series = measured[method]
+        pixels = [float(pixels) for pixels, _, _, _ in series]
+        ratios = [p["peak_ratio"] for p in interpolations if p["series"] == method and p["peak_ratio"]]
+        fits.append(
+            {
+                "series": method,
+                "kind": "interpolation",
+                "model": None,
+                "tiled": False,
+                "points": len(series),
+                "time_slope": fit_slope(pixels, [seconds for _, seconds, _, _ in series]),
+                "memory_slope": fit_slope(pixels, [float(peak or 0) for _, _, peak, _ in series]),
+                "largest_side": max((side for _, _, _, side in series), default=None),
+                "peak_ratio_max": max(ratios, default=None),
+            }
+        )
     return {"points": points, "fits": fits}
+
+
+#: Run in a fresh interpreter: the peak extra memory of one ``upscale`` call (after a warm-up
+#: call) per side, as JSON. A long-running bench process (models, diffusers, freed arenas) inflates
+#: the resident-size peak of small calls; a fresh process measures what a call itself needs.
+_FRESH_PEAKS = """
+import json, sys, torch
+from latent_upscale.api import upscale
+from latent_upscale.bench.measure import peak_memory
+torch.set_num_threads(int(sys.argv[2]))
+peaks = {}
+for side in map(int, sys.argv[3:]):
+    latent = torch.randn(1, 4, side, side, generator=torch.Generator().manual_seed(0))
+    upscale(latent, (2 * side, 2 * side), method=sys.argv[1])
+    with peak_memory(torch.device("cpu")) as probe:
+        upscale(latent, (2 * side, 2 * side), method=sys.argv[1])
+    peaks[side] = probe.peak_bytes
+print(json.dumps(peaks))
+"""
+
+
+def _fresh_process_peaks(method: str, sides: tuple[int, ...], threads: int) -> dict[int, int | None]:
+    """Peak extra bytes of ``upscale(method)`` at each side, measured in a fresh interpreter."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _FRESH_PEAKS, method, str(threads), *map(str, sides)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+            env=environment,
+        )
+        return {int(side): peak for side, peak in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as error:
+        logger.warning("fresh-process memory of %s failed (%s); using the in-process figure", method, error)
+        return {}
+
+
+def _interpolation_points(context: BenchContext) -> list[dict[str, object]]:
+    """Every interpolation method at every planned side (2×): time, peak memory and its ratio.
+
+    On a CPU the memory comes from a fresh interpreter per method (see ``_FRESH_PEAKS``); the
+    in-process figure is kept as ``peak_bytes_in_process``.
+    """
+    methods = [method.id for method in registered_methods() if not method.neural]
+    sides = context.plan.interpolation_growth_sides
+    cases = [(method, side) for method in methods for side in sides]
+    fresh = (
+        {method: _fresh_process_peaks(method, sides, context.threads) for method in methods}
+        if context.device.type == "cpu"
+        else {}
+    )
+    points: list[dict[str, object]] = []
+    for method, side in context.steps(cases, "growth (interpolations)", total=len(cases)):
+        latent = context.latent(1, side)
+        target = (side * _FACTOR, side * _FACTOR)
+        call = partial(upscale, latent, target, method=method)
+        call()  # warm-up: first-use costs (kernel code paged in, cached filters) are not the call's
+        timing, in_process = context.measure(call)
+        peak = fresh.get(method, {}).get(side, in_process)
+        io_bytes = latent.numel() * latent.element_size() * (1 + _FACTOR**2)
+        point: dict[str, object] = {
+            "kind": "interpolation",
+            "model": None,
+            "method": method,
+            "series": method,
+            "tiled": False,
+            "tile_size": 0,
+            "input": [1, 4, side, side],
+            "output": list(target),
+            "output_pixels": target[0] * target[1],
+            **timing.as_dict(),
+            "peak_bytes": peak,
+            "peak_bytes_in_process": in_process,
+            "peak_ratio": None if peak is None else peak / io_bytes,
+        }
+        points.append(point)
+    return points
