@@ -210,7 +210,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
         for path, label in others:
             print(f"  {path}  ({label})")
     print("\nWhat --method neural would use:")
-    for family in args.family or ("sd1", "sdxl", "flux", "wan", "sd3"):
+    from latent_upscale.families import FAMILY_LIST
+
+    # One line per VAE (SD 2.x shares SD 1.x's files), in the family registry's order.
+    for family in args.family or [f.id for f in FAMILY_LIST if f.vae_group == f.id]:
         print(f"  {family:5} {describe(family, options)}")
     return 0
 

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from latent_upscale.api import methods, upscale_detailed
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.families import FAMILY_LIST
 from latent_upscale.latent_io import atomic_write
 from latent_upscale.preview import latent_to_rgb, rgb_to_latent
 
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 DEMO_SOURCE_SIZE = 64
 DEMO_SCALES = (1.5, 2.0)
-DEMO_FAMILIES = ("sd1", "sdxl")
+#: Families with a linear latent preview (one per VAE), from the family registry.
+DEMO_FAMILIES = tuple(f.id for f in FAMILY_LIST if f.preview is not None and f.vae_group == f.id)
 
 
 def _scene(u: Tensor, v: Tensor) -> Tensor:

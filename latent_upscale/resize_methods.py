@@ -353,4 +353,3 @@ def method_ids() -> list[str]:
 def registered_methods() -> list[Method]:
     """Registered methods in display order."""
     return list(_REGISTRY.values())
-

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from latent_upscale.bench.context import BenchContext
+from latent_upscale.families import get_family
 
 __all__ = ["VAE_CONFIGS", "build_vae", "diffusers_missing", "round_trip", "run_vae_row"]
 
@@ -38,8 +39,13 @@ _SD_VAE_ARCHITECTURE: dict[str, Any] = {
 #: The published ``vae/config.json`` of SD 1.5 and SDXL 1.0: one architecture, different scaling
 #: (SDXL also upcasts to float32 in diffusers because its trained weights overflow in float16).
 VAE_CONFIGS: dict[str, dict[str, Any]] = {
-    "sd1": {**_SD_VAE_ARCHITECTURE, "sample_size": 512, "scaling_factor": 0.18215},
-    "sdxl": {**_SD_VAE_ARCHITECTURE, "sample_size": 1024, "scaling_factor": 0.13025, "force_upcast": True},
+    "sd1": {**_SD_VAE_ARCHITECTURE, "sample_size": 512, "scaling_factor": get_family("sd1").scale},
+    "sdxl": {
+        **_SD_VAE_ARCHITECTURE,
+        "sample_size": 1024,
+        "scaling_factor": get_family("sdxl").scale,
+        "force_upcast": True,
+    },
 }
 #: Pixels per latent pixel of both VAEs.
 VAE_STRIDE = 8
