@@ -277,55 +277,66 @@ _register_builtin(
         (
             "bislerp",
             "Bislerp (spherical)",
-            "Keeps latent vector lengths: no washed-out colours; can darken edges between unlike colours.",
+            "Keeps latent vector lengths; level with bilinear at 1.5×, behind it at 2×; "
+            "can darken edges between unlike colours. "
+            "Real photos 1.5×/2×: 20.8/19.2 dB, HaarPSI 0.55/0.49.",
             bislerp,
         ),
         (
             "lanczos",
             "Lanczos-3",
-            "Sharpest linear filter; a little ringing on hard edges. Good with denoise 0.4-0.6.",
+            "Sharpest linear filter, with ringing on hard edges; measured behind bilinear. "
+            "Real photos 1.5×/2×: 21.0/19.2 dB, HaarPSI 0.55/0.48.",
             lanczos,
         ),
         (
             "nearest-exact",
             "Nearest (exact)",
-            "Crisp, blocky: the sampler must rebuild detail, so use denoise ≥ 0.55.",
+            "Blocky: the sampler must rebuild detail, so use denoise ≥ 0.55. "
+            "Real photos 1.5×/2×: 20.0/19.0 dB, HaarPSI 0.48/0.46.",
             torch_mode("nearest-exact"),
         ),
         (
             "nearest",
             "Nearest (legacy)",
-            "torch's old nearest, shifted by half a pixel; prefer nearest-exact.",
+            "torch's old nearest, shifted by half a pixel; prefer nearest-exact. "
+            "Real photos 1.5×/2×: 18.6/19.0 dB, HaarPSI 0.41/0.46.",
             torch_mode("nearest"),
         ),
         (
             "bicubic",
             "Bicubic",
-            "Sharper than bilinear, slight overshoot; a safe step up from the default.",
+            "Looks sharper than bilinear, with slight overshoot, but measures behind it. "
+            "Real photos 1.5×/2×: 21.1/19.3 dB, HaarPSI 0.55/0.48.",
             torch_mode("bicubic"),
         ),
         (
             "bicubic-antialiased",
             "Bicubic (antialiased)",
-            "Bicubic with a widened filter when shrinking; same as bicubic when enlarging.",
+            "torch's antialiased bicubic (a softer kernel, widened when shrinking): "
+            "the best interpolation at 1.5×. "
+            "Real photos 1.5×/2×: 21.3/19.6 dB, HaarPSI 0.55/0.49.",
             torch_mode("bicubic", antialias=True),
         ),
         (
             "bilinear",
             "Bilinear (WebUI default)",
-            "What the WebUI does: blurs and dims the latent, so the image comes out soft.",
+            "What the WebUI does: soft, yet no interpolation measures better at 2×. The default. "
+            "Real photos 1.5×/2×: 21.8/20.4 dB, HaarPSI 0.55/0.50.",
             torch_mode("bilinear"),
         ),
         (
             "bilinear-antialiased",
             "Bilinear (antialiased)",
-            "Bilinear with a widened filter when shrinking; same blur when enlarging.",
+            "Bilinear with a widened filter when shrinking; identical to bilinear when enlarging. "
+            "Real photos 1.5×/2×: 21.8/20.4 dB, HaarPSI 0.55/0.50.",
             torch_mode("bilinear", antialias=True),
         ),
         (
             "area",
             "Area",
-            "Box average: the right choice for shrinking; blocky (like nearest) when enlarging.",
+            "Box average: the right choice for shrinking; blocky (like nearest) when enlarging. "
+            "Real photos 1.5×/2×: 21.1/19.0 dB, HaarPSI 0.52/0.46.",
             torch_mode("area"),
         ),
     ]
