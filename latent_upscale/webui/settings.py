@@ -6,14 +6,16 @@ Every read goes through :func:`latent_upscale.webui.host.option` with our defaul
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.neural.options import NeuralOptions
-from latent_upscale.resize_methods import method_ids
-from latent_upscale.schedules import AUTOMATIC, schedule_ids
+from latent_upscale.resize_methods import get_method, registered_methods
+from latent_upscale.schedules import AUTOMATIC, get_schedule, registered_schedules
 from latent_upscale.webui import host
-from latent_upscale.webui.job import JobOptions
+from latent_upscale.webui.job import JobOptions, method_id, schedule_id
 
 __all__ = ["SECTION", "SETTINGS", "Setting", "default_job_options", "neural_options", "register_settings"]
 
@@ -33,19 +35,20 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    # Labels, as the script shows them (gradio 3.41 has no value/label pairs); ids are read too.
     Setting(
         "latent_upscale_default_method",
-        "bislerp",
+        get_method("bislerp").label,
         "Default upscale method (img2img script)",
         "dropdown",
-        tuple(method_ids()),
+        tuple(m.label for m in registered_methods()),
     ),
     Setting(
         "latent_upscale_default_schedule",
-        AUTOMATIC,
+        get_schedule(AUTOMATIC).label,
         "Default noise schedule (img2img script)",
         "dropdown",
-        tuple(schedule_ids()),
+        tuple(s.label for s in registered_schedules()),
     ),
     Setting(
         "latent_upscale_exact_steps", True, "Exact step count on by default (img2img script)", "checkbox"
@@ -91,10 +94,27 @@ def _get(key: str) -> object:
     return host.option(key, _DEFAULTS[key])
 
 
+_AS_LABEL = {
+    "latent_upscale_default_method": lambda value: get_method(method_id(value)).label,
+    "latent_upscale_default_schedule": lambda value: get_schedule(schedule_id(value)).label,
+}
+
+
+def _show_saved_ids_as_labels() -> None:
+    # A config saved before the settings showed labels holds ids: show them as the labels they are.
+    data = getattr(host.shared.opts, "data", None)
+    for key, as_label in _AS_LABEL.items():
+        if data is not None and key in data:
+            # An unknown value stays: default_job_options() falls back, the dropdown shows it.
+            with contextlib.suppress(ValueError):
+                data[key] = as_label(data[key])
+
+
 def register_settings() -> None:
     """``on_ui_settings`` callback: add our section (called while the settings UI is built)."""
     import gradio as gr
 
+    _show_saved_ids_as_labels()
     for setting in SETTINGS:
         if setting.kind == "checkbox":
             component, args = gr.Checkbox, None
@@ -122,17 +142,59 @@ def default_job_options() -> JobOptions:
         return JobOptions()
 
 
+def _setting_error(key: str, value: object, expected: str) -> LatentUpscaleError:
+    label = next(s.label for s in SETTINGS if s.key == key)
+    return LatentUpscaleError(
+        f"the setting '{label}' (Settings → Latent Upscale) holds {value!r}; expected {expected}",
+        summary=f"setting '{label}' holds {value!r}; expected {expected}",
+    )
+
+
 def models_dir() -> Path:
     """Where neural weights are looked for first and downloaded to: the setting, else the WebUI's
-    ``models/LatentUpscaler`` (the runner also searches ``models/`` inside the extension)."""
-    configured = str(_get("latent_upscale_models_dir") or "").strip()
-    return Path(configured).expanduser() if configured else host.models_path() / "LatentUpscaler"
+    ``models/LatentUpscaler`` (the runner also searches ``models/`` inside the extension).
+
+    Raises LatentUpscaleError naming the setting when the saved folder cannot be read as a path
+    (``~nouser/x``: an unknown user's home).
+    """
+    value = _get("latent_upscale_models_dir")
+    configured = str(value or "").strip()
+    if not configured:
+        return host.models_path() / "LatentUpscaler"
+    try:
+        return Path(configured).expanduser()
+    except (RuntimeError, ValueError, OSError):
+        raise _setting_error("latent_upscale_models_dir", value, "a folder") from None
+
+
+def _tile_size() -> int | None:
+    value = _get("latent_upscale_tile_size")
+    try:
+        number: float | None = float(value or 0)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not number.is_integer() or number < 0:
+        raise _setting_error(
+            "latent_upscale_tile_size", value, "a whole number of latent pixels (0: automatic)"
+        )
+    return int(number) or None  # 0 in the settings means automatic
+
+
+def _choice(key: str, choices: tuple[str, ...]) -> str:
+    value = _get(key)
+    if value not in choices:
+        raise _setting_error(key, value, f"one of {', '.join(choices)}")
+    return str(value)
 
 
 def neural_options() -> NeuralOptions:
-    """Neural runner options from settings."""
-    tile = int(_get("latent_upscale_tile_size") or 0)
-    device = str(_get("latent_upscale_device"))
+    """Neural runner options from settings.
+
+    Raises LatentUpscaleError naming the setting when a saved value is unusable (tile size "abc",
+    precision "fp64"): the hint shows it, a job falls back and says so.
+    """
+    setting = {s.key: s for s in SETTINGS}
+    device = _choice("latent_upscale_device", setting["latent_upscale_device"].choices)
     return NeuralOptions(
         models_dir=models_dir(),
         allow_download=bool(_get("latent_upscale_allow_download")),
@@ -140,7 +202,7 @@ def neural_options() -> NeuralOptions:
         hf_revision=str(_get("latent_upscale_hf_revision") or "main"),
         # 1.9+ read HF_ENDPOINT into shared.hf_endpoint; huggingface-hub reads the variable itself too.
         hf_endpoint=getattr(host.shared, "hf_endpoint", None),
-        precision=str(_get("latent_upscale_precision")),
+        precision=_choice("latent_upscale_precision", setting["latent_upscale_precision"].choices),
         device=None if device == "auto" else device,
-        tile_size=tile or None,  # 0 in the settings means automatic
+        tile_size=_tile_size(),
     )
