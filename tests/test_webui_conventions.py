@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from latent_upscale import methods
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.latent_formats import LatentFormat
 from latent_upscale.schedules import schedule_ids
 from latent_upscale.webui.job import JobOptions, script_fields
@@ -295,14 +296,14 @@ def test_the_neural_hint_names_the_weights_it_will_use(fake_webui, tmp_path):
     start(host)
     host.sd_models.model_data = SimpleNamespace(sd_model=host.sd_model)
     use_models_dir(host, tmp_path, allow_download=False)
-    assert "falls back to bislerp" in glue("ui").neural_hint("Neural (learned upscaler)")
+    assert f"falls back to {DEFAULT_METHOD}" in glue("ui").neural_hint("Neural (learned upscaler)")
     put_city96_weights(tmp_path, vae="xl")
     hint = glue("ui").neural_hint("neural")
     assert "sdxl" in hint and "city96" in hint and str(tmp_path) in hint
 
 
 def test_a_bad_saved_setting_never_fails_a_neural_job(fake_webui, webui_flavor):
-    # Issue 11 §9 end to end: tile size "abc" in config.json; the job completes with bislerp and says why.
+    # Issue 11 §9 end to end: tile size "abc" in config.json; the job completes with the default and says why.
     host = fake_webui(webui_flavor)
     start(host)
     host.opts.data["latent_upscale_tile_size"] = "abc"
@@ -318,7 +319,7 @@ def test_a_bad_saved_setting_never_fails_a_neural_job(fake_webui, webui_flavor):
     )
     info = host.parse_infotext(processed.infotexts[0])
     assert (
-        info["Latent upscale fallback"].startswith("bislerp (")
+        info["Latent upscale fallback"].startswith(f"{DEFAULT_METHOD} (")
         and "Neural tile size" in info["Latent upscale fallback"]
     )
     assert processed.images[0].size == (96, 96)

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from latent_upscale import methods, upscale
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.webui.patches import is_interceptor
 from tests.helpers.glue import (
     OUR_HIRES_KEYS,
@@ -120,7 +121,7 @@ def test_neural_hires_converts_the_scaled_latent_and_records_the_weights(fake_we
     assert "SDxl-x2.0" in info["Latent upscale weights"]
 
 
-def test_neural_hires_without_weights_falls_back_to_bislerp(fake_webui, monkeypatch, tmp_path):
+def test_neural_hires_without_weights_falls_back_to_the_default_method(fake_webui, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -130,9 +131,10 @@ def test_neural_hires_without_weights_falls_back_to_bislerp(fake_webui, monkeypa
     processed = _hires(host, "Latent (neural)")
     first, hires = _first_and_hires_runs(host)
     assert torch.allclose(
-        hires.x.float(), upscale(first.result, (10, 14), method="bislerp").float(), atol=1e-5
+        hires.x.float(), upscale(first.result, (10, 14), method=DEFAULT_METHOD).float(), atol=1e-5
     )
-    assert host.parse_infotext(processed.infotexts[0])["Latent upscale fallback"].startswith("bislerp (")
+    fallback = host.parse_infotext(processed.infotexts[0])["Latent upscale fallback"]
+    assert fallback.startswith(f"{DEFAULT_METHOD} (")
 
 
 @pytest.mark.parametrize("n_iter", [1, 3])

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from latent_upscale import methods, upscale
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.schedules import img2img_sigmas, sd_sigma_table
 from latent_upscale.webui.job import JobOptions
 from latent_upscale.webui.patches import is_interceptor
@@ -294,7 +295,9 @@ def test_neural_on_forge_flux_uses_16_channel_weights_with_the_shift(fake_webui,
     )
 
 
-def test_neural_without_weights_falls_back_to_bislerp_and_says_so(fake_webui, monkeypatch, tmp_path, caplog):
+def test_neural_without_weights_falls_back_to_the_default_method_and_says_so(
+    fake_webui, monkeypatch, tmp_path, caplog
+):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -304,11 +307,12 @@ def test_neural_without_weights_falls_back_to_bislerp_and_says_so(fake_webui, mo
     caplog.set_level(logging.WARNING, logger="latent_upscale")
     image = png_image(64, 64)
     processed = _img2img(host, "neural", image=image, width=128, height=128)
-    expected = upscale(source_latent(host, image), (16, 16), method="bislerp")
+    expected = upscale(source_latent(host, image), (16, 16), method=DEFAULT_METHOD)
     assert torch.allclose(host.runs[-1].x.float(), expected, atol=1e-5)
     fallback = host.parse_infotext(processed.infotexts[0])["Latent upscale fallback"]
-    assert fallback.startswith("bislerp (") and "latent-upscaler-v2.1_SDv1-x2.0.safetensors" in fallback
-    assert "neural unavailable; using bislerp instead" in caplog.text
+    assert fallback.startswith(f"{DEFAULT_METHOD} (")
+    assert "latent-upscaler-v2.1_SDv1-x2.0.safetensors" in fallback
+    assert f"neural unavailable; using {DEFAULT_METHOD} instead" in caplog.text
     assert "Places tried" in caplog.text  # the whole message, once, in the log
     assert processed.images[0].size == (128, 128)
 
@@ -468,7 +472,7 @@ def test_masked_inpainting_at_a_new_size_never_crashes_and_records_only_what_ran
     else:
         assert "resized in pixels" in info["Latent upscale note"]
         assert "Latent upscale method" not in info  # no latent resize ran: none is recorded
-        assert JobOptions.from_infotext(info).method == "bislerp"  # paste-back still selects the script
+        assert JobOptions.from_infotext(info).method == DEFAULT_METHOD  # paste-back still selects the script
 
 
 def test_only_masked_inpainting_keeps_the_latent_path(fake_webui):

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from latent_upscale import methods
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.webui.job import JobOptions
 from tests.helpers.host_stub import StubImg2Img, StubTxt2Img, host_stub
@@ -69,7 +70,7 @@ def test_a_bad_saved_setting_shows_a_message_in_the_neural_hint(key, value, labe
     with host_stub(opts={key: value}, model=_sd1_model()) as host:
         hint = host.glue("ui").neural_hint("neural")
     assert "cannot tell which weights" in hint and label in hint
-    assert "falls back to bislerp" in hint
+    assert f"falls back to {DEFAULT_METHOD}" in hint
 
 
 def test_a_model_the_hint_cannot_read_shows_a_message():
@@ -95,7 +96,7 @@ def test_a_bad_saved_setting_makes_a_neural_resize_fall_back_and_say_so(key, val
         latent = torch.randn(1, 4, 8, 8)
         result = host.glue("resize").resize_host_latent(p, "neural", latent, (12, 12), lambda: None)
     assert result.shape == (1, 4, 12, 12)
-    assert p.extra_generation_params["Latent upscale fallback"].startswith("bislerp (")
+    assert p.extra_generation_params["Latent upscale fallback"].startswith(f"{DEFAULT_METHOD} (")
     assert label in p.extra_generation_params["Latent upscale fallback"]
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from latent_upscale.api import DEFAULT_METHOD
+from latent_upscale.resize_methods import get_method
 from latent_upscale.webui.job import script_fields
 from tests.helpers.glue import TITLE, job_args
 from tests.helpers.webui import png_image, require_webui_gradio
@@ -35,7 +37,7 @@ def test_the_ui_builds_one_component_per_script_field(fake_webui, webui_flavor):
     for component, f in zip(components, fields, strict=True):
         assert component.elem_id == f"latent_upscale_{f.name}"
         assert component.label == f.label
-    assert components[0].value == "Bislerp (spherical)"  # labels shown, ids accepted
+    assert components[0].value == get_method(DEFAULT_METHOD).label  # labels shown, ids accepted
     assert components[1].value == "Automatic"
     assert components[2].value is True
     # Schedule parameters are hidden until their schedule is chosen; "Upscale by" (last) always shows.
@@ -160,7 +162,7 @@ def test_the_ui_also_builds_with_the_current_gradio(fake_webui):
     with gr.Blocks():
         components = glue("ui").build_ui()
     assert [c.elem_id for c in components] == [f"latent_upscale_{f.name}" for f in script_fields()]
-    assert components[0].value == "Bislerp (spherical)"
+    assert components[0].value == get_method(DEFAULT_METHOD).label
 
 
 @host_gradio
@@ -185,7 +187,7 @@ def test_the_ui_builds_with_bad_saved_settings_and_the_hint_says_why(fake_webui)
     hint = next(
         b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "latent_upscale_neural_hint"
     )
-    assert "cannot tell which weights" in hint.value and "falls back to bislerp" in hint.value
+    assert "cannot tell which weights" in hint.value and f"falls back to {DEFAULT_METHOD}" in hint.value
 
 
 # --- issue 14: advice, "Upscale by" readout, the guide, the hint on a checkpoint change, API names ------

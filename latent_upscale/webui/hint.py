@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.resize_methods import get_method
 from latent_upscale.webui import host, settings
 from latent_upscale.webui.job import method_id
@@ -41,11 +42,14 @@ def describe_neural_for_loaded_model() -> str:
         log.warning("[Latent Upscale] neural hint: %s", error)
         return (
             f"**Neural**: cannot tell which weights it would use: {short_reason(error)}. "
-            "Until that is fixed img2img falls back to bislerp."
+            f"Until that is fixed img2img falls back to {DEFAULT_METHOD}."
         )
     text = f"**Neural** for this {info.family or 'unknown'} model: {status.text}"
     if not status.ready and not status.will_download:
-        text += " Until then img2img falls back to bislerp (Settings → Latent Upscale → allow downloads)."
+        text += (
+            f" Until then img2img falls back to {DEFAULT_METHOD} "
+            "(Settings → Latent Upscale → allow downloads)."
+        )
     return text
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.resize_methods import get_method, registered_methods
 from latent_upscale.schedules import AUTOMATIC, get_schedule, registered_schedules
@@ -93,7 +94,7 @@ def script_fields() -> tuple[ScriptField, ...]:
             "method",
             "Upscale method",
             "dropdown",
-            get_method("bislerp").label,
+            get_method(DEFAULT_METHOD).label,
             INFOTEXT_METHOD,
             choices=tuple(m.label for m in registered_methods()),
         ),
@@ -148,7 +149,7 @@ class JobOptions:
     source image times ``scale`` (:func:`scaled_size`).
     """
 
-    method: str = "bislerp"
+    method: str = DEFAULT_METHOD
     schedule: str = AUTOMATIC
     exact_steps: bool = True
     schedule_params: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))

@@ -1,7 +1,7 @@
 """Our method in place of one host latent resize (img2img mode 3 and hires fix share it).
 
-Never fails the job: neural problems fall back to bislerp, anything else to the host's own call, and
-both are logged and written to the infotext.
+Never fails the job: neural problems fall back to the default interpolation, anything else to the
+host's own call, and both are logged and written to the infotext.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from torch import Tensor
 
-from latent_upscale.api import upscale_detailed
+from latent_upscale.api import DEFAULT_METHOD, upscale_detailed
 from latent_upscale.core import UpscaleResult
 from latent_upscale.resize_methods import get_method
 from latent_upscale.webui import settings
@@ -26,8 +26,8 @@ log = logging.getLogger("latent_upscale")
 
 #: Image pixels per latent pixel, ``opt_f`` in every host's ``modules/processing.py``.
 OPT_F = 8
-#: What a neural method falls back to: sharp, content-aware, never needs weights.
-FALLBACK_METHOD = "bislerp"
+#: What a learned method falls back to: the default interpolation (the best measured), never needs weights.
+FALLBACK_METHOD = DEFAULT_METHOD
 
 
 def _record(p: Any, result: UpscaleResult) -> None:

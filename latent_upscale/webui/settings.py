@@ -10,6 +10,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.neural.options import NeuralOptions
 from latent_upscale.resize_methods import get_method, registered_methods
@@ -38,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     # Labels, as the script shows them (gradio 3.41 has no value/label pairs); ids are read too.
     Setting(
         "latent_upscale_default_method",
-        get_method("bislerp").label,
+        get_method(DEFAULT_METHOD).label,
         "Default upscale method (img2img script)",
         "dropdown",
         tuple(m.label for m in registered_methods()),
