@@ -121,6 +121,18 @@ def test_runs_exactly_the_slider_steps_and_leaves_the_setting_alone(fake_webui, 
     assert host.snapshot()["opts.data"] == before["opts.data"]
 
 
+@pytest.mark.parametrize("sampler", ["Euler", "DDIM", "PLMS", "UniPC"])
+def test_exact_steps_runs_exactly_the_slider_steps_with_every_sampler(fake_webui, webui_flavor, sampler):
+    # DDIM calls the model S - 2 times and PLMS/UniPC S - 1 for a fixed-steps request of S (the fake
+    # reproduces the real walks, tests/test_fake_webui.py): the glue asks them for S + 2 / S + 1.
+    host = fake_webui(webui_flavor)
+    start(host)
+    for steps, denoise in ((6, 0.5), (30, 0.4), (10, 1.0), (4, 0.2), (3, 0.75)):
+        _img2img(host, sampler_name=sampler, steps=steps, denoising_strength=denoise)
+        assert host.runs[-1].model_evaluations == steps, (steps, denoise)
+    host.assert_no_errors()
+
+
 def test_exact_steps_off_leaves_the_hosts_own_count(fake_webui):
     host = fake_webui()
     start(host)

@@ -29,7 +29,13 @@ from latent_upscale.webui.model import read_model_latent_info
 from latent_upscale.webui.patches import InterpolateInterceptor, instance_patch, temporary_attribute
 from latent_upscale.webui.state import JobState, note, short_reason
 
-__all__ = ["LATENT_RESIZE_MODE", "ScheduleOverride", "install"]
+__all__ = [
+    "LATENT_RESIZE_MODE",
+    "TIMESTEP_EXTRA_STEPS",
+    "ScheduleOverride",
+    "exact_steps_request",
+    "install",
+]
 
 log = logging.getLogger("latent_upscale")
 
@@ -79,16 +85,39 @@ class ScheduleOverride:
             return model_wrap.get_sigmas(steps)
 
 
-def _sample_img2img(original: Callable[..., Any], job: _Job, *args: Any, **kwargs: Any) -> Any:
-    """The sampler's ``sample_img2img`` with ``steps=p.steps`` passed (exact steps, §4 option 2)."""
+#: Steps to ask a timestep sampler for beyond the slider's, so that its img2img walk calls the model
+#: exactly ``p.steps`` times. With ``steps=R`` passed, ``setup_img2img_steps`` gives ``t_enc = R - 1``
+#: (``sd_samplers_common.py``) and ``CompVisSampler.sample_img2img`` walks ``timesteps[:t_enc]``; over
+#: that walk ``ddim``/``ddim_cfgpp`` call the model ``len - 1`` times and ``plms``/``plms_cfgpp`` and
+#: ``unipc`` ``len`` times (``sd_samplers_timesteps_impl.py``; the same in A1111 1.6-1.10, Forge,
+#: reForge and Forge Neo). k-diffusion samplers call it ``t_enc + 1`` times and need nothing.
+TIMESTEP_EXTRA_STEPS = {"ddim": 2, "ddim_cfgpp": 2, "plms": 1, "plms_cfgpp": 1, "unipc": 1}
+
+
+def exact_steps_request(sampler: Any, steps: int) -> int:
+    """The ``steps=`` to pass ``sampler.sample_img2img`` so that it calls the model exactly ``steps`` times.
+
+    ``sampler`` is the host's sampler object (passed in, not read from the wrapped method, which another
+    extension's wrapper may hide); timestep samplers are ``CompVisSampler``
+    (``modules/sd_samplers_timesteps.py``, every host) whose ``func`` names the walk.
+    """
+    if type(sampler).__name__ != "CompVisSampler":
+        return steps
+    walk = getattr(getattr(sampler, "func", None), "__name__", "")
+    return steps + TIMESTEP_EXTRA_STEPS.get(walk, 0)
+
+
+def _sample_img2img(original: Callable[..., Any], job: _Job, sampler: Any, *args: Any, **kwargs: Any) -> Any:
+    """The sampler's ``sample_img2img`` with ``steps`` passed (exact steps, host-api §4 option 2)."""
     # (p, x, noise, conditioning, unconditional_conditioning, steps=None, image_conditioning=None)
     options, p = job.options, job.p
     if options.exact_steps:
+        request = exact_steps_request(sampler, p.steps)
         if len(args) > 5:
             if args[5] is None:
-                args = (*args[:5], p.steps, *args[6:])
+                args = (*args[:5], request, *args[6:])
         elif kwargs.get("steps") is None:
-            kwargs["steps"] = p.steps
+            kwargs["steps"] = request
     calls_before = job.state.override_calls
     result = original(*args, **kwargs)
     if options.schedule != AUTOMATIC and job.state.override_calls == calls_before:
@@ -115,7 +144,9 @@ def _init(original: Callable[..., Any], job: _Job, *args: Any, **kwargs: Any) ->
         result = original(*args, **kwargs)
     sampler = getattr(p, "sampler", None)
     if sampler is not None:  # created by the host's init; per job, so patched per instance
-        job.state.stack.enter_context(instance_patch(sampler, "sample_img2img", _sample_img2img, job))
+        job.state.stack.enter_context(
+            instance_patch(sampler, "sample_img2img", _sample_img2img, job, sampler)
+        )
     return result
 
 

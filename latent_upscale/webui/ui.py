@@ -28,7 +28,10 @@ def _component(gr: Any, f: ScriptField, value: object, visible: bool) -> Any:
             label=f.label,
             value=bool(value),
             elem_id=elem_id,
-            info="run exactly the steps on the slider (img2img runs fewer by default)",
+            info=(
+                "run exactly the steps on the slider (img2img runs fewer by default; DDIM, PLMS and "
+                "UniPC are asked for 2 or 1 more so that they too run exactly this many)"
+            ),
         )
     return gr.Slider(
         label=f.label,
