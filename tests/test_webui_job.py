@@ -74,9 +74,11 @@ def test_too_many_script_args_are_refused_naming_the_order():
     [
         ({"method": "trilinear"}, "unknown upscale method 'trilinear'"),
         ({"schedule": "karas"}, "unknown schedule 'karas'"),
-        ({"schedule": "karras", "schedule_params": {"alpha": 1}}, "takes no parameter alpha"),
-        ({"schedule": "karras", "schedule_params": {"rho": 99}}, "must lie in"),
-        ({"schedule": "karras", "schedule_params": {"rho": "x"}}, "must be a number"),
+        ({"schedule": "karras", "schedule_params": {"alpha": 1}}, "has no parameter 'alpha'; accepted: rho"),
+        ({"schedule": "karras", "schedule_params": {"rho": 99}}, r"rho must lie in \[0.5, 20\], got 99"),
+        ({"schedule": "karras", "schedule_params": {"rho": "x"}}, "rho must be a finite number, got 'x'"),
+        ({"schedule": "karras", "schedule_params": {"rho": float("nan")}}, "rho must be a finite number"),
+        ({"schedule": "beta", "schedule_params": {"alpha": True}}, "alpha must be a finite number"),
     ],
 )
 def test_bad_values_get_one_clear_message(kwargs, message):

@@ -13,7 +13,12 @@ from types import MappingProxyType
 
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.resize_methods import get_method, registered_methods
-from latent_upscale.schedules import AUTOMATIC, get_schedule, registered_schedules
+from latent_upscale.schedules import (
+    AUTOMATIC,
+    check_schedule_params,
+    get_schedule,
+    registered_schedules,
+)
 
 __all__ = [
     "INFOTEXT_FALLBACK",
@@ -140,22 +145,8 @@ class JobOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "method", method_id(self.method))
         object.__setattr__(self, "schedule", schedule_id(self.schedule))
-        specs = {spec.name: spec for spec in get_schedule(self.schedule).params}
-        unknown = sorted(set(self.schedule_params) - set(specs))
-        if unknown:
-            raise LatentUpscaleError(
-                f"schedule {self.schedule!r} takes no parameter {', '.join(unknown)}; "
-                f"accepted: {', '.join(specs) or 'none'}"
-            )
-        values = {}
-        for name, value in self.schedule_params.items():
-            spec = specs[name]
-            number = _as_float(value, f"{self.schedule} {name}")
-            if not spec.minimum <= number <= spec.maximum:
-                raise LatentUpscaleError(
-                    f"{self.schedule} {name} must lie in [{spec.minimum:g}, {spec.maximum:g}], got {number:g}"
-                )
-            values[name] = number
+        # The schedules package's one check (also the CLI's): the whole accepted range, not the sliders'.
+        values = check_schedule_params(self.schedule, self.schedule_params, fill_defaults=False)
         object.__setattr__(self, "schedule_params", MappingProxyType(values))
 
     @classmethod
@@ -238,16 +229,6 @@ class JobOptions:
 def _strip_note(value: object) -> str:
     # "karras (ignored by DDIM)" → "karras": the note is for humans, paste-back wants the id.
     return str(value).split(" (", 1)[0]
-
-
-def _as_float(value: object, what: str) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise LatentUpscaleError(f"{what} must be a number, got {value!r}") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise LatentUpscaleError(f"{what} must be finite, got {value!r}")
-    return number
 
 
 def _as_bool(value: object) -> bool:
