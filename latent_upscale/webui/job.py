@@ -56,12 +56,16 @@ class ScriptField:
     default: object
     infotext_key: str
     choices: tuple[str, ...] = ()
+    #: A slider's range: where the track is usable (the API and paste-back accept the schedule's whole
+    #: accepted range, ``ParamSpec.minimum``/``maximum``, checked by ``check_schedule_params``).
     minimum: float = 0.0
     maximum: float = 1.0
     step: float = 0.01
     #: For schedule parameters: the schedule that shows this input, and the parameter's own name.
     schedule: str | None = None
     param: str | None = None
+    #: One line of advice under the control (from the registry).
+    info: str = ""
 
 
 def _by_id_or_label(value: object, kind: str, entries: Sequence[tuple[str, str]]) -> str:
@@ -118,19 +122,15 @@ def script_fields() -> tuple[ScriptField, ...]:
                     "slider",
                     spec.default,
                     _param_infotext_key(spec.name),
-                    minimum=spec.minimum,
-                    maximum=spec.maximum,
-                    step=_slider_step(spec.minimum, spec.maximum),
+                    minimum=spec.slider_minimum,
+                    maximum=spec.slider_maximum,
+                    step=spec.step,
                     schedule=schedule.id,
                     param=spec.name,
+                    info=spec.advice,
                 )
             )
     return tuple(fields)
-
-
-def _slider_step(minimum: float, maximum: float) -> float:
-    span = maximum - minimum
-    return 0.01 if span <= 5 else 0.05 if span <= 50 else 1.0
 
 
 @dataclass(frozen=True)
