@@ -183,6 +183,33 @@ def test_the_chosen_schedule_is_what_the_sampler_walks(fake_webui, webui_flavor,
     assert host.parse_infotext(processed.infotexts[0])["Latent upscale schedule"] == schedule
 
 
+def test_repeated_levels_are_dropped_and_the_infotext_says_so(fake_webui, webui_flavor, caplog):
+    # Beta with alpha 0.05 (accepted by the API, below the slider's track) repeats float32 levels near
+    # sigma_min: a zero-length step would give NaN in DPM++ samplers, so the levels are dropped and said.
+    host = fake_webui(webui_flavor)
+    start(host)
+    with caplog.at_level(logging.WARNING, logger="latent_upscale"):
+        processed = host.img2img(
+            png_image(64, 64),
+            script=TITLE,
+            script_args=job_args("lanczos", "beta", True, alpha=0.05),
+            width=128,
+            height=128,
+            resize_mode=0,  # switched to latent upscale: that note must survive beside ours
+            denoising_strength=1.0,
+            steps=10,
+            batch_size=1,
+            n_iter=2,
+        )
+    walked = host.runs[-1].schedule.float().cpu()
+    assert host.runs[-1].override_used
+    assert len(walked) == 10 + 1 - 2 and bool((walked[1:] < walked[:-1]).all())
+    note = host.parse_infotext(processed.infotexts[0])["Latent upscale note"]
+    assert "resize mode switched" in note
+    assert note.count("beta gave 8 distinct steps of 10 (2 repeated sigmas dropped)") == 1
+    assert "repeated sigmas dropped" in caplog.text
+
+
 def test_schedule_parameters_reach_the_schedule(fake_webui):
     host = fake_webui()
     start(host)

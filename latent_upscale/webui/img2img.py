@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas, get_schedule
+from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas_detailed, get_schedule
 from latent_upscale.webui import host, resize
 from latent_upscale.webui.job import INFOTEXT_FALLBACK, INFOTEXT_NOTE, INFOTEXT_SCHEDULE, JobOptions
 from latent_upscale.webui.model import read_model_latent_info
@@ -71,7 +71,7 @@ class ScheduleOverride:
         try:
             table = SigmaTable.from_model_wrap(model_wrap)
             family = read_model_latent_info(p.sd_model).family
-            return build_sigmas(
+            result = build_sigmas_detailed(
                 self._schedule.id, steps, table, family=family, device=host.sigma_device(), **self._params
             )
         except Exception as error:
@@ -83,6 +83,21 @@ class ScheduleOverride:
             )
             note(p, INFOTEXT_FALLBACK, f"default schedule ({reason})")
             return model_wrap.get_sigmas(steps)
+        if result.note:  # levels the formula repeats were dropped: fewer steps than asked, said so
+            log.warning(
+                "[Latent Upscale] %s (a zero-length step would give NaN in DPM++ samplers)", result.note
+            )
+            _add_note(p, result.note)
+        return result.sigmas
+
+
+def _add_note(p: Any, text: str) -> None:
+    """Add ``text`` to the job's "Latent upscale note" (another note, e.g. a resize mode switch, stays)."""
+    previous = p.extra_generation_params.get(INFOTEXT_NOTE)
+    if not previous:
+        note(p, INFOTEXT_NOTE, text)
+    elif text not in str(previous):  # the override runs once per batch: say it once
+        note(p, INFOTEXT_NOTE, f"{previous}; {text}")
 
 
 #: Steps to ask a timestep sampler for beyond the slider's, so that its img2img walk calls the model
