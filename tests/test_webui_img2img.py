@@ -349,6 +349,55 @@ def test_neural_without_weights_falls_back_to_bislerp_and_says_so(fake_webui, mo
     assert processed.images[0].size == (128, 128)
 
 
+def _library_resizes_video_latents():
+    from latent_upscale.errors import LatentUpscaleError
+
+    try:
+        upscale(torch.zeros(1, 4, 2, 4, 4), (8, 8), method="bilinear")
+    except LatentUpscaleError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("method", ["bislerp", "neural"])
+def test_a_video_latent_from_forge_neo_is_resized_frame_by_frame_or_left_to_the_webui_in_one_line(
+    fake_webui, tmp_path, caplog, method
+):
+    # Forge Neo's Wan and Qwen-Image (WanVAE) give img2img 5-D latents [B, C, T, H, W]. The glue hands them
+    # to the library like any latent: where the library resizes them frame by frame, that is what runs
+    # (neural without Wan weights here: bislerp, said); where it refuses them, a plain "5-D latent" line
+    # and the WebUI's own resize.
+    from types import SimpleNamespace
+
+    from tests.helpers.glue import glue
+
+    host = fake_webui("forge-neo", model="qwen")
+    start(host)
+    use_models_dir(host, tmp_path)
+    latent = host.sd_samplers_common.images_tensor_to_samples(torch.rand(2, 3, 32, 32), 0, host.sd_model)
+    assert latent.shape == (2, 16, 1, 4, 4)
+    p = SimpleNamespace(sd_model=host.sd_model, extra_generation_params={})
+    host_calls = []
+
+    def call_host():
+        host_calls.append(True)
+        return "the host's result"
+
+    caplog.set_level(logging.WARNING, logger="latent_upscale")
+    result = glue("resize").resize_host_latent(p, method, latent, (8, 8), call_host)
+    if _library_resizes_video_latents():
+        assert result.shape == (2, 16, 1, 8, 8) and not host_calls
+        frame = upscale(latent[:, :, 0], (8, 8), method="bislerp")
+        assert torch.allclose(result[:, :, 0], frame, atol=1e-5)
+        if method == "neural":
+            assert p.extra_generation_params["Latent upscale fallback"].startswith("bislerp (")
+    else:
+        assert result == "the host's result" and len(host_calls) == 1
+        assert p.extra_generation_params["Latent upscale fallback"].startswith("WebUI resize (5-D latent: ")
+        assert caplog.text.count("5-D latent (a video model) not resized by bislerp") == 1
+        assert caplog.text.count("[Latent Upscale]") == (2 if method == "neural" else 1)
+
+
 def test_neural_on_16_channel_sd3_latents_falls_back_without_failing(fake_webui, tmp_path):
     host = fake_webui("1.10.1", model="sd3")
     start(host)
