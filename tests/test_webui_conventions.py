@@ -399,3 +399,28 @@ def test_an_unreadable_model_never_fails_a_job_with_a_custom_schedule(fake_webui
     assert info["Latent upscale fallback"] == "default schedule (an odd model object)"
     assert processed.images[0].size == (96, 96)
     assert host.runs[-1].x.shape == (1, 4, 12, 12)
+
+
+def test_the_host_name_tells_a1111_forge_forge_neo_and_reforge_apart(fake_webui, tmp_path, monkeypatch):
+    # For log lines and bug reports only. Forge and Neo ship modules_forge/ (forge_version.version is what
+    # their launch_utils.git_tag() returns); reForge also ships ldm_patched/.
+    import sys
+
+    host = fake_webui("forge-neo")
+    start(host)
+    host_name = glue("host")._host_name
+    assert host_name() == "A1111"  # the fake tree has neither package
+    forge = tmp_path / "modules_forge"
+    forge.mkdir()
+    (forge / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert host_name() == "Forge"  # an older Forge without forge_version
+        (forge / "forge_version.py").write_text('version = "neo"\n')
+        assert host_name() == "Forge neo"
+        (tmp_path / "ldm_patched").mkdir()
+        (tmp_path / "ldm_patched" / "__init__.py").write_text("")
+        assert host_name() == "reForge"
+    finally:
+        for name in ("modules_forge.forge_version", "modules_forge", "ldm_patched"):
+            sys.modules.pop(name, None)
