@@ -178,8 +178,13 @@ def test_upscale_by_appended_to_positional_script_args_sizes_the_job_from_the_so
     assert "Latent upscale by: 1.5" in _infotext(response)
 
 
+def _padded(first: object) -> list[object]:
+    # Nulls after it keep the arguments of the scripts after ours in place (a short list shifts them).
+    return [first, *[None] * (len(JobOptions().ui_values()) - 1)]
+
+
 def test_named_script_args_in_one_object(webui):
-    response = _img2img_args(webui, [{"method": "lanczos", "schedule": "karras", "scale": 2}])
+    response = _img2img_args(webui, _padded({"method": "lanczos", "schedule": "karras", "scale": 2}))
     assert image_size(response["images"][0]) == (2 * SOURCE, 2 * SOURCE)
     infotext = _infotext(response)
     assert f"{INFOTEXT_METHOD}: lanczos" in infotext and f"{INFOTEXT_SCHEDULE}: karras" in infotext
@@ -187,11 +192,11 @@ def test_named_script_args_in_one_object(webui):
 
 def test_unknown_script_args_names_are_refused_with_the_known_ones(webui):
     with pytest.raises(AssertionError, match="known: method"):
-        _img2img_args(webui, [{"methd": "lanczos"}])
+        _img2img_args(webui, _padded({"methd": "lanczos"}))
 
 
 def test_null_method_and_schedule_take_the_defaults(webui):
-    response = _img2img_args(webui, [None, None], width=TARGET, height=TARGET)
+    response = _img2img_args(webui, [None] * len(JobOptions().ui_values()), width=TARGET, height=TARGET)
     assert image_size(response["images"][0]) == (TARGET, TARGET)
     assert INFOTEXT_METHOD in _infotext(response)
 
