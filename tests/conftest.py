@@ -17,5 +17,5 @@ def fake_webui():
 
 @pytest.fixture(params=FLAVORS)
 def webui_flavor(request):
-    """Parametrises a test over every emulated host: "1.6.0", "1.10.1", "forge", "reforge"."""
+    """Parametrises a test over every emulated host: "1.6.0", "1.10.1", "forge", "forge-neo", "reforge"."""
     return request.param

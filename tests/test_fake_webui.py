@@ -1,8 +1,8 @@
 """Tests of the fake WebUI host itself: each seam behaves like the real host code the glue relies on.
 
-Every test names the behaviour it proves. ``webui_flavor`` parametrises over 1.6.0, 1.10.1, Forge and reForge
-where the real hosts agree, and the expectations branch where they differ. Tests that build a gradio UI or
-call the API import real gradio (skipped when it is not installed).
+Every test names the behaviour it proves. ``webui_flavor`` parametrises over 1.6.0, 1.10.1, Forge, Forge Neo
+and reForge where the real hosts agree, and the expectations branch where they differ. Tests that build a
+gradio UI or call the API import real gradio (skipped when it is not installed).
 """
 
 import importlib.machinery
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.webui import FAKE_ROOT, REPO_ROOT, png_image, require_webui_gradio
+from tests.helpers.webui import FAKE_ROOT, FLAVORS, REPO_ROOT, png_image, require_webui_gradio
 from tests.helpers.webui import fake_webui as _fake_webui
 
 
@@ -22,15 +22,6 @@ def fake_webui_context(*args, **kwargs):
     """A fake host WITHOUT this repository's extension (these tests are about the host, not the glue)."""
     kwargs.setdefault("extensions", ())
     return _fake_webui(*args, **kwargs)
-
-
-@pytest.fixture
-def neo_allowed(monkeypatch):
-    """Let ``fake_webui("forge-neo")`` open while ``tests/helpers/webui.py`` does not list it yet."""
-    import tests.helpers.webui as helpers
-
-    if "forge-neo" not in helpers.FLAVORS:
-        monkeypatch.setattr(helpers, "FLAVORS", (*helpers.FLAVORS, "forge-neo"))
 
 
 # names a WebUI (A1111, Forge, reForge, and the repositories it puts on sys.path) imports from its own root
@@ -484,7 +475,7 @@ def test_without_config_json_overrides_of_unsaved_keys_are_not_restored_from_1_8
 
 
 @pytest.mark.parametrize("flavor", ["1.10.1", "forge", "forge-neo", "reforge", "1.6.0"])
-def test_override_settings_fail_under_freeze_settings_even_unchanged_except_on_forge(neo_allowed, flavor):
+def test_override_settings_fail_under_freeze_settings_even_unchanged_except_on_forge(flavor):
     with fake_webui_context(flavor, args=["--freeze-settings"]) as host:
         changed = host.new_img2img(
             width=64, height=64, steps=4, override_settings={"img2img_fix_steps": True}
@@ -1287,9 +1278,6 @@ def test_get_sigmas_device_follows_each_host_with_a_gpu(webui_flavor):
 # --- timestep samplers (DDIM, PLMS, UniPC): how many model calls img2img really makes ---------------------
 
 
-ALL_FLAVORS = ("1.6.0", "1.10.1", "forge", "forge-neo", "reforge")
-
-
 def _real_timestep_calls(sampler, steps, denoise, fixed):
     """Model calls of one img2img job, derived from the real code (identical in every host):
     ``setup_img2img_steps`` (sd_samplers_common.py), ``get_timesteps`` + ``timesteps[:t_enc]``
@@ -1323,8 +1311,8 @@ def _count_img2img_calls(host, sampler, steps, denoise, *, fixed, explicit_steps
 
 
 @pytest.mark.parametrize("sampler", ["DDIM", "PLMS", "UniPC"])
-@pytest.mark.parametrize("flavor", ALL_FLAVORS)
-def test_timestep_samplers_make_as_many_model_calls_as_the_real_walks(neo_allowed, flavor, sampler):
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_timestep_samplers_make_as_many_model_calls_as_the_real_walks(flavor, sampler):
     cases = [
         (6, 0.5, True),
         (30, 0.4, True),
@@ -1342,7 +1330,7 @@ def test_timestep_samplers_make_as_many_model_calls_as_the_real_walks(neo_allowe
 
 
 @pytest.mark.parametrize("flavor", ["1.10.1", "forge-neo"])
-def test_fixed_steps_run_s_minus_2_calls_with_ddim_and_s_minus_1_with_plms_and_unipc(neo_allowed, flavor):
+def test_fixed_steps_run_s_minus_2_calls_with_ddim_and_s_minus_1_with_plms_and_unipc(flavor):
     with fake_webui_context(flavor) as host:
         for steps in (4, 6, 13, 30):
             assert _count_img2img_calls(host, "DDIM", steps, 0.4, fixed=True) == steps - 2
@@ -1351,7 +1339,7 @@ def test_fixed_steps_run_s_minus_2_calls_with_ddim_and_s_minus_1_with_plms_and_u
 
 
 @pytest.mark.parametrize("flavor", ["1.6.0", "forge", "forge-neo"])
-def test_asking_for_two_more_steps_makes_ddim_exact_and_one_more_plms_and_unipc(neo_allowed, flavor):
+def test_asking_for_two_more_steps_makes_ddim_exact_and_one_more_plms_and_unipc(flavor):
     # The glue fix proposed in neo-notes.md: pass steps = S + 2 (DDIM) or S + 1 (PLMS, UniPC) explicitly.
     with fake_webui_context(flavor) as host:
         for steps, denoise in ((6, 0.5), (30, 0.4), (10, 1.0), (4, 0.2)):
@@ -1373,7 +1361,7 @@ def test_unipc_refuses_fewer_img2img_steps_than_its_order():
 # --- Forge Neo (Haoming02/sd-webui-forge-classic, neo branch): where it differs from Forge ------------------
 
 
-def test_neo_is_a_forge_family_flavor_with_its_own_switches(neo_allowed):
+def test_neo_is_a_forge_family_flavor_with_its_own_switches():
     with fake_webui_context("forge-neo") as host:
         flavor = host.module("modules.fake_host").FLAVOR
         assert flavor.is_forge and flavor.is_neo and not flavor.is_reforge
@@ -1384,7 +1372,7 @@ def test_neo_is_a_forge_family_flavor_with_its_own_switches(neo_allowed):
         assert flavor.scheduler_device_is_cpu
 
 
-def test_neo_kdiffusion_model_wrap_is_a_compvis_denoiser_over_the_engines_alphas_cumprod(neo_allowed):
+def test_neo_kdiffusion_model_wrap_is_a_compvis_denoiser_over_the_engines_alphas_cumprod():
     # Neo sd_samplers_kdiffusion.py CFGDenoiserKDiffusion.inner_model:
     # CompVisDenoiser(sd_model, quantize=True);
     # Forge: ForgeScheduleLinker(unet.model.predictor)
@@ -1399,7 +1387,7 @@ def test_neo_kdiffusion_model_wrap_is_a_compvis_denoiser_over_the_engines_alphas
         assert type(wrap).__name__ == "ForgeScheduleLinker"
 
 
-def test_neo_custom_sigmas_reach_the_sampler_like_on_forge(neo_allowed):
+def test_neo_custom_sigmas_reach_the_sampler_like_on_forge():
     for flavor in ("forge", "forge-neo"):
         with fake_webui_context(flavor) as host:
             p = host.new_img2img(width=64, height=64, steps=10, denoising_strength=0.5)
@@ -1412,7 +1400,7 @@ def test_neo_custom_sigmas_reach_the_sampler_like_on_forge(neo_allowed):
             )
 
 
-def test_neo_models_have_is_flux_and_no_sd2_or_sd3(neo_allowed):
+def test_neo_models_have_is_flux_and_no_sd2_or_sd3():
     # backend/diffusion_engine/base.py fix_for_webui_backward_compatibility; no sd20/sd35 engine in Neo
     with fake_webui_context("forge-neo", model="flux") as host:
         model = host.sd_model
@@ -1427,7 +1415,7 @@ def test_neo_models_have_is_flux_and_no_sd2_or_sd3(neo_allowed):
         assert not getattr(host.sd_model, "is_flux", False) and hasattr(host.sd_model, "is_sd3")
 
 
-def test_neo_timestep_samplers_read_the_engines_alphas_cumprod_where_forge_rebuilds_it(neo_allowed):
+def test_neo_timestep_samplers_read_the_engines_alphas_cumprod_where_forge_rebuilds_it():
     with fake_webui_context("forge-neo") as host:
         own = host.sd_model.alphas_cumprod
         host.sd_samplers.create_sampler("DDIM", host.sd_model)
@@ -1438,7 +1426,7 @@ def test_neo_timestep_samplers_read_the_engines_alphas_cumprod_where_forge_rebui
         assert hasattr(host.sd_model, "alphas_cumprod")  # Forge sd_samplers_timesteps.py :31
 
 
-def test_neo_launch_git_clone_is_not_implemented(neo_allowed):
+def test_neo_launch_git_clone_is_not_implemented():
     with fake_webui_context("forge-neo") as host:
         launch = host.module("launch")
         with pytest.raises(NotImplementedError):

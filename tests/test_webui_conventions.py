@@ -252,6 +252,9 @@ MODELS = [
     ("forge", "sd1", "sd1", 0.18215, 0.0, 4),
     ("forge", "sdxl", "sdxl", 0.13025, 0.0, 4),
     ("forge", "flux", "flux", 0.3611, 0.1159, 16),
+    ("forge-neo", "sd1", "sd1", 0.18215, 0.0, 4),
+    ("forge-neo", "sdxl", "sdxl", 0.13025, 0.0, 4),
+    ("forge-neo", "flux", "flux", 0.3611, 0.1159, 16),  # from Neo's is_flux flag
     ("reforge", "sd1", "sd1", 0.18215, 0.0, 4),
     ("reforge", "sdxl", "sdxl", 0.13025, 0.0, 4),
 ]
@@ -270,6 +273,54 @@ def test_family_and_scale_factor_are_read_from_the_loaded_model(
     raw = host.sd_models.fake_vae_encode(pixels * 2 - 1, channels)
     encoded = host.sd_samplers_common.images_tensor_to_samples(pixels, 0, host.sd_model)
     assert torch.allclose(info.latent_format.to_raw(encoded.float()), raw.float(), atol=1e-4)
+
+
+def test_forge_neo_qwen_image_reads_the_wan_vae_latent_format_not_flux(fake_webui):
+    # Neo's WanVAE has no scaling_factor; process_in is first_stage_model.latent_format's (class Wan21,
+    # per-channel mean/std), and the engine sets is_wan. Before, 16 channels without a flag meant "flux".
+    host = fake_webui("forge-neo", model="qwen")
+    info = read_model_latent_info(host.sd_model)
+    fmt = host.sd_model.forge_objects.vae.first_stage_model.latent_format
+    assert (info.family, info.channels) == ("wan", 16)
+    assert info.latent_format.shift == pytest.approx(tuple(fmt.latents_mean.flatten().tolist()))
+    assert info.latent_format.scale == pytest.approx(tuple((1.0 / fmt.latents_std).flatten().tolist()))
+    assert "latent_format Wan21" in info.source
+    # It is the convention the host encodes with: its (5-D) latent's frame maps back to the raw VAE output.
+    pixels = torch.rand(1, 3, 32, 32)
+    encoded = host.sd_samplers_common.images_tensor_to_samples(pixels, 0, host.sd_model)
+    assert encoded.shape == (1, 16, 1, 4, 4)
+    raw = host.sd_models.fake_vae_encode(pixels * 2 - 1, 16)
+    assert torch.allclose(info.latent_format.to_raw(encoded[:, :, 0].float()), raw.float(), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("flags", "family"),
+    [
+        ({}, "flux"),  # Forge: Flux and Chroma set no flag at all
+        ({"is_flux": True, "is_wan": False}, "flux"),  # Forge Neo flags Flux
+        ({"is_flux": False, "is_wan": False}, None),  # Neo, not Flux (Lumina, Z-Image...): no guess
+        ({"is_flux": False, "is_wan": True}, "wan"),
+        ({"is_wan": False}, "flux"),  # newer Neo: no is_flux; 16 channels still read as the Flux VAE
+    ],
+)
+def test_16_channel_family_comes_from_the_hosts_flags(flags, family):
+    from types import SimpleNamespace
+
+    vae_model = SimpleNamespace(scaling_factor=0.3611, shift_factor=0.1159)
+    vae = SimpleNamespace(first_stage_model=vae_model, latent_channels=16)
+    engine = SimpleNamespace(forge_objects=SimpleNamespace(vae=vae), is_sd1=False, is_sdxl=False, **flags)
+    assert read_model_latent_info(engine).family == family
+
+
+def test_a_latent_format_class_on_a_forge_neo_vae_names_the_family():
+    # Newer Neo hangs the config's latent_format on every VAE (base.py); its class beats the guesses.
+    from types import SimpleNamespace
+
+    flux_format = type("Flux", (), {"scale_factor": 0.3611, "shift_factor": 0.1159})()
+    vae_model = SimpleNamespace(scaling_factor=0.3611, shift_factor=0.1159, latent_format=flux_format)
+    vae = SimpleNamespace(first_stage_model=vae_model, latent_channels=16)
+    engine = SimpleNamespace(forge_objects=SimpleNamespace(vae=vae), is_flux=False, is_wan=False)
+    assert read_model_latent_info(engine).family == "flux"
 
 
 # --- the neural hint under the method dropdown ------------------------------------------------------------
@@ -324,3 +375,28 @@ def test_a_bad_saved_setting_never_fails_a_neural_job(fake_webui, webui_flavor):
     )
     assert processed.images[0].size == (96, 96)
     host.assert_no_errors()
+
+
+def test_the_host_name_tells_a1111_forge_forge_neo_and_reforge_apart(fake_webui, tmp_path, monkeypatch):
+    # For log lines and bug reports only. Forge and Neo ship modules_forge/ (forge_version.version is what
+    # their launch_utils.git_tag() returns); reForge also ships ldm_patched/.
+    import sys
+
+    host = fake_webui("forge-neo")
+    start(host)
+    host_name = glue("host")._host_name
+    assert host_name() == "A1111"  # the fake tree has neither package
+    forge = tmp_path / "modules_forge"
+    forge.mkdir()
+    (forge / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert host_name() == "Forge"  # an older Forge without forge_version
+        (forge / "forge_version.py").write_text('version = "neo"\n')
+        assert host_name() == "Forge neo"
+        (tmp_path / "ldm_patched").mkdir()
+        (tmp_path / "ldm_patched" / "__init__.py").write_text("")
+        assert host_name() == "reForge"
+    finally:
+        for name in ("modules_forge.forge_version", "modules_forge", "ldm_patched"):
+            sys.modules.pop(name, None)

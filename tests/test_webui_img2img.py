@@ -125,6 +125,18 @@ def test_runs_exactly_the_slider_steps_and_leaves_the_setting_alone(fake_webui, 
     assert host.snapshot()["opts.data"] == before["opts.data"]
 
 
+@pytest.mark.parametrize("sampler", ["Euler", "DDIM", "PLMS", "UniPC"])
+def test_exact_steps_runs_exactly_the_slider_steps_with_every_sampler(fake_webui, webui_flavor, sampler):
+    # DDIM calls the model S - 2 times and PLMS/UniPC S - 1 for a fixed-steps request of S (the fake
+    # reproduces the real walks, tests/test_fake_webui.py): the glue asks them for S + 2 / S + 1.
+    host = fake_webui(webui_flavor)
+    start(host)
+    for steps, denoise in ((6, 0.5), (30, 0.4), (10, 1.0), (4, 0.2), (3, 0.75)):
+        _img2img(host, sampler_name=sampler, steps=steps, denoising_strength=denoise)
+        assert host.runs[-1].model_evaluations == steps, (steps, denoise)
+    host.assert_no_errors()
+
+
 def test_exact_steps_off_leaves_the_hosts_own_count(fake_webui):
     host = fake_webui()
     start(host)
@@ -173,6 +185,33 @@ def test_the_chosen_schedule_is_what_the_sampler_walks(fake_webui, webui_flavor,
     expected = img2img_sigmas(schedule, 10, 0.4, sd_sigma_table("sd1"), fix_steps=True, family="sd1")
     assert torch.allclose(run.schedule.float().cpu(), expected, rtol=1e-4, atol=1e-5)
     assert host.parse_infotext(processed.infotexts[0])["Latent upscale schedule"] == schedule
+
+
+def test_repeated_levels_are_dropped_and_the_infotext_says_so(fake_webui, webui_flavor, caplog):
+    # Beta with alpha 0.05 (accepted by the API, below the slider's track) repeats float32 levels near
+    # sigma_min: a zero-length step would give NaN in DPM++ samplers, so the levels are dropped and said.
+    host = fake_webui(webui_flavor)
+    start(host)
+    with caplog.at_level(logging.WARNING, logger="latent_upscale"):
+        processed = host.img2img(
+            png_image(64, 64),
+            script=TITLE,
+            script_args=job_args("lanczos", "beta", True, alpha=0.05),
+            width=128,
+            height=128,
+            resize_mode=0,  # switched to latent upscale: that note must survive beside ours
+            denoising_strength=1.0,
+            steps=10,
+            batch_size=1,
+            n_iter=2,
+        )
+    walked = host.runs[-1].schedule.float().cpu()
+    assert host.runs[-1].override_used
+    assert len(walked) == 10 + 1 - 2 and bool((walked[1:] < walked[:-1]).all())
+    note = host.parse_infotext(processed.infotexts[0])["Latent upscale note"]
+    assert "resize mode switched" in note
+    assert note.count("beta gave 8 distinct steps of 10 (2 repeated sigmas dropped)") == 1
+    assert "repeated sigmas dropped" in caplog.text
 
 
 def test_schedule_parameters_reach_the_schedule(fake_webui):
@@ -315,6 +354,56 @@ def test_neural_without_weights_falls_back_to_the_default_method_and_says_so(
     assert f"neural unavailable; using {DEFAULT_METHOD} instead" in caplog.text
     assert "Places tried" in caplog.text  # the whole message, once, in the log
     assert processed.images[0].size == (128, 128)
+
+
+def _library_resizes_video_latents():
+    from latent_upscale.errors import LatentUpscaleError
+
+    try:
+        upscale(torch.zeros(1, 4, 2, 4, 4), (8, 8), method="bilinear")
+    except LatentUpscaleError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("method", ["bislerp", "neural"])
+def test_a_video_latent_from_forge_neo_is_resized_frame_by_frame_or_left_to_the_webui_in_one_line(
+    fake_webui, tmp_path, caplog, method
+):
+    # Forge Neo's Wan and Qwen-Image (WanVAE) give img2img 5-D latents [B, C, T, H, W]. The glue hands them
+    # to the library like any latent: where the library resizes them frame by frame, that is what runs
+    # (neural without Wan weights here: bislerp, said); where it refuses them, a plain "5-D latent" line
+    # and the WebUI's own resize.
+    from types import SimpleNamespace
+
+    from tests.helpers.glue import glue
+
+    host = fake_webui("forge-neo", model="qwen")
+    start(host)
+    use_models_dir(host, tmp_path)
+    latent = host.sd_samplers_common.images_tensor_to_samples(torch.rand(2, 3, 32, 32), 0, host.sd_model)
+    assert latent.shape == (2, 16, 1, 4, 4)
+    p = SimpleNamespace(sd_model=host.sd_model, extra_generation_params={})
+    host_calls = []
+
+    def call_host():
+        host_calls.append(True)
+        return "the host's result"
+
+    caplog.set_level(logging.WARNING, logger="latent_upscale")
+    result = glue("resize").resize_host_latent(p, method, latent, (8, 8), call_host)
+    if _library_resizes_video_latents():
+        assert result.shape == (2, 16, 1, 8, 8) and not host_calls
+        frame = upscale(latent[:, :, 0], (8, 8), method="bislerp")
+        assert torch.allclose(result[:, :, 0], frame, atol=1e-5)
+        if method == "neural":
+            assert p.extra_generation_params["Latent upscale fallback"].startswith("bislerp (")
+    else:
+        assert result == "the host's result" and len(host_calls) == 1
+        fallback = p.extra_generation_params["Latent upscale fallback"]  # notes add up: "bislerp (...); ..."
+        assert fallback.split("; ")[-1].startswith("WebUI resize (5-D latent: ")
+        assert caplog.text.count("5-D latent (a video model) not resized by bislerp") == 1
+        assert caplog.text.count("[Latent Upscale]") == (2 if method == "neural" else 1)
 
 
 def test_neural_on_16_channel_sd3_latents_falls_back_without_failing(fake_webui, tmp_path):

@@ -27,11 +27,21 @@ def test_dropdown_choices_list_every_registered_method_and_schedule():
     assert [schedule_id(c) for c in schedule_field.choices] == schedule_ids()
 
 
-def test_parameter_fields_carry_their_schedules_range_and_default():
+def test_parameter_fields_carry_their_schedules_slider_range_step_and_default():
     for f in script_fields()[3:-1]:
         spec = {p.name: p for p in get_schedule(f.schedule).params}[f.param]
-        assert (f.default, f.minimum, f.maximum) == (spec.default, spec.minimum, spec.maximum)
+        assert (f.default, f.minimum, f.maximum, f.step) == (
+            spec.default,
+            spec.slider_minimum,
+            spec.slider_maximum,
+            spec.step,
+        )
+        assert spec.minimum <= f.minimum and f.maximum <= spec.maximum  # the API accepts at least as much
         assert f.infotext_key == f"Latent upscale {spec.name}"
+    by_name = {f.name: f for f in script_fields()}
+    assert (by_name["beta_alpha"].minimum, by_name["beta_alpha"].maximum) == (0.3, 2.0)  # not 0.05-50
+    assert (by_name["beta_beta"].minimum, by_name["beta_beta"].maximum) == (0.4, 2.0)
+    assert JobOptions(schedule="beta", schedule_params={"alpha": 40}).schedule_params == {"alpha": 40.0}
 
 
 @pytest.mark.parametrize(
@@ -77,9 +87,11 @@ def test_too_many_script_args_are_refused_naming_the_order():
     [
         ({"method": "trilinear"}, "unknown upscale method 'trilinear'"),
         ({"schedule": "karas"}, "unknown schedule 'karas'"),
-        ({"schedule": "karras", "schedule_params": {"alpha": 1}}, "takes no parameter alpha"),
-        ({"schedule": "karras", "schedule_params": {"rho": 99}}, "must lie in"),
-        ({"schedule": "karras", "schedule_params": {"rho": "x"}}, "must be a number"),
+        ({"schedule": "karras", "schedule_params": {"alpha": 1}}, "has no parameter 'alpha'; accepted: rho"),
+        ({"schedule": "karras", "schedule_params": {"rho": 99}}, r"rho must lie in \[0.5, 20\], got 99"),
+        ({"schedule": "karras", "schedule_params": {"rho": "x"}}, "rho must be a finite number, got 'x'"),
+        ({"schedule": "karras", "schedule_params": {"rho": float("nan")}}, "rho must be a finite number"),
+        ({"schedule": "beta", "schedule_params": {"alpha": True}}, "alpha must be a finite number"),
     ],
 )
 def test_bad_values_get_one_clear_message(kwargs, message):

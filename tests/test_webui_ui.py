@@ -89,6 +89,50 @@ def test_paste_back_restores_the_script_choice_and_its_fields(fake_webui, webui_
 
 
 @host_gradio
+def test_schedule_sliders_span_the_usable_range_and_paste_back_widens_them_for_any_accepted_value(
+    fake_webui, webui_flavor
+):
+    import gradio as gr
+
+    from latent_upscale.schedules import get_schedule
+
+    host = fake_webui(webui_flavor)
+    host.start()
+    by_name = dict(zip([f.name for f in script_fields()], _our_components(host), strict=True))
+    alpha_spec = next(spec for spec in get_schedule("beta").params if spec.name == "alpha")
+    alpha = by_name["beta_alpha"]
+    assert (
+        (alpha.minimum, alpha.maximum) == (0.3, 2.0) == (alpha_spec.slider_minimum, alpha_spec.slider_maximum)
+    )
+    assert alpha_spec.minimum < 0.3 and alpha_spec.maximum > 2.0  # the API accepts more than the track shows
+    # An API job with alpha 10 (accepted, off the track) writes it into the infotext ...
+    processed = host.img2img(
+        png_image(64, 64),
+        script=TITLE,
+        script_args=job_args("bislerp", "beta", True, alpha=10.0),
+        width=128,
+        height=128,
+        resize_mode=3,
+        denoising_strength=0.5,
+        steps=6,
+    )
+    text = processed.infotexts[0]
+    assert "Latent upscale alpha: 10" in text
+    # ... and paste-back restores it exactly, widening the track instead of letting gradio clamp it.
+    pasted = dict((id(c), v) for c, v in host.paste("img2img", text))
+    assert pasted[id(alpha)] == 10.0
+    paste_alpha = dict((id(c), key) for c, key in host.script(TITLE).infotext_fields)[id(alpha)]
+    update = paste_alpha(host.infotext.parse_generation_parameters(text))
+    assert isinstance(update, dict) and update["value"] == 10.0
+    assert (update["minimum"], update["maximum"]) == (0.3, 10.0)
+    widened = gr.Slider(minimum=update["minimum"], maximum=update["maximum"], value=10.0)
+    assert widened.preprocess(10.0) == 10.0
+    # A value on the track pastes as a plain value (the host turns it into gr.update(value=...)).
+    inside = host.infotext.parse_generation_parameters(text.replace("alpha: 10", "alpha: 1.5"))
+    assert paste_alpha(inside) == 1.5
+
+
+@host_gradio
 def test_api_img2img_with_script_name_and_script_args(fake_webui, webui_flavor):
     host = fake_webui(webui_flavor)
     host.start()

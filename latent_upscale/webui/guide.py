@@ -70,7 +70,8 @@ def _img2img_steps(steps: int, denoise: float) -> int:
 
 EXACT_STEPS_ADVICE = (
     "Run exactly the steps on the slider: img2img runs fewer by default "
-    f"(30 steps at denoising 0.4 run {_img2img_steps(30, 0.4)}). Slower, and more detail."
+    f"(30 steps at denoising 0.4 run {_img2img_steps(30, 0.4)}). Slower, and more detail. "
+    "DDIM, PLMS and UniPC are asked for 2 or 1 more so that they too run exactly this many."
 )
 
 
@@ -92,13 +93,17 @@ def _slider_step(minimum: float, maximum: float) -> float:
 
 
 def param_meta(schedule: str, name: str) -> ParamMeta:
-    """One parameter's label, range, default, step and advice, from the schedule registry.
+    """One parameter's label, slider range, default, step and advice, from the schedule registry.
 
     Registries without ``step``/``advice`` on their parameters get a step from the range and advice
     naming the range and default.
     """
     spec = {p.name: p for p in get_schedule(schedule).params}[name]
-    minimum, maximum, default = float(spec.minimum), float(spec.maximum), float(spec.default)
+    # The slider spans where the track is usable (Beta: 0.3-2 of the accepted 0.05-50); the API and
+    # paste-back still accept the whole range (check_schedule_params; ui._slider_paste widens the track).
+    minimum = float(getattr(spec, "slider_minimum", spec.minimum))
+    maximum = float(getattr(spec, "slider_maximum", spec.maximum))
+    default = float(spec.default)
     step = getattr(spec, "step", None) or _slider_step(minimum, maximum)
     advice = getattr(spec, "advice", None) or f"{minimum:g}–{maximum:g}; default {default:g}."
     return ParamMeta(str(spec.label), minimum, maximum, default, float(step), str(advice))

@@ -47,11 +47,18 @@ def process_images(p: object) -> object:
 
 
 def _host_name() -> str:
-    # reForge ships `ldm_patched/` and `modules_forge/`, Forge only `modules_forge/` (and `backend/`).
+    # reForge ships `ldm_patched/` and `modules_forge/`, Forge and Forge Neo only `modules_forge/` (and
+    # `backend/`); their `launch_utils.git_tag()` returns `modules_forge.forge_version.version`, which
+    # tells them apart ("neo" on Forge Neo).
     if importlib.util.find_spec("ldm_patched") is not None:
         return "reForge"
     if importlib.util.find_spec("modules_forge") is not None:
-        return "Forge"
+        try:
+            from modules_forge import forge_version
+
+            return f"Forge {forge_version.version}"
+        except Exception:  # an older Forge without the module, or an odd version object
+            return "Forge"
     return "A1111"
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas, get_schedule
+from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas_detailed, get_schedule
 from latent_upscale.webui import host, resize
 from latent_upscale.webui.guide import scaled_size
 from latent_upscale.webui.job import (
@@ -36,7 +36,14 @@ from latent_upscale.webui.model import read_model_latent_info
 from latent_upscale.webui.patches import InterpolateInterceptor, instance_patch, temporary_attribute
 from latent_upscale.webui.state import JobState, note, short_reason
 
-__all__ = ["HOST_SCHEDULE_KEY", "LATENT_RESIZE_MODE", "ScheduleOverride", "install"]
+__all__ = [
+    "HOST_SCHEDULE_KEY",
+    "LATENT_RESIZE_MODE",
+    "TIMESTEP_EXTRA_STEPS",
+    "ScheduleOverride",
+    "exact_steps_request",
+    "install",
+]
 
 log = logging.getLogger("latent_upscale")
 
@@ -75,7 +82,7 @@ class ScheduleOverride:
         try:
             table = SigmaTable.from_model_wrap(model_wrap)
             family = read_model_latent_info(p.sd_model).family
-            return build_sigmas(
+            result = build_sigmas_detailed(
                 self._schedule.id, steps, table, family=family, device=host.sigma_device(), **self._params
             )
         except Exception as error:
@@ -87,18 +94,47 @@ class ScheduleOverride:
             )
             note(p, INFOTEXT_FALLBACK, f"default schedule ({reason})")
             return model_wrap.get_sigmas(steps)
+        if result.note:  # levels the formula repeats were dropped: fewer steps than asked, said so
+            log.warning(
+                "[Latent Upscale] %s (a zero-length step would give NaN in DPM++ samplers)", result.note
+            )
+            note(p, INFOTEXT_NOTE, result.note)  # added to any other note (a resize mode switch)
+        return result.sigmas
 
 
-def _sample_img2img(original: Callable[..., Any], job: _Job, *args: Any, **kwargs: Any) -> Any:
-    """The sampler's ``sample_img2img`` with ``steps=p.steps`` passed (exact steps, §4 option 2)."""
+#: Steps to ask a timestep sampler for beyond the slider's, so that its img2img walk calls the model
+#: exactly ``p.steps`` times. With ``steps=R`` passed, ``setup_img2img_steps`` gives ``t_enc = R - 1``
+#: (``sd_samplers_common.py``) and ``CompVisSampler.sample_img2img`` walks ``timesteps[:t_enc]``; over
+#: that walk ``ddim``/``ddim_cfgpp`` call the model ``len - 1`` times and ``plms``/``plms_cfgpp`` and
+#: ``unipc`` ``len`` times (``sd_samplers_timesteps_impl.py``; the same in A1111 1.6-1.10, Forge,
+#: reForge and Forge Neo). k-diffusion samplers call it ``t_enc + 1`` times and need nothing.
+TIMESTEP_EXTRA_STEPS = {"ddim": 2, "ddim_cfgpp": 2, "plms": 1, "plms_cfgpp": 1, "unipc": 1}
+
+
+def exact_steps_request(sampler: Any, steps: int) -> int:
+    """The ``steps=`` to pass ``sampler.sample_img2img`` so that it calls the model exactly ``steps`` times.
+
+    ``sampler`` is the host's sampler object (passed in, not read from the wrapped method, which another
+    extension's wrapper may hide); timestep samplers are ``CompVisSampler``
+    (``modules/sd_samplers_timesteps.py``, every host) whose ``func`` names the walk.
+    """
+    if type(sampler).__name__ != "CompVisSampler":
+        return steps
+    walk = getattr(getattr(sampler, "func", None), "__name__", "")
+    return steps + TIMESTEP_EXTRA_STEPS.get(walk, 0)
+
+
+def _sample_img2img(original: Callable[..., Any], job: _Job, sampler: Any, *args: Any, **kwargs: Any) -> Any:
+    """The sampler's ``sample_img2img`` with ``steps`` passed (exact steps, host-api §4 option 2)."""
     # (p, x, noise, conditioning, unconditional_conditioning, steps=None, image_conditioning=None)
     options, p = job.options, job.p
     if options.exact_steps:
+        request = exact_steps_request(sampler, p.steps)
         if len(args) > 5:
             if args[5] is None:
-                args = (*args[:5], p.steps, *args[6:])
+                args = (*args[:5], request, *args[6:])
         elif kwargs.get("steps") is None:
-            kwargs["steps"] = p.steps
+            kwargs["steps"] = request
     calls_before = job.state.override_calls
     result = original(*args, **kwargs)
     if options.schedule == AUTOMATIC:
@@ -135,7 +171,9 @@ def _init(original: Callable[..., Any], job: _Job, *args: Any, **kwargs: Any) ->
     _overlays_to_target(p)
     sampler = getattr(p, "sampler", None)
     if sampler is not None:  # created by the host's init; per job, so patched per instance
-        job.state.stack.enter_context(instance_patch(sampler, "sample_img2img", _sample_img2img, job))
+        job.state.stack.enter_context(
+            instance_patch(sampler, "sample_img2img", _sample_img2img, job, sampler)
+        )
     return result
 
 

@@ -14,7 +14,12 @@ from types import MappingProxyType
 from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.resize_methods import get_method, registered_methods
-from latent_upscale.schedules import AUTOMATIC, get_schedule, registered_schedules
+from latent_upscale.schedules import (
+    AUTOMATIC,
+    check_schedule_params,
+    get_schedule,
+    registered_schedules,
+)
 from latent_upscale.webui.guide import SCALE_RANGE, SCALE_STEP, param_meta
 
 __all__ = [
@@ -55,6 +60,8 @@ class ScriptField:
     default: object
     infotext_key: str
     choices: tuple[str, ...] = ()
+    #: A slider's range: for schedule parameters, where the track is usable (``ParamSpec.slider_minimum``
+    #: to ``slider_maximum``); the API and paste-back accept the whole range (``check_schedule_params``).
     minimum: float = 0.0
     maximum: float = 1.0
     step: float = 0.01
@@ -158,22 +165,8 @@ class JobOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "method", method_id(self.method))
         object.__setattr__(self, "schedule", schedule_id(self.schedule))
-        specs = {spec.name: spec for spec in get_schedule(self.schedule).params}
-        unknown = sorted(set(self.schedule_params) - set(specs))
-        if unknown:
-            raise LatentUpscaleError(
-                f"schedule {self.schedule!r} takes no parameter {', '.join(unknown)}; "
-                f"accepted: {', '.join(specs) or 'none'}"
-            )
-        values = {}
-        for name, value in self.schedule_params.items():
-            spec = specs[name]
-            number = _as_float(value, f"{self.schedule} {name}")
-            if not spec.minimum <= number <= spec.maximum:
-                raise LatentUpscaleError(
-                    f"{self.schedule} {name} must lie in [{spec.minimum:g}, {spec.maximum:g}], got {number:g}"
-                )
-            values[name] = number
+        # The schedules package's one check (also the CLI's): the whole accepted range, not the sliders'.
+        values = check_schedule_params(self.schedule, self.schedule_params, fill_defaults=False)
         object.__setattr__(self, "schedule_params", MappingProxyType(values))
         scale = _as_float(self.scale, "Upscale by")
         if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:

@@ -10,8 +10,12 @@ tried in order (``shared/docs/host-api.md`` §1 and §7):
 2. Forge: ``sd_model.forge_objects.vae.first_stage_model.scaling_factor``/``shift_factor``
    (``backend/nn/vae.py`` ``process_in``), channels from ``forge_objects.vae.latent_channels``; Flux and
    Chroma have every ``is_*`` flag False.
-3. A1111 1.10 SD3: ``sd_model.latent_format.scale_factor``/``shift_factor``.
-4. A1111 (all versions): ``sd_model.scale_factor`` (a float, or a buffer when ``scale_by_std``).
+3. Forge Neo's ``WanVAE`` (Wan, Qwen-Image): no ``scaling_factor``; ``first_stage_model.latent_format``
+   (huggingface_guess ``latent_formats``, e.g. ``Wan21`` with per-channel mean/std) is what its
+   ``process_in`` uses (``backend/nn/wan_vae.py``). Neo also flags ``is_flux`` and ``is_wan`` on the
+   engine (``backend/diffusion_engine/base.py``), so there an unflagged 16-channel model is not Flux.
+4. A1111 1.10 SD3: ``sd_model.latent_format.scale_factor``/``shift_factor``.
+5. A1111 (all versions): ``sd_model.scale_factor`` (a float, or a buffer when ``scale_by_std``).
 """
 
 from __future__ import annotations
@@ -66,6 +70,12 @@ def _family_from_flags(model: object, channels: int) -> str | None:
         return "sdxl"
     if _flag(model, "is_sd1") or _flag(model, "is_sd2"):
         return "sd1"  # SD2 shares SD1's VAE, so SD1 weights and conventions serve it
+    if _flag(model, "is_flux"):
+        return "flux"  # Forge Neo (backend/diffusion_engine/flux.py)
+    if _flag(model, "is_wan"):
+        return "wan"  # Forge Neo: Wan and Qwen-Image use the Wan 2.1 VAE (WanVAE)
+    if hasattr(model, "is_flux"):
+        return None  # a Forge Neo that flags Flux itself: an unflagged model is not Flux
     if channels == 16:
         return "flux"  # Forge: Flux and Chroma set no is_* flag and use the Flux VAE
     return None
@@ -88,15 +98,13 @@ def _per_channel(values: object) -> tuple[float, ...] | None:
         return tuple(float(v) for v in values)  # type: ignore[union-attr]
 
 
-def _from_reforge(model: object) -> ModelLatentInfo | None:
-    fmt = _path(model, "forge_objects.unet.model.model_config.latent_format")
-    if fmt is None:
-        return None
+def _from_latent_format(model: object, fmt: object, channels: int, source: str) -> ModelLatentInfo | None:
+    """An ldm_patched/huggingface_guess ``latent_formats`` object (``process_in`` per class)."""
     scale = _number(getattr(fmt, "scale_factor", None))
     if scale is None:
         return None
     shift = _number(getattr(fmt, "shift_factor", None)) or 0.0
-    channels = int(getattr(fmt, "latent_channels", None) or getattr(model, "latent_channels", 4))
+    channels = int(getattr(fmt, "latent_channels", None) or channels)
     mean, std = (
         _per_channel(getattr(fmt, "latents_mean", None)),
         _per_channel(getattr(fmt, "latents_std", None)),
@@ -106,7 +114,24 @@ def _from_reforge(model: object) -> ModelLatentInfo | None:
     else:
         latent_format = LatentFormat(scale=scale, shift=shift)
     family = _FORMAT_CLASS_FAMILIES.get(type(fmt).__name__) or _family_from_flags(model, channels)
-    return ModelLatentInfo(family, latent_format, channels, f"reForge latent_format {type(fmt).__name__}")
+    return ModelLatentInfo(family, latent_format, channels, f"{source} {type(fmt).__name__}")
+
+
+def _from_reforge(model: object) -> ModelLatentInfo | None:
+    fmt = _path(model, "forge_objects.unet.model.model_config.latent_format")
+    if fmt is None:
+        return None
+    channels = int(getattr(model, "latent_channels", None) or 4)
+    return _from_latent_format(model, fmt, channels, "reForge latent_format")
+
+
+def _from_neo_latent_format(model: object) -> ModelLatentInfo | None:
+    # Forge Neo's WanVAE (Wan, Qwen-Image) has no scaling_factor: its process_in is latent_format's.
+    fmt = _path(model, "forge_objects.vae.first_stage_model.latent_format")
+    if fmt is None:
+        return None
+    channels = int(_path(model, "forge_objects.vae.latent_channels") or 16)
+    return _from_latent_format(model, fmt, channels, "Forge Neo VAE latent_format")
 
 
 def _from_forge(model: object) -> ModelLatentInfo | None:
@@ -116,7 +141,9 @@ def _from_forge(model: object) -> ModelLatentInfo | None:
         return None
     shift = _number(getattr(vae_model, "shift_factor", None)) or 0.0
     channels = int(_path(model, "forge_objects.vae.latent_channels") or 4)
-    family = _family_from_flags(model, channels)
+    # Newer Forge Neo also hangs the model config's latent_format on every VAE: its class names the family.
+    fmt_class = type(getattr(vae_model, "latent_format", None)).__name__
+    family = _FORMAT_CLASS_FAMILIES.get(fmt_class) or _family_from_flags(model, channels)
     return ModelLatentInfo(
         family, LatentFormat(scale, shift), channels, "Forge VAE scaling_factor/shift_factor"
     )
@@ -140,7 +167,7 @@ def _from_a1111(model: object) -> ModelLatentInfo | None:
 
 def read_model_latent_info(model: object) -> ModelLatentInfo:
     """Family and model-space format of the loaded model; family defaults when the host says nothing."""
-    for reader in (_from_reforge, _from_forge, _from_a1111):
+    for reader in (_from_reforge, _from_forge, _from_neo_latent_format, _from_a1111):
         info = reader(model)
         if info is not None:
             return info

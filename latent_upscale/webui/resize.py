@@ -82,6 +82,18 @@ def resize_host_latent(
             )
             note(p, INFOTEXT_FALLBACK, f"{FALLBACK_METHOD} ({reason})")
             return resize_host_latent(p, FALLBACK_METHOD, latent, size, call_host)
+        if latent.dim() != 4:
+            # Video latents [B, C, T, H, W] (Forge Neo's Wan and Qwen-Image) go to the library like any
+            # latent (it resizes them frame by frame where it can); if it refuses them, say that plainly.
+            log.warning(
+                "[Latent Upscale] %d-D latent (a video model) not resized by %s (%s); "
+                "the WebUI's own resize runs",
+                latent.dim(),
+                method,
+                reason,
+            )
+            note(p, INFOTEXT_FALLBACK, f"WebUI resize ({latent.dim()}-D latent: {reason})")
+            return call_host()
         log.warning("[Latent Upscale] %s failed (%s); using the WebUI's own resize", method, reason)
         note(p, INFOTEXT_FALLBACK, f"WebUI resize ({reason})")
         return call_host()

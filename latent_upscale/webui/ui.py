@@ -188,9 +188,26 @@ def _paste_value(f: ScriptField) -> Any:
         if f.schedule is not None and f.schedule != options.schedule:
             return None
         index = [g.name for g in script_fields()].index(f.name)
-        return options.ui_values()[index]
+        return _slider_paste(f, options.ui_values()[index])
 
     return value
+
+
+def _slider_paste(f: ScriptField, value: object) -> object:
+    """A pasted value; for a slider whose track does not reach it, an update that widens the track.
+
+    Schedule sliders span the usable part of each parameter's accepted range, but an infotext (from the
+    HTTP API or the CLI) may hold any accepted value. gradio 3.41 and 4.40 keep such a value (the number
+    box shows it, the thumb sits at the end, and it is sent as is) only until the box loses focus, when
+    they clamp it; gradio 5+ refuses it on submit ("Value … is greater than maximum value …"). A
+    ``gr.update`` with the range widened to the value keeps it exact in every version; the host's paste
+    code passes an update through unchanged (``infotext_utils`` / ``generation_parameters_copypaste``).
+    """
+    if f.kind != "slider" or not isinstance(value, (int, float)) or f.minimum <= value <= f.maximum:
+        return value
+    import gradio as gr
+
+    return gr.update(value=value, minimum=min(f.minimum, value), maximum=max(f.maximum, value))
 
 
 def paste_field_names() -> list[str]:

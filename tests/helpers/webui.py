@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAKE_ROOT = REPO_ROOT / "tests" / "fake_webui"
-FLAVORS = ("1.6.0", "1.10.1", "forge", "reforge")
+FLAVORS = ("1.6.0", "1.10.1", "forge", "forge-neo", "reforge")
 _TOP_LEVEL = frozenset({"modules", "launch", "webui", "k_diffusion"})
 _active = False  # a host is open (they cannot nest)
 _ENV_KEYS = (
@@ -566,9 +566,10 @@ def fake_webui(
     extensions: tuple[str | os.PathLike, ...] = (REPO_ROOT,),
     device: str | None = None,
 ) -> Iterator[FakeWebUI]:
-    """Open a fresh fake WebUI of ``flavor`` ("1.6.0", "1.10.1", "forge", "reforge").
+    """Open a fresh fake WebUI of ``flavor`` ("1.6.0", "1.10.1", "forge", "forge-neo", "reforge").
 
-    ``model``: "sd1", "sd2", "sdxl", "sd3" (1.10.1/Forge/reForge), "flux" (Forge). ``args``: extra
+    ``model``: "sd1", "sd2", "sdxl", "sd3" (1.10.1/Forge/reForge), "flux" (Forge, Forge Neo); Forge Neo has
+    only "sd1", "sdxl" and "flux" (no SD2/SD3 engine). ``args``: extra
     command-line flags (``--freeze-settings``, ``--skip-install``...); ``--no-half`` is added unless
     ``half=True``. ``config``: "defaults" = a config.json holding every default (a host whose settings were
     saved once), "missing" = no config.json (1.8+: ``opts.data`` starts EMPTY), or a dict = the config.json

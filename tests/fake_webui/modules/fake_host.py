@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 FLAVORS = ("1.6.0", "1.10.1", "forge", "forge-neo", "reforge")
-MODEL_KINDS = ("sd1", "sd2", "sdxl", "sd3", "flux")
+MODEL_KINDS = ("sd1", "sd2", "sdxl", "sd3", "flux", "qwen")
 
 
 class Flavor:

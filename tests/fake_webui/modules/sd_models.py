@@ -19,7 +19,10 @@ are then put in model space exactly where each real host does it:
   base.py) sets ``is_sd1``, ``is_sdxl``, ``is_flux`` (True on Flux: flux.py), ``is_wan``, ``is_llm`` and
   ``use_distilled_cfg_scale``/``use_shift`` (no ``is_sd2``/``is_sd3``); the k-diffusion and timestep
   samplers read ``sd_model.alphas_cumprod`` (the fake derives it from the predictor; where Neo sets it:
-  not verified).
+  not verified). Neo "qwen" (Qwen-Image, ``backend/diffusion_engine/qwen.py``): ``is_wan`` True, a WanVAE
+  whose ``first_stage_model`` has no ``scaling_factor`` but a ``latent_format`` (class ``Wan21``, per-channel
+  mean/std), and 5-D latents (B, 16, 1, H // 8, W // 8): only its model object is emulated (img2img on it is
+  not; the real mode-3 ``interpolate(..., size=(h, w), mode="bilinear")`` fails on 5-D latents too).
 Flags per flavor: 1.6 ``is_sd1/is_sd2/is_sdxl``; 1.10 + ``is_ssd``, ``is_sd3``, ``latent_channels``,
 ``is_sdxl_inpaint``; Forge ``is_sd1/2/sdxl/sd3``, ``is_inpaint`` (no ``is_ssd``, no ``latent_channels``);
 Neo ``is_sd1/sdxl/flux/wan/llm``, ``is_inpaint``; reForge ``is_sd1/2/sdxl/sd3/ssd``, ``is_sdxl_inpaint``,
@@ -315,6 +318,67 @@ _FORGE_VAE = {
 }
 
 
+class Wan21:
+    """huggingface_guess/ComfyUI ``latent_formats.Wan21`` (Neo sets it as ``WanVAE.latent_format``): 16
+    channels, ``process_in = (latent - mean) * scale_factor / std`` with per-channel mean/std of shape
+    (1, 16, 1, 1, 1) (video latents). Fake-only: the class name is what the glue reads, the numbers are
+    the real ones' first digits (the glue reads whatever the object holds)."""
+
+    scale_factor = 1.0
+    latent_channels = 16
+
+    def __init__(self):
+        self.latents_mean = torch.linspace(-0.9, 1.5, 16).view(1, 16, 1, 1, 1)
+        self.latents_std = torch.linspace(1.6, 3.2, 16).view(1, 16, 1, 1, 1)
+
+    def _stats(self, latent):
+        shape = (1, 16) + (1,) * (latent.dim() - 2)
+        return self.latents_mean.view(shape).to(latent), self.latents_std.view(shape).to(latent)
+
+    def process_in(self, latent):
+        mean, std = self._stats(latent)
+        return (latent - mean) * self.scale_factor / std
+
+    def process_out(self, latent):
+        mean, std = self._stats(latent)
+        return latent * std / self.scale_factor + mean
+
+
+class NeoWanVAEModel(torch.nn.Module):
+    """backend/nn/wan_vae.py WanVAE: no scaling_factor; process_in/out delegate to ``latent_format``, which
+    ForgeDiffusionEngine.__init__ sets from the estimated config (backend/diffusion_engine/base.py)."""
+
+    def __init__(self):
+        super().__init__()
+        self.latent_format = Wan21()
+
+    def process_in(self, latent):
+        return self.latent_format.process_in(latent)
+
+    def process_out(self, latent):
+        return self.latent_format.process_out(latent)
+
+
+class NeoWanVAE:
+    """backend/patcher/vae.py VAE(is_wan=True): a 4-D pixel batch is encoded as ONE video (frames = batch),
+    so the engine encodes image by image; latents are (B, 16, T, H // 8, W // 8)."""
+
+    latent_channels = 16
+    is_wan = True
+
+    def __init__(self):
+        self.first_stage_model = NeoWanVAEModel()
+
+    def encode(self, pixel_samples):
+        raw = fake_vae_encode(pixel_samples.movedim(-1, 1) * 2.0 - 1.0, 16)  # (T, 16, h, w)
+        return raw.movedim(0, 1).unsqueeze(0)  # (1, 16, T, h, w)
+
+    def decode(self, samples):
+        b, c, t, h, w = samples.shape
+        frames = fake_vae_decode(samples.movedim(2, 1).reshape(b * t, c, h, w), 16)
+        return (frames.reshape(b, t, 3, h * 8, w * 8).movedim(2, -1) + 1.0) / 2.0  # (B, T, H, W, 3)
+
+
 class ForgeEngine(_FakeModelBase):
     """backend/diffusion_engine/{sd15,sd20,sdxl,sd35,flux}.py ForgeDiffusionEngine."""
 
@@ -322,14 +386,15 @@ class ForgeEngine(_FakeModelBase):
         super().__init__(kind)
         del self.model  # ForgeDiffusionEngine has no .model
         self.is_inpaint = False
-        channels, scaling, shift = _FORGE_VAE[kind]
-        if kind in ("sd3", "flux"):
+        channels, scaling, shift = _FORGE_VAE.get(kind, (16, None, None))
+        if kind in ("sd3", "flux", "qwen"):
             sigmas = flow_sigmas(shift=3.0) if kind == "sd3" else torch.linspace(1e-4, 1.0, 1000)
             predictor = ForgePredictionFlow(sigmas, 1000 if kind == "sd3" else 1)
         else:
             predictor = ForgePrediction()
         unet = SimpleNamespace(model=SimpleNamespace(predictor=predictor, diffusion_model=SimpleNamespace()))
-        self.forge_objects = ForgeObjects(unet, SimpleNamespace(), ForgeVAE(channels, scaling, shift), None)
+        vae = NeoWanVAE() if kind == "qwen" else ForgeVAE(channels, scaling, shift)
+        self.forge_objects = ForgeObjects(unet, SimpleNamespace(), vae, None)
         self.forge_objects_original = self.forge_objects.shallow_copy()
         self.forge_objects_after_applying_lora = self.forge_objects.shallow_copy()
         if FLAVOR.is_neo:
@@ -344,13 +409,19 @@ class ForgeEngine(_FakeModelBase):
         return x
 
     def encode_first_stage(self, x):
+        if getattr(self, "is_wan", False):  # Neo base.py: image by image, else the batch becomes a video
+            samples = [
+                self.forge_objects.vae.encode(x[i : i + 1].movedim(1, -1) * 0.5 + 0.5) for i in range(len(x))
+            ]
+            return self.forge_objects.vae.first_stage_model.process_in(torch.cat(samples)).to(x)
         sample = self.forge_objects.vae.encode(x.movedim(1, -1) * 0.5 + 0.5)
         sample = self.forge_objects.vae.first_stage_model.process_in(sample)
         return sample.to(x)
 
     def decode_first_stage(self, x):
         sample = self.forge_objects.vae.first_stage_model.process_out(x)
-        sample = self.forge_objects.vae.decode(sample).movedim(-1, 1) * 2.0 - 1.0
+        wan = getattr(self, "is_wan", False)  # Neo base.py: movedim(-1, 2 if is_wan else 1)
+        sample = self.forge_objects.vae.decode(sample).movedim(-1, 2 if wan else 1) * 2.0 - 1.0
         return sample.to(x)
 
 
@@ -430,7 +501,8 @@ def _set_flags(model, kind):
     is_sd3 = kind == "sd3"
     if FLAVOR.is_neo:  # backend/diffusion_engine/base.py fix_for_webui_backward_compatibility
         model.is_sd1, model.is_sdxl, model.is_flux = kind == "sd1", kind == "sdxl", kind == "flux"
-        model.is_wan = model.is_llm = False
+        model.is_wan = kind == "qwen"  # qwen.py (Qwen-Image) and wan.py set it: WanVAE, 5-D latents
+        model.is_llm = False
         return
     model.is_sdxl = kind == "sdxl"
     model.is_sd2 = kind == "sd2"
@@ -448,8 +520,8 @@ def _set_flags(model, kind):
 
 
 def supported_kinds():
-    if FLAVOR.is_neo:  # no sd20/sd35 engine in Neo's backend/diffusion_engine
-        return ("sd1", "sdxl", "flux")
+    if FLAVOR.is_neo:  # no sd20/sd35 engine in Neo's backend/diffusion_engine; qwen = Qwen-Image (WanVAE)
+        return ("sd1", "sdxl", "flux", "qwen")
     if FLAVOR.is_forge:
         return ("sd1", "sd2", "sdxl", "sd3", "flux")
     if FLAVOR.is_reforge or FLAVOR.at_least(1, 10):
@@ -458,7 +530,7 @@ def supported_kinds():
 
 
 def load_fake_model(kind=None):
-    """Fake-only: build the model object of ``kind`` ("sd1", "sd2", "sdxl", "sd3", "flux") for this flavor."""
+    """Fake-only: build the model object of ``kind`` ("sd1", "sd2", "sdxl", "sd3", "flux"; Neo: "qwen")."""
     kind = kind or MODEL_KIND
     if kind not in supported_kinds():
         raise ValueError(
