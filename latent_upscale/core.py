@@ -150,7 +150,7 @@ def max_magnitude(tensor: Tensor) -> float:
     """
     low, high = torch.aminmax(tensor)
     low_value, high_value = low.item(), high.item()
-    if math.isnan(low_value) or math.isnan(high_value):
+    if math.isnan(low_value) or math.isnan(high_value):  # max() below would drop a second-place NaN
         return math.nan
     return max(-low_value, high_value)
 
@@ -182,14 +182,14 @@ def check_latent_magnitude(latent: object) -> float:
     if latent.numel() == 0:
         raise LatentUpscaleError(f"latent is empty (shape {tuple(latent.shape)})")
     low, high = torch.aminmax(latent)  # max_magnitude, inlined: this is every call's path
-    magnitude = max(-low.item(), high.item())
-    if not math.isfinite(magnitude):  # a NaN makes both NaN, and max(NaN, NaN) is NaN
+    low_value, high_value = low.item(), high.item()
+    if not (math.isfinite(low_value) and math.isfinite(high_value)):
         bad = int((~torch.isfinite(latent)).sum())
         raise LatentUpscaleError(
             f"latent contains {bad} NaN or infinite value(s); refusing to resize it (a NaN latent "
             "usually means the VAE or the sampler overflowed in half precision)"
         )
-    return magnitude
+    return max(-low_value, high_value)
 
 
 def check_latent(latent: object) -> Tensor:
