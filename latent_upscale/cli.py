@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import sys
 import traceback
@@ -417,6 +418,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     plan = quick_plan() if args.quick else full_plan(args.device)
     if args.only:
         plan = plan.only(args.only)
+    if args.peers is not None:
+        if not args.peers.is_dir():
+            raise UsageError(f"--peers must be a folder of peer implementations, got {str(args.peers)!r}")
+        plan = dataclasses.replace(plan, peers=str(args.peers))
     outcome = run_bench(plan, args.out, device=args.device, threads=args.threads)
     for name, path in outcome.files.items():
         print(f"{name:9} {path}")
@@ -446,6 +451,14 @@ def _add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     )
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's own choice)")
     parser.add_argument("--only", type=_rows, help="comma-separated rows to run (default: all)")
+    parser.add_argument(
+        "--peers",
+        type=Path,
+        metavar="DIR",
+        help="folder of published peer implementations to compare against (e.g. ComfyUI's bislerp "
+        "saved as comfy_bislerp.py), never part of this repository; a peer whose file is absent is "
+        "skipped (default: $LATENT_UPSCALE_BENCH_PEERS, else only the in-repo yardsticks)",
+    )
     _add_bench_quality_arguments(parser)
     parser.set_defaults(func=_cmd_bench)
 

@@ -33,9 +33,11 @@ __all__ = [
     "UpscaleResult",
     "all_finite",
     "check_latent",
+    "check_latent_magnitude",
     "check_output",
     "check_request",
     "frames_as_batch",
+    "max_magnitude",
     "resolve_size",
 ]
 
@@ -85,6 +87,11 @@ class Method:
     resize: ResizeFn | None = None
     #: Needs neural weights (and so a family and a latent convention).
     neural: bool = False
+    #: Every output value is a weighted mean of input values with non-negative weights (nearest,
+    #: bilinear, area) and the result is on the latent's device: it cannot leave the input's range,
+    #: so a finite input whose magnitude leaves headroom gives a finite output that fits the input's
+    #: dtype, and :func:`latent_upscale.upscale` skips the output check.
+    convex: bool = False
 
 
 #: dtypes a latent may have: what the hosts and ComfyUI use, and float64 for reference work. float8
@@ -134,12 +141,25 @@ def all_finite(tensor: Tensor) -> bool:
     return bool(torch.isfinite(tensor).all())
 
 
-def check_latent(latent: object) -> Tensor:
-    """Reject anything that is not a finite floating-point ``[B, C, H, W]`` (or video
-    ``[B, C, T, H, W]``) tensor in memory, with one clear message.
+def max_magnitude(tensor: Tensor) -> float:
+    """The largest ``|value|`` of ``tensor`` as a Python float: NaN if any value is NaN, infinity if
+    any is infinite (and none is NaN).
 
-    Raises :class:`LatentTypeError` for a non-tensor or an unsupported dtype (integers, float8) and
-    :class:`LatentUpscaleError` for a wrong rank, an empty, sparse or meta tensor, or NaN/inf values.
+    One reduction with no input-sized temporary: ``torch.aminmax`` propagates NaN, and unlike a sum
+    it cannot overflow on large finite values. ``tensor`` must not be empty.
+    """
+    low, high = torch.aminmax(tensor)
+    low_value, high_value = low.item(), high.item()
+    if math.isnan(low_value) or math.isnan(high_value):  # max() below would drop a second-place NaN
+        return math.nan
+    return max(-low_value, high_value)
+
+
+def check_latent_magnitude(latent: object) -> float:
+    """:func:`check_latent`'s checks; returns the latent's largest ``|value|`` (finite).
+
+    The magnitude comes from the same single pass that proves the latent finite, so callers can
+    tell whether a :attr:`Method.convex` method's output needs a check of its own.
     """
     if not isinstance(latent, Tensor):
         raise LatentTypeError(f"latent must be a torch.Tensor, got {type(latent).__name__}")
@@ -155,19 +175,32 @@ def check_latent(latent: object) -> Tensor:
         )
     if latent.layout != torch.strided:
         raise LatentTypeError(f"latent must be a dense tensor, got layout {latent.layout}")
-    if latent.device.type == "meta":
+    if latent.is_meta:
         raise LatentUpscaleError(
             "latent is on the 'meta' device: it has a shape but no values; move real data to cpu or a GPU"
         )
     if latent.numel() == 0:
         raise LatentUpscaleError(f"latent is empty (shape {tuple(latent.shape)})")
-    if not all_finite(latent):
+    low, high = torch.aminmax(latent)  # max_magnitude, inlined: this is every call's path
+    low_value, high_value = low.item(), high.item()
+    if not (math.isfinite(low_value) and math.isfinite(high_value)):
         bad = int((~torch.isfinite(latent)).sum())
         raise LatentUpscaleError(
             f"latent contains {bad} NaN or infinite value(s); refusing to resize it (a NaN latent "
             "usually means the VAE or the sampler overflowed in half precision)"
         )
-    return latent
+    return max(-low_value, high_value)
+
+
+def check_latent(latent: object) -> Tensor:
+    """Reject anything that is not a finite floating-point ``[B, C, H, W]`` (or video
+    ``[B, C, T, H, W]``) tensor in memory, with one clear message; returns ``latent``.
+
+    Raises :class:`LatentTypeError` for a non-tensor or an unsupported dtype (integers, float8) and
+    :class:`LatentUpscaleError` for a wrong rank, an empty, sparse or meta tensor, or NaN/inf values.
+    """
+    check_latent_magnitude(latent)
+    return latent  # type: ignore[return-value]
 
 
 def _real(value: object) -> float | None:
@@ -230,7 +263,8 @@ def _check_bounds(latent: Tensor, target: Size) -> Size:
             f"target size {target[0]}x{target[1]} latent pixels exceeds the limit of {MAX_SIDE} a side "
             f"({MAX_SIDE * 8} image pixels); resize in steps or check the size/scale given"
         )
-    elements = math.prod(latent.shape[:-2]) * target[0] * target[1]
+    shape = latent.shape
+    elements = latent.numel() // (shape[-2] * shape[-1]) * target[0] * target[1]
     if elements > MAX_ELEMENTS:
         raise LatentUpscaleError(
             f"the output would hold {elements} values ({_dims(latent)} resized to {target[0]}x{target[1]}), "
@@ -246,6 +280,13 @@ def resolve_size(latent: Tensor, size: object = None, scale: object = None) -> S
     :data:`MAX_SIDE` latent pixels a side and :data:`MAX_ELEMENTS` output values, checked before
     anything is allocated.
     """
+    if scale is None and type(size) is tuple and len(size) == 2:
+        height, width = size
+        # The common call, plain ints: the same checks as below without the general number parsing.
+        if type(height) is int and type(width) is int and 0 < height <= MAX_SIDE and 0 < width <= MAX_SIDE:
+            shape = latent.shape
+            if latent.numel() // (shape[-2] * shape[-1]) * height * width <= MAX_ELEMENTS:
+                return size  # type: ignore[return-value]
     if (size is None) == (scale is None):
         raise LatentUpscaleError("give exactly one of size=(height, width) or scale=")
     height, width = latent.shape[-2:]

@@ -336,3 +336,64 @@ def test_the_cli_loads_the_bench_and_its_extras_only_when_bench_runs():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_the_cli_passes_the_peers_folder_into_the_plan(tmp_path, monkeypatch):
+    import latent_upscale.bench as bench
+
+    seen = {}
+
+    def fake_run_bench(plan, out, **kwargs):
+        seen["peers"] = plan.peers
+        raise SystemExit(0)  # stop before any measuring
+
+    monkeypatch.setattr(bench, "run_bench", fake_run_bench)
+    monkeypatch.setenv("LATENT_UPSCALE_BENCH_PEERS", str(tmp_path / "from-env"))
+    with pytest.raises(SystemExit):
+        main(["bench", "--quick", "--peers", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert seen["peers"] == str(tmp_path)
+    with pytest.raises(SystemExit):  # without the flag, the environment variable is the fallback
+        main(["bench", "--quick", "--out", str(tmp_path / "out")])
+    assert seen["peers"] == str(tmp_path / "from-env")
+
+
+def test_the_cli_refuses_a_peers_path_that_is_not_a_folder(tmp_path, capsys):
+    assert main(["bench", "--quick", "--peers", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
+    assert "--peers must be a folder" in capsys.readouterr().err
+
+
+def test_the_bench_help_documents_the_peers_flag(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    assert "--peers DIR" in capsys.readouterr().out
+
+
+def test_a_report_that_fails_half_way_leaves_the_previous_files_whole(tmp_path, monkeypatch):
+    import latent_upscale.bench.report as report
+
+    (tmp_path / "results.md").write_text("previous\n", encoding="utf-8")
+
+    def broken(results):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "render_markdown", broken)
+    with pytest.raises(OSError, match="disk full"):
+        report.write_report({"rows": {}}, tmp_path)
+    assert (tmp_path / "results.md").read_text(encoding="utf-8") == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json", "results.md"]
+
+
+@pytest.mark.parametrize("writer", ["save_safetensors", "save_torch"])
+def test_random_weights_are_written_all_or_nothing(tmp_path, monkeypatch, writer):
+    import latent_upscale.neural.archs.random_weights as random_weights
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    if writer == "save_safetensors":
+        monkeypatch.setattr(random_weights, "save_file", broken)
+    else:
+        monkeypatch.setattr(random_weights.torch, "save", broken)
+    with pytest.raises(OSError, match="disk full"):
+        getattr(random_weights, writer)({"w": torch.zeros(2)}, tmp_path / "model.bin")
+    assert list(tmp_path.iterdir()) == []

@@ -412,3 +412,33 @@ def test_bad_neural_arguments_exit_2(tmp_path, capsys, args, message):
     run = run_cli(capsys, "upscale", str(tmp_path / "in.pt"), str(tmp_path / "o.pt"), "--scale", "2", *args)
     assert run.code == 2
     assert message in run.err
+
+
+#: Runs the CLI in this process, then says whether ``huggingface_hub`` was imported.
+_IMPORTS_HF = (
+    "import sys\n"
+    "from latent_upscale.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('huggingface_hub imported:', 'huggingface_hub' in sys.modules)\n"
+    "sys.exit(code)\n"
+)
+
+
+@pytest.mark.parametrize("command", ["models", "upscale"])
+def test_the_cli_does_not_import_huggingface_hub_when_no_cache_entry_can_exist(tmp_path, command):
+    from tests.helpers.cli import run_cli_process
+
+    args = ["models"]
+    if command == "upscale":
+        write_latent(tmp_path / "in.safetensors", random_latent(1, 4, 8, 8))
+        args = ["upscale", str(tmp_path / "in.safetensors"), str(tmp_path / "out.safetensors")]
+        args += ["--scale", "2", "--method", "bilinear"]
+    env = {"HF_HOME": str(tmp_path / "hf-home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env.update({"HF_HUB_CACHE": "", "HUGGINGFACE_HUB_CACHE": "", "LATENT_UPSCALE_MODELS": ""})
+    done = run_cli_process(*args, cwd=tmp_path, env=env, python_code=_IMPORTS_HF)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"huggingface_hub imported: False" in done.stdout
+    if command == "models":  # the premise: with a cache entry the hub is asked
+        (tmp_path / "hf-home" / "hub" / "models--city96--SD-Latent-Upscaler").mkdir(parents=True)
+        done = run_cli_process(*args, cwd=tmp_path, env=env, python_code=_IMPORTS_HF)
+        assert b"huggingface_hub imported: True" in done.stdout, done.stderr.decode()

@@ -242,3 +242,85 @@ def test_upscale_bilinear_matches_a_direct_interpolate_exactly():
     latent = random_latent(1, 4, 64, 64)
     expected = F.interpolate(latent, size=(128, 128), mode="bilinear", align_corners=False)
     assert torch.equal(upscale(latent, (128, 128), method="bilinear"), expected)
+
+
+# --- the lean path of torch modes (issue 12: upscale within 10 % of F.interpolate) -----------------
+
+CONVEX = [m for m in INTERPOLATIONS if get_method(m).convex]
+
+
+def test_only_the_non_negative_weight_modes_are_marked_convex():
+    assert set(CONVEX) == {"nearest-exact", "nearest", "bilinear", "bilinear-antialiased", "area"}
+
+
+@pytest.mark.parametrize("method", CONVEX)
+@pytest.mark.parametrize("target", [(37, 23), (5, 3), (64, 64)])
+def test_convex_methods_never_leave_the_input_range(method, target):
+    latent = _checkerboard(16, torch.full((4,), -3.0), torch.full((4,), 7.0)) + random_latent(1, 4, 16, 16)
+    out = upscale(latent, target, method=method)
+    assert float(out.min()) >= float(latent.min()) - 1e-5
+    assert float(out.max()) <= float(latent.max()) + 1e-5
+
+
+@pytest.mark.parametrize("method", [m for m in INTERPOLATIONS if m not in ("bislerp", "lanczos")])
+@pytest.mark.parametrize("target", [(37, 23), (8, 6), (32, 32)])
+def test_torch_modes_give_exactly_what_f_interpolate_gives(method, target):
+    mode = method.removesuffix("-antialiased")
+    kwargs = (
+        {"align_corners": False, "antialias": method.endswith("antialiased")} if mode.startswith("bi") else {}
+    )
+    latent = random_latent(2, 4, 16, 12)
+    assert torch.equal(
+        upscale(latent, target, method=method), F.interpolate(latent, size=target, mode=mode, **kwargs)
+    )
+
+
+def test_a_torch_kernel_that_disagrees_with_f_interpolate_is_not_used(monkeypatch):
+    import latent_upscale.resize_methods as resize_methods
+
+    monkeypatch.setitem(resize_methods._KERNELS, ("bilinear", False), ("upsample_nearest2d", "nearest"))
+    assert resize_methods._direct_call("bilinear", False) is None
+    monkeypatch.setitem(resize_methods._KERNELS, ("bilinear", False), ("no_such_kernel", "linear"))
+    assert resize_methods._direct_call("bilinear", False) is None
+    latent = random_latent(1, 4, 8, 8)
+    fallback = resize_methods.torch_mode("bilinear")
+    assert torch.equal(fallback(latent, (13, 9)), F.interpolate(latent, size=(13, 9), mode="bilinear"))
+
+
+def test_convex_methods_skip_the_output_check_only_when_the_input_leaves_headroom(monkeypatch):
+    checked = []
+
+    def spy(out, like, method_id):
+        checked.append(method_id)
+        return out, None
+
+    monkeypatch.setattr(api, "check_output", spy)
+    upscale(random_latent(1, 4, 8, 8), (16, 16), method="bilinear")
+    upscale((random_latent(1, 4, 8, 8).clamp(-1, 1) * 60000).half(), (16, 16), method="area")
+    assert checked == []
+    upscale(random_latent(1, 4, 8, 8), (16, 16), method="bicubic")
+    upscale(torch.full((1, 4, 8, 8), 1e30), (16, 16), method="bilinear")
+    assert checked == ["bicubic", "bilinear"]
+
+
+def test_area_shrinking_huge_float32_values_raises_instead_of_returning_inf():
+    latent = torch.full((1, 1, 64, 64), 3e38)
+    try:
+        out = upscale(latent, (1, 1), method="area")
+    except LatentUpscaleError as error:
+        assert "NaN or infinite" in str(error)
+    else:
+        assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_max_magnitude_is_the_largest_absolute_value_and_nan_or_inf_when_not_finite(dtype):
+    from latent_upscale.core import max_magnitude
+
+    tensor = torch.tensor([[-5.0, 2.0], [3.0, 1.0]], dtype=dtype)
+    assert max_magnitude(tensor) == 5.0
+    assert max_magnitude(-tensor) == 5.0
+    tensor[0, 1] = float("inf")
+    assert max_magnitude(tensor) == float("inf")
+    tensor[1, 1] = float("nan")
+    assert max_magnitude(tensor) != max_magnitude(tensor)  # NaN

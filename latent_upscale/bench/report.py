@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from latent_upscale.bench.environment import environment_line
+from latent_upscale.latent_io import atomic_write
 
 __all__ = ["GOALS", "render_markdown", "summarise", "write_report"]
 
@@ -495,8 +496,11 @@ def _plot(results: dict[str, Any], path: Path) -> Path | None:
     from latent_upscale.bench.plot import draw_panels
 
     figure = draw_panels(plt, results)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    try:
+        with atomic_write(path) as temporary:
+            figure.savefig(temporary, dpi=110)  # the format from the suffix, which the temporary keeps
+    finally:
+        plt.close(figure)
     return path
 
 
@@ -504,8 +508,11 @@ def write_report(results: dict[str, Any], out: Path) -> dict[str, Path]:
     """Write ``results.json``, ``results.md`` and (with matplotlib) ``results.png`` under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     files = {"json": out / "results.json", "markdown": out / "results.md"}
-    files["json"].write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    files["markdown"].write_text(render_markdown(results), encoding="utf-8")
+    # All or nothing: a full disk or an interrupt never leaves a truncated report beside good ones.
+    with atomic_write(files["json"]) as temporary:
+        temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with atomic_write(files["markdown"]) as temporary:
+        temporary.write_text(render_markdown(results), encoding="utf-8")
     png = _plot(results, out / "results.png")
     if png is not None:
         files["png"] = png

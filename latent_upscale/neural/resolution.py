@@ -111,8 +111,31 @@ def _find_in_dirs(filename: str, dirs: Sequence[tuple[Path, str]]) -> tuple[Path
     return None
 
 
+def _hf_cache_root(options: NeuralOptions) -> Path:
+    """The Hugging Face hub cache folder, as ``huggingface_hub`` finds it (``constants.py``): the
+    options' folder, else ``$HF_HUB_CACHE`` (or its old name ``$HUGGINGFACE_HUB_CACHE``), else
+    ``$HF_HOME/hub``, else ``$XDG_CACHE_HOME/huggingface/hub``, else ``~/.cache/huggingface/hub``."""
+    if options.hf_cache_dir is not None:
+        return Path(options.hf_cache_dir).expanduser()
+    hub = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+    if hub:
+        return Path(hub).expanduser()
+    home = os.environ.get("HF_HOME")
+    if home:
+        return Path(home).expanduser() / "hub"
+    return (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "huggingface" / "hub"
+    )
+
+
 def _hf_cached(entry: CatalogEntry, options: NeuralOptions) -> Path | None:
-    """The file in the Hugging Face cache, without any network access (None if absent or no hub)."""
+    """The file in the Hugging Face cache, without any network access (None if absent or no hub).
+
+    ``huggingface_hub`` is imported only when the repository's cache folder exists (importing it
+    costs most of a second, and a CLI call without neural weights must not pay for it).
+    """
+    if not (_hf_cache_root(options) / f"models--{options.hf_repo_id.replace('/', '--')}").is_dir():
+        return None
     try:
         import huggingface_hub
     except ImportError:

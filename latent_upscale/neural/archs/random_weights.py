@@ -210,18 +210,24 @@ def ttl_state_dict(
 
 
 def save_safetensors(state: StateDict, path: Path) -> Path:
-    """Write ``state`` as the published ``.safetensors`` files are written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    """Write ``state`` as the published ``.safetensors`` files are written (all or nothing:
+    :func:`~latent_upscale.latent_io.atomic_write`)."""
+    from latent_upscale.latent_io import atomic_write
+
+    with atomic_write(path) as temporary:
+        save_file({k: v.contiguous() for k, v in state.items()}, str(temporary))
     return path
 
 
 def save_torch(state: StateDict, path: Path) -> Path:
-    """Write ``state`` with ``torch.save`` (an OrderedDict pickle), as Ttl's ``.pt`` files are."""
+    """Write ``state`` with ``torch.save`` (an OrderedDict pickle), as Ttl's ``.pt`` files are (all
+    or nothing: :func:`~latent_upscale.latent_io.atomic_write`)."""
     from collections import OrderedDict
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(OrderedDict(state), path)
+    from latent_upscale.latent_io import atomic_write
+
+    with atomic_write(path) as temporary:
+        torch.save(OrderedDict(state), temporary)
     return path
 
 
