@@ -108,3 +108,14 @@ def test_txt2img_hires_example_carries_forges_hr_additional_modules():
     ).group(1)
     body = json.loads(example)
     assert body["enable_hr"] and body["hr_additional_modules"] == ["Use same choices"]
+
+
+def _github_anchor(heading: str) -> str:
+    # GitHub's heading ids: lower case, punctuation but hyphens and underscores dropped, spaces → hyphens.
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_inside_the_readme_points_at_a_heading():
+    anchors = {_github_anchor(h) for h in re.findall(r"^#+ (.+)$", README, flags=re.MULTILINE)}
+    links = set(re.findall(r"\]\(#([^)]+)\)", README))
+    assert links and links <= anchors, sorted(links - anchors)
