@@ -241,22 +241,24 @@ def test_every_field_has_advice_from_its_registry():
 def test_which_method_comes_from_the_quality_results_when_present(tmp_path):
     import json
 
-    from latent_upscale.webui.guide import which_method_markdown
+    from latent_upscale.webui.guide import QUALITY_RESULTS, which_method_markdown
+
+    def row(method, scale, psnr, haar):
+        return {"method": method, "scale": scale, "psnr": psnr, "perceptual": haar}
 
     results = tmp_path / "quality-results.json"
-    results.write_text(
-        json.dumps(
-            {
-                "recommendations": [
-                    {"family": "sdxl", "denoise": "0.3–0.5", "method": "lanczos", "why": "sharp"}
-                ],
-                "exact_steps": {"steps": 30, "denoise": 0.4, "without": 13},
-            }
-        )
-    )
+    rows = [row("roundtrip", 2.0, 26.8, 0.79), row("lanczos", 2.0, 19.0, 0.40), row("area", 2.0, 18.0, 0.45)]
+    rows += [row("lanczos", 1.5, 21.0, 0.55), row("area", 1.5, 20.0, 0.50), row("neural", 2.0, 24.0, 0.70)]
+    results.write_text(json.dumps({"autoencoder": {"family": "flux2"}, "rows": rows}))
     text = which_method_markdown(results)
-    assert "| sdxl | 0.3–0.5 | Lanczos-3 | sharp |" in text and "30 sampler steps instead of 13" in text
+    assert "| enlarge about 2× with an interpolation | **Area** | 18.0 dB, HaarPSI 0.45 |" in text
+    assert "| **Lanczos-3** | 1.5×: 21.0 dB, HaarPSI 0.55 |" in text
+    assert "**Neural (learned upscaler)** | 24.0 dB, HaarPSI 0.70 |" in text
+    assert "26.8 dB, HaarPSI 0.79" in text and "flux2 latent space" in text
+    assert "30 sampler steps instead of 13" in text
     fallback = which_method_markdown(tmp_path / "missing.json")
-    assert "Bislerp" in fallback and "instead of 13 at denoising 0.4" in fallback
+    assert "(the default)" in fallback and "instead of 13 at denoising 0.4" in fallback
     results.write_text("{not json")
     assert which_method_markdown(results) == fallback
+    committed = which_method_markdown(QUALITY_RESULTS)  # the shipped file is in the format read here
+    assert committed != fallback and "Bilinear" in committed

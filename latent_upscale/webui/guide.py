@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.resize_methods import get_method, registered_methods
 from latent_upscale.schedules import get_schedule
@@ -34,7 +35,7 @@ __all__ = [
 
 log = logging.getLogger("latent_upscale")
 
-#: The quality benchmark's summary, written by the lead from ``python -m latent_upscale bench``.
+#: The committed run of ``python -m latent_upscale bench quality``.
 QUALITY_RESULTS = Path(__file__).resolve().parents[2] / "assets" / "quality-results.json"
 
 #: "Upscale by": 0 or 1 means "use Width/Height"; anything else multiplies the source image's size.
@@ -142,45 +143,78 @@ def scale_readout(width: object, height: object, scale: object) -> str:
     return f"→ {target[0]} × {target[1]} px"
 
 
-def _from_results(path: Path) -> str | None:
-    """Markdown from the benchmark's summary, or None when there is none (or it cannot be read).
+def _mean_row(data: dict, method: str, scale: float) -> dict | None:
+    for row in data["rows"]:
+        if row["method"] == method and float(row["scale"]) == scale:
+            return row
+    return None
 
-    Format: ``{"recommendations": [{"family": "sdxl", "denoise": "0.3–0.5", "method": "lanczos",
-    "why": "…"}, …], "exact_steps": {"steps": 30, "denoise": 0.4, "without": 13, "cost": "…"},
-    "source": "…"}``; every key but ``recommendations`` is optional.
+
+def _figures(row: dict | None) -> str:
+    return "not measured" if row is None else f"{row['psnr']:.1f} dB, HaarPSI {row['perceptual']:.2f}"
+
+
+def _from_results(path: Path) -> str | None:
+    """Markdown from ``python -m latent_upscale bench quality``'s ``quality.json`` (committed as
+    ``assets/quality-results.json``), or None when there is none or it cannot be read.
+
+    Reads ``rows`` (``method``, ``scale``, ``psnr``, ``perceptual``) and ``autoencoder.family``: the best
+    interpolation at 2× and 1.5× (the registry's interpolations, ties to registry order), the learned
+    methods that were measured (any registered method without a pure ``resize``), and the round trip.
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        rows = [
-            f"| {r['family']} | {r['denoise']} | {get_method(str(r['method'])).label} | {r.get('why', '')} |"
-            for r in data["recommendations"]
-        ]
+        interpolations = [m for m in registered_methods() if m.resize is not None]
+        learned = [m for m in registered_methods() if m.resize is None]
+
+        def best(scale: float) -> tuple[str, dict]:
+            scored = [(m, _mean_row(data, m.id, scale)) for m in interpolations]
+            scored = [(m, r) for m, r in scored if r is not None]
+            method, row = max(scored, key=lambda pair: round(pair[1]["perceptual"], 4))
+            return method.label, row
+
+        best_2, row_2 = best(2.0)
+        best_15, row_15 = best(1.5)
+        roundtrip = _mean_row(data, "roundtrip", 2.0)
+        family = (data.get("autoencoder") or {}).get("family") or "one model family"
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
         log.warning("[Latent Upscale] %s is not usable (%s); showing the built-in guide", path.name, error)
         return None
-    lines = ["| model family | denoising | method | why |", "|---|---|---|---|", *rows]
-    exact = data.get("exact_steps")
-    if isinstance(exact, dict) and {"steps", "denoise", "without"} <= set(exact):
-        lines.append(
-            f"\n**Exact step count** runs {exact['steps']} sampler steps instead of {exact['without']} "
-            f"at denoising {exact['denoise']}. {exact.get('cost', '')}".rstrip()
-        )
-    if data.get("source"):
-        lines.append(f"\n_{data['source']}_")
+    lines = [
+        "| if you | use | measured on real photographs (2×) |",
+        "|---|---|---|",
+    ]
+    for method in learned:
+        row = _mean_row(data, method.id, 2.0)
+        if row is not None:
+            lines.append(f"| have its weights for your model family | **{method.label}** | {_figures(row)} |")
+    lines += [
+        f"| enlarge about 2× with an interpolation | **{best_2}** | {_figures(row_2)} |",
+        f"| enlarge about 1.5× with an interpolation | **{best_15}** | 1.5×: {_figures(row_15)} |",
+        "",
+        f"Every interpolation is far behind a VAE round trip ({_figures(roundtrip)}): with an "
+        "interpolation, keep denoising at 0.5 or more so the sampler can rebuild detail; learned methods "
+        "allow 0.3–0.5. Measured in the "
+        f"{family} latent space, decoded without a denoising pass.",
+        "",
+        "**Exact step count** runs the slider's steps: 30 sampler steps instead of "
+        f"{_img2img_steps(30, 0.4)} at denoising 0.4 (about {30 / _img2img_steps(30, 0.4):.1f}× the time).",
+    ]
     return "\n".join(lines)
 
 
 def which_method_markdown(path: Path | None = None) -> str:
-    """The "Which method?" guide: the quality benchmark's recommendations when
+    """The "Which method?" guide: from the quality benchmark's results when
     ``assets/quality-results.json`` exists, otherwise a short guide from the method registry."""
     from_results = _from_results(path or QUALITY_RESULTS)
     if from_results is not None:
         return from_results
+    default = get_method(DEFAULT_METHOD).label
     lines = [
-        "Start with **Bislerp** (the default) at denoising 0.4–0.6; **Lanczos-3** is the sharpest "
-        "filter; **Neural** needs weights for your model's family and falls back to Bislerp without them. "
+        f"Start with **{default}** (the default) at denoising 0.5 or more; the learned methods need weights "
+        f"for your model's family and fall back to {default} without them. "
         "Lower denoising keeps more of the enlarged latent, so the method matters more there.",
         "",
         "| method | advice |",
