@@ -109,6 +109,8 @@ def test_txt2img_hires_with_every_latent_upscaler_entry(webui):
                 "hr_scale": 2,
                 "hr_upscaler": name,
                 "hr_second_pass_steps": 2,
+                # Forge fails every hires request without it (HTTP 500, its bug); A1111 ignores it.
+                "hr_additional_modules": ["Use same choices"],
                 "denoising_strength": 0.5,
                 "seed": 1234,
                 "send_images": True,
