@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -73,6 +74,18 @@ def test_img2img_with_a_custom_schedule_records_it(webui, schedule):
     infotext = _infotext(_img2img(webui, "lanczos", schedule))
     assert f"{INFOTEXT_SCHEDULE}: {schedule}" in infotext
     assert "not used" not in infotext
+
+
+@pytest.mark.parametrize("sampler", ["Euler", "DDIM", "PLMS", "UniPC"])
+def test_exact_steps_run_the_slider_steps_with_every_sampler(webui, sampler):
+    # Needs the probe extension (shared/hosts/*/probe-extension), which writes the denoiser calls that
+    # really ran into the infotext; DDIM runs steps - 2 and PLMS/UniPC steps - 1 without our request.
+    steps = 6
+    infotext = _infotext(_img2img(webui, "bilinear", sampler=sampler, steps=steps))
+    found = re.search(r"Probe calls: (\d+)", infotext)
+    if found is None:
+        pytest.skip("the probe extension is not installed in this WebUI")
+    assert int(found.group(1)) == steps, infotext
 
 
 def test_a_timestep_sampler_says_it_ignored_the_schedule(webui):
