@@ -223,10 +223,10 @@ def _grid(
     ae = autoencoder.description
     title = f"Latent upscaling of a real photograph through {ae.get('label', ae.get('name'))}"
     notes = [
-        f"scikit-image's {PHOTO}, {side}×{side} crop, Lanczos-downsampled, encoded; the latent is enlarged "
-        "by each method, decoded and compared with the original.",
-        "Higher is better. ceiling: the original encoded and decoded; roundtrip: decode, Lanczos in pixels, "
-        "encode (what an image upscaler costs). Methods best first.",
+        f"scikit-image's {PHOTO}, {side}×{side} crop: Lanczos-downsampled, encoded, the latent enlarged by "
+        "each method, decoded. Captions: PSNR and HaarPSI against the original (higher is better).",
+        "ceiling: the original encoded and decoded (the best a latent upscaler can reach here); roundtrip: "
+        "decode, Lanczos in pixels, encode (what an image upscaler does). Methods best first by HaarPSI.",
     ]
     return grid, title, notes
 
