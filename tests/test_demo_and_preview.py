@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import torch
 from PIL import Image
 
 from latent_upscale import methods
-from latent_upscale.demo import demo_latent, render_scene, run_demo, score_methods
+from latent_upscale.demo import REAL_PHOTO_HINT, demo_latent, render_scene, run_demo, score_methods
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.preview import latent_to_rgb, rgb_to_latent
 from tests.helpers.cli import run_cli
@@ -53,24 +54,41 @@ def test_interpolation_scores_rank_sharp_filters_above_bilinear():
     assert scores["bilinear"].vector_length < scores["bislerp"].vector_length
 
 
-def test_demo_writes_comparison_image_and_reports_every_method(tmp_path, capsys):
-    run = run_cli(capsys, "demo", "--out", str(tmp_path))
+@pytest.fixture
+def no_models(tmp_path, monkeypatch):
+    """No models folder holds a tiny autoencoder: the demo falls back to the built-in scene."""
+    monkeypatch.setenv("LATENT_UPSCALE_MODELS", str(tmp_path / "no-models"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_demo_without_an_autoencoder_shows_the_scene_and_says_how_to_get_a_photograph(
+    tmp_path, capsys, caplog, no_models
+):
+    caplog.set_level(logging.INFO, logger="latent_upscale.demo")
+    run = run_cli(capsys, "demo", "--out", str(tmp_path / "out"))
     assert run.code == 0, run.err
-    image = Image.open(tmp_path / "methods-comparison.png")
+    out = tmp_path / "out"
+    image = Image.open(out / "methods-comparison.png")
     assert image.width > 1000 and image.height > 300
-    report = (tmp_path / "report.md").read_text(encoding="utf-8")
-    rows = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    report = (out / "report.md").read_text(encoding="utf-8")
+    results = json.loads((out / "report.json").read_text(encoding="utf-8"))
     for method_id in methods():
         assert f"| {method_id} |" in report
-    assert {(r["family"], r["scale"]) for r in rows} == {
+    assert results["source"] == "scene"
+    assert {(r["family"], r["scale"]) for r in results["scores"]} == {
         ("sd1", 1.5),
         ("sd1", 2.0),
         ("sdxl", 1.5),
         ("sdxl", 2.0),
     }
-    assert all(r["psnr_db"] is not None or r["note"] for r in rows)
+    assert all(r["psnr_db"] is not None or r["note"] for r in results["scores"])
+    # The way to the real photograph: once on the console (the log), once in each report.
+    hints = [record.getMessage() for record in caplog.records if REAL_PHOTO_HINT in record.getMessage()]
+    assert len(hints) == 1 and "--autoencoder DIR" in hints[0] and "taef2_encoder.pth" in hints[0]
+    assert REAL_PHOTO_HINT in report and results["hint"] == REAL_PHOTO_HINT
 
 
-def test_run_demo_returns_the_paths_it_wrote(tmp_path):
+def test_run_demo_returns_the_paths_it_wrote(tmp_path, no_models):
     written = run_demo(tmp_path / "nested")
+    assert {"comparison", "report", "report_json"} <= set(written)
     assert all(path.exists() for path in written.values())

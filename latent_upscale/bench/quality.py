@@ -25,10 +25,10 @@ import logging
 import math
 import platform
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -36,13 +36,23 @@ from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
 
+if TYPE_CHECKING:
+    from latent_upscale.neural.options import NeuralOptions
+
 __all__ = [
     "BUILTIN_IMAGES",
+    "PERCEPTUAL_METRIC",
+    "Decoded",
     "QualityOutcome",
     "QualityPlan",
+    "as_array",
+    "decode_protocol",
+    "lanczos_image",
     "load_autoencoder",
     "load_images",
+    "method_runners",
     "run_quality",
+    "score_decoded",
 ]
 
 logger = logging.getLogger(__name__)
@@ -286,14 +296,17 @@ def load_autoencoder(
 # --- the measurement -------------------------------------------------------------------------------
 
 
-def _as_array(image: Tensor) -> np.ndarray:
+def as_array(image: Tensor) -> np.ndarray:
+    """``[1, 3, H, W]`` tensor → ``[H, W, 3]`` float64 array in [0, 1] (what the metrics take)."""
     return image[0].permute(1, 2, 0).clamp(0.0, 1.0).double().numpy()
 
 
-def _scores(reference: np.ndarray, decoded: Tensor) -> dict[str, float]:
+def score_decoded(reference: np.ndarray, decoded: Tensor) -> dict[str, float]:
+    """``{"psnr", "ssim", "perceptual"}`` of ``decoded`` against ``reference`` (:func:`as_array` of the
+    original); PSNR in dB, the perceptual score is HaarPSI."""
     from latent_upscale.bench.metrics import haarpsi, psnr, ssim
 
-    candidate = _as_array(decoded)
+    candidate = as_array(decoded)
     return {
         "psnr": psnr(reference, candidate),
         "ssim": ssim(reference, candidate),
@@ -301,20 +314,29 @@ def _scores(reference: np.ndarray, decoded: Tensor) -> dict[str, float]:
     }
 
 
-def _method_runners(
-    plan: QualityPlan, family: str
-) -> list[tuple[str, Callable[[Tensor, tuple[int, int]], Tensor]]]:
-    """``(id, resize)`` for every registered method the plan asks for, in registry order."""
+Resize = Callable[[Tensor, tuple[int, int]], Tensor]
+
+
+def method_runners(
+    family: str, method_ids: Sequence[str] | None = None, neural: NeuralOptions | None = None
+) -> list[tuple[str, Resize]]:
+    """``(id, resize)`` for the registered methods ``method_ids`` (default: every one), in registry order.
+
+    ``resize(latent, (height, width))`` takes and returns model-space latents ``[1, C, h, w]``.
+    Interpolations are their pure ``resize``; any other method (``neural``, a round-trip method) runs
+    through its ``run`` with ``family`` and ``neural`` (``None``: the defaults, no downloads) and raises
+    :class:`LatentUpscaleError` when it cannot run or falls back.
+    """
     from latent_upscale.core import UpscaleRequest
     from latent_upscale.resize_methods import get_method, registered_methods
 
-    methods = [get_method(m) for m in plan.methods] if plan.methods else registered_methods()
-    runners = []
+    methods = [get_method(m) for m in method_ids] if method_ids else registered_methods()
+    runners: list[tuple[str, Resize]] = []
     for method in methods:
         if method.resize is not None:
             runners.append((method.id, method.resize))
             continue
-        request = UpscaleRequest(family=family, latent_space="scaled")
+        request = UpscaleRequest(family=family, latent_space="scaled", neural=neural)
 
         def run(
             latent: Tensor, size: tuple[int, int], method: Any = method, request: Any = request
@@ -334,6 +356,76 @@ def _latent_size(image: Tensor) -> tuple[int, int]:
 
 def _low_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
     return max(1, round(size[0] / scale)), max(1, round(size[1] / scale))
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One picture of the protocol for one photograph (what :func:`decode_protocol` yields).
+
+    ``method``: ``"ceiling"`` (``scale`` 0.0), ``"input"`` (the Lanczos-downsampled photograph the
+    methods start from: not decoded, not scored, at its own smaller size), ``"roundtrip"``, or a
+    method id. ``image``: ``[1, 3, H, W]`` float32 in [0, 1], or ``None`` when the method was skipped
+    (``note`` says why). ``latent``: the model-space latent that was decoded.
+    """
+
+    method: str
+    scale: float
+    image: Tensor | None
+    latent: Tensor | None = None
+    note: str = ""
+
+
+def decode_protocol(
+    image: Tensor,
+    autoencoder: BenchAutoencoder,
+    runners: Sequence[tuple[str, Resize]],
+    scales: Sequence[float],
+    skipped: dict[str, str],
+    announce: Callable[[str], None] | None = None,
+) -> Iterator[Decoded]:
+    """The protocol on one photograph ``[1, 3, H, W]`` (H, W multiples of 16), one picture at a time.
+
+    Yields the ceiling, then for each scale the input, the round trip and each runner's result, in
+    that order. A runner that raises :class:`LatentUpscaleError` is recorded in ``skipped``
+    (``{id: reason}``, shared across photographs so it is not retried) and yielded with no image.
+    ``announce(label)`` is called before each costly step (for a progress bar).
+    """
+    say = announce or (lambda label: None)
+    size = _latent_size(image)
+    say("ceiling")
+    high = autoencoder.encode(image)
+    yield Decoded("ceiling", 0.0, autoencoder.decode(high), high)
+    for scale in scales:
+        low_size = _low_size(size, scale)
+        low_image = lanczos_image(image, (low_size[0] * 8, low_size[1] * 8)).clamp(0.0, 1.0)
+        yield Decoded("input", scale, low_image)
+        say(f"{scale:g}x roundtrip")
+        low = autoencoder.encode(low_image)
+        upscaled_pixels = lanczos_image(autoencoder.decode(low), tuple(image.shape[2:])).clamp(0.0, 1.0)
+        again = autoencoder.encode(upscaled_pixels)
+        yield Decoded("roundtrip", scale, autoencoder.decode(again), again)
+        decoded: list[tuple[Tensor, Tensor]] = []  # (latent, picture) of this scale
+        for method_id, resize in runners:
+            if method_id in skipped:
+                yield Decoded(method_id, scale, None, note=skipped[method_id])
+                continue
+            say(f"{scale:g}x {method_id}")
+            try:
+                latent = resize(low, size)
+            except LatentUpscaleError as error:
+                skipped[method_id] = error.summary
+                yield Decoded(method_id, scale, None, note=error.summary)
+                continue
+            # Methods that compute the same latent (nearest, nearest-exact and area at 2×) share one
+            # decode: the decoder is deterministic, so the picture is the same, at a fraction of the time.
+            picture = next(
+                (seen for done, seen in decoded if done.dtype == latent.dtype and torch.equal(done, latent)),
+                None,
+            )
+            if picture is None:
+                picture = autoencoder.decode(latent.float())
+                decoded.append((latent, picture))
+            yield Decoded(method_id, scale, picture, latent)
 
 
 def _summaries(
@@ -371,56 +463,40 @@ def run_quality(
 
     started = time.perf_counter()
     images = load_images(plan)
-    runners = _method_runners(plan, autoencoder.family)
+    runners = method_runners(autoencoder.family, plan.methods)
     per_image: dict[tuple[str, float], dict[str, dict[str, float]]] = {}
     skipped: dict[str, str] = {}
+    logged: set[str] = set()
     figure_crops: dict[str, Tensor] = {}
     latent_values: list[Tensor] = []
     total = len(images) * (1 + len(plan.scales) * (1 + len(runners)))
     first = next(iter(images))
     with tqdm(total=total, desc="bench quality", unit="decode", disable=not progress) as bar:
         for name, image in images.items():
-            reference = _as_array(image)
-            size = _latent_size(image)
-            bar.set_postfix_str(f"{name} ceiling")
-            high = autoencoder.encode(image)
-            latent_values.append(high[0].flatten(1))
-            decoded = autoencoder.decode(high)
-            per_image.setdefault(("ceiling", 0.0), {})[name] = _scores(reference, decoded)
-            if name == first:
-                figure_crops["original"] = image
-                figure_crops["ceiling"] = decoded
-            bar.update()
-            for scale in plan.scales:
-                low_size = _low_size(size, scale)
-                low_image = lanczos_image(image, (low_size[0] * 8, low_size[1] * 8)).clamp(0.0, 1.0)
-                low = autoencoder.encode(low_image)
-                bar.set_postfix_str(f"{name} {scale:g}x roundtrip")
-                upscaled_pixels = lanczos_image(autoencoder.decode(low), tuple(image.shape[2:])).clamp(
-                    0.0, 1.0
-                )
-                decoded = autoencoder.decode(autoencoder.encode(upscaled_pixels))
-                per_image.setdefault(("roundtrip", scale), {})[name] = _scores(reference, decoded)
-                if name == first and scale == 2.0:
-                    figure_crops["roundtrip"] = decoded
-                bar.update()
-                for method_id, resize in runners:
-                    bar.set_postfix_str(f"{name} {scale:g}x {method_id}")
-                    if method_id in skipped:
-                        bar.update()
-                        continue
-                    try:
-                        latent = resize(low, size)
-                    except LatentUpscaleError as error:
-                        skipped[method_id] = error.summary
-                        logger.info("bench quality: %s skipped: %s", method_id, error.summary)
-                        bar.update()
-                        continue
-                    decoded = autoencoder.decode(latent.float())
-                    per_image.setdefault((method_id, scale), {})[name] = _scores(reference, decoded)
-                    if name == first and scale == 2.0:
-                        figure_crops[method_id] = decoded
+            reference = as_array(image)
+
+            def announce(label: str, name: str = name) -> None:
+                bar.set_postfix_str(f"{name} {label}")
+
+            for step in decode_protocol(image, autoencoder, runners, plan.scales, skipped, announce):
+                if step.method == "input":
+                    continue
+                if step.image is None:
+                    if step.method not in logged:
+                        logged.add(step.method)
+                        logger.info("bench quality: %s skipped: %s", step.method, step.note)
                     bar.update()
+                    continue
+                scores = score_decoded(reference, step.image)
+                per_image.setdefault((step.method, step.scale), {})[name] = scores
+                if step.method == "ceiling" and step.latent is not None:
+                    latent_values.append(step.latent[0].flatten(1))
+                if name == first and step.method == "ceiling":
+                    figure_crops["original"] = image
+                    figure_crops["ceiling"] = step.image
+                elif name == first and step.scale == 2.0:
+                    figure_crops[step.method] = step.image
+                bar.update()
     rows = _summaries(per_image, images)
     for row in rows:  # the ceiling does not depend on the scale: one row per scale, same numbers
         if row["method"] == "ceiling":

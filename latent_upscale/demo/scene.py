@@ -1,4 +1,4 @@
-"""The README's main job: compare every method on a built-in, deterministic test latent.
+"""The demo without an autoencoder: every method on a built-in, deterministic test latent.
 
 A procedural scene (sky gradient, a hard-edged sun and house, thin stripes, a dot grid) is rendered
 at any resolution and turned into a model-space latent through the inverse of the linear preview.
@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -25,10 +26,14 @@ from torch import Tensor
 from latent_upscale.api import methods, upscale_detailed
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.families import FAMILY_LIST
-from latent_upscale.latent_io import atomic_write
 from latent_upscale.preview import latent_to_rgb, rgb_to_latent
 
-__all__ = ["MethodScore", "demo_latent", "render_scene", "run_demo"]
+from .grid import GridRow, save_grid, write_text
+
+if TYPE_CHECKING:
+    from latent_upscale.neural.options import NeuralOptions
+
+__all__ = ["MethodScore", "demo_latent", "render_scene", "run_scene_demo", "score_methods"]
 
 log = logging.getLogger(__name__)
 
@@ -137,35 +142,9 @@ def _tile(latent: Tensor, family: str, crop: tuple[float, float, float, float]) 
     return torch.nn.functional.interpolate(window[None], size=(TILE_PX, TILE_PX), mode="nearest")[0]
 
 
-def _save_grid(path: Path, rows: list[tuple[str, list[tuple[str, Tensor]]]]) -> Path:
-    from PIL import Image, ImageDraw, ImageFont
-
-    tile = rows[0][1][0][1].shape[-1]
-    label_w, header_h, pad = 150, 34, 6
-    columns = max(len(tiles) for _, tiles in rows)
-    width = label_w + columns * (tile + pad)
-    height = len(rows) * (tile + header_h + pad) + pad
-    canvas = Image.new("RGB", (width, height), (28, 28, 30))
-    draw = ImageDraw.Draw(canvas)
-    try:
-        font = ImageFont.load_default(size=13)
-    except TypeError:  # Pillow < 10.1 has one bitmap size
-        font = ImageFont.load_default()
-    for row_index, (row_label, tiles) in enumerate(rows):
-        y = pad + row_index * (tile + header_h + pad)
-        draw.text((8, y + header_h + tile // 2 - 8), row_label, fill=(235, 235, 235), font=font)
-        for col_index, (caption, image) in enumerate(tiles):
-            x = label_w + col_index * (tile + pad)
-            for line_no, line in enumerate(caption.split("\n")[:2]):
-                draw.text((x + 2, y + 2 + 15 * line_no), line, fill=(220, 220, 220), font=font)
-            array = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
-            canvas.paste(Image.fromarray(array), (x, y + header_h))
-    with atomic_write(path) as temporary:
-        canvas.save(temporary)
-    return path
-
-
-def _method_options() -> dict[str, object]:
+def _method_options(neural: NeuralOptions | None = None) -> dict[str, object]:
+    if neural is not None:
+        return {"neural": neural}
     try:
         from latent_upscale.neural.options import NeuralOptions
     except ImportError:
@@ -174,14 +153,19 @@ def _method_options() -> dict[str, object]:
     return {"neural": NeuralOptions(allow_download=False)}
 
 
-def score_methods(family: str, scale: float) -> tuple[list[MethodScore], dict[str, Tensor], Tensor, Tensor]:
-    """Upscale the demo latent of ``family`` by ``scale`` with every method and score each result."""
+def score_methods(
+    family: str, scale: float, neural: NeuralOptions | None = None
+) -> tuple[list[MethodScore], dict[str, Tensor], Tensor, Tensor]:
+    """Upscale the demo latent of ``family`` by ``scale`` with every method and score each result.
+
+    ``neural``: the neural method's options (default: the usual folders, no downloads).
+    """
     source = demo_latent(DEMO_SOURCE_SIZE, DEMO_SOURCE_SIZE, family)
     target = round(DEMO_SOURCE_SIZE * scale)
     reference = demo_latent(target, target, family)
     scores: list[MethodScore] = []
     results: dict[str, Tensor] = {}
-    options = _method_options()
+    options = _method_options(neural)
     for method_id in methods():
         score = MethodScore(family=family, scale=scale, method=method_id)
         try:
@@ -203,9 +187,11 @@ def score_methods(family: str, scale: float) -> tuple[list[MethodScore], dict[st
     return scores, results, source, reference
 
 
-def _write_report(path: Path, scores: list[MethodScore]) -> Path:
+def _write_report(path: Path, scores: list[MethodScore], hint: str) -> Path:
     lines = [
-        "# Latent Upscale demo",
+        "# Latent Upscale demo: the built-in test scene",
+        "",
+        hint,
         "",
         f"Source: the built-in test scene as a {DEMO_SOURCE_SIZE}×{DEMO_SOURCE_SIZE} model-space latent; "
         "each result is compared with the scene rendered directly at the target size. Sharpness and vector "
@@ -236,31 +222,21 @@ def _write_report(path: Path, scores: list[MethodScore]) -> Path:
                         f"{s.time_ms:.2f} |"
                     )
             lines.append("")
-    return _write_text(path, "\n".join(lines))
+    return write_text(path, "\n".join(lines))
 
 
-def _write_text(path: Path, text: str) -> Path:
-    with atomic_write(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-    return path
+def run_scene_demo(out: Path, hint: str, neural: NeuralOptions | None = None) -> dict[str, Path]:
+    """Run every method at 1.5× and 2× on the SD1 and SDXL test latents; write the comparison grid and
+    the report (``report.md`` starts with ``hint``: how to see a real photograph instead).
 
-
-def run_demo(out_dir: str | Path = "demo-out") -> dict[str, Path]:
-    """Run every method at 1.5× and 2× on the SD1 and SDXL test latents; write images and a report.
-
-    Every file is written atomically (a failed run leaves earlier results whole). Raises
-    :class:`LatentUpscaleError` when ``out_dir`` is an existing file, before any work.
+    Returns ``{"comparison", "report", "report_json"}`` paths; ``out`` must be an existing folder.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise LatentUpscaleError(f"{out}: is a file; the demo writes into a folder")
-    out.mkdir(parents=True, exist_ok=True)
     all_scores: list[MethodScore] = []
-    rows: list[tuple[str, list[tuple[str, Tensor]]]] = []
+    rows: list[GridRow] = []
     crop = (0.40, 0.05, 0.40, 0.40)  # the house, its windows, the horizon
     for family in DEMO_FAMILIES:
         for scale in DEMO_SCALES:
-            scores, results, source, reference = score_methods(family, scale)
+            scores, results, source, reference = score_methods(family, scale, neural)
             all_scores += scores
             by_method = {s.method: s for s in scores}
             size = reference.shape[-1]
@@ -272,37 +248,19 @@ def run_demo(out_dir: str | Path = "demo-out") -> dict[str, Path]:
             for method_id, result in results.items():
                 psnr = by_method[method_id].psnr_db
                 tiles.append((f"{method_id}\n{psnr:.1f} dB", _tile(result, family, crop)))
-            rows.append((f"{family.upper()} {scale:g}x", tiles))
+            rows.append((f"{family.upper()} {scale:g}×", tiles))
     for note in dict.fromkeys(
         f"{s.method} skipped for {s.family}: {s.note.removeprefix('skipped: ')}" for s in all_scores if s.note
     ):
         log.info("demo: %s (python -m latent_upscale models shows where weights go)", note)
-    written = {
-        "comparison": _save_grid(out / "methods-comparison.png", rows),
-        "report": _write_report(out / "report.md", all_scores),
-    }
-    written["report_json"] = _write_text(
-        out / "report.json", json.dumps([asdict(s) for s in all_scores], indent=2)
+    title = (
+        f"Every method on the built-in test scene: a {DEMO_SOURCE_SIZE}×{DEMO_SOURCE_SIZE} latent "
+        "enlarged 1.5× and 2×, seen through the linear latent preview"
     )
-    written.update(_extra_figures(out))
-    return written
-
-
-def _extra_figures(out: Path) -> dict[str, Path]:
-    """Figures contributed by other rooms (schedules); each is optional so the demo never fails on them."""
-    figures: dict[str, Path] = {}
-    try:
-        from latent_upscale import schedule_figures
-    except ImportError:
-        return figures
-    try:
-        for name, plot, filename in (
-            ("schedules", schedule_figures.plot_schedules, "schedules.png"),
-            ("fixed_steps", schedule_figures.plot_fixed_steps, "fixed-steps.png"),
-        ):
-            with atomic_write(out / filename) as temporary:
-                plot(temporary)
-            figures[name] = out / filename
-    except ImportError as error:  # matplotlib missing: say so, keep the rest of the demo
-        log.warning("demo: schedule figures skipped (%s); pip install matplotlib", error)
-    return figures
+    notes = ["PSNR against the scene rendered directly at the target size (higher is better)."]
+    report: dict[str, Any] = {"source": "scene", "hint": hint, "scores": [asdict(s) for s in all_scores]}
+    return {
+        "comparison": save_grid(out / "methods-comparison.png", rows, title=title, notes=notes),
+        "report": _write_report(out / "report.md", all_scores, hint),
+        "report_json": write_text(out / "report.json", json.dumps(report, indent=2) + "\n"),
+    }
