@@ -1,9 +1,9 @@
-"""Noise schedules: the output contract for every schedule and step count, exact values against
-independent formulas, the img2img step arithmetic, parameter checks and device hygiene."""
+"""Noise schedules: the sigma table, the registry, the beta distribution's inverse CDF, the img2img step
+arithmetic and device hygiene. Each schedule's own contract and published values are in
+``test_schedule_contract.py``; parameter checks, limits and repeated levels in ``test_schedule_bounds.py``."""
 
 from __future__ import annotations
 
-import inspect
 import math
 import subprocess
 import sys
@@ -12,9 +12,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from torch.overrides import TorchFunctionMode
 
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.schedules import (
@@ -31,6 +28,7 @@ from latent_upscale.schedules import (
     sd_sigma_table,
 )
 from tests.helpers import schedules as ref
+from tests.helpers.schedule_contract import DeviceSpy
 
 EXPECTED_IDS = [
     "automatic",
@@ -47,7 +45,6 @@ EXPECTED_IDS = [
     "align_your_steps",
     "linear_quadratic",
 ]
-STEP_COUNTS = range(1, 151)
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +59,6 @@ def ldm_table() -> np.ndarray:
 
 def as_array(sigmas: torch.Tensor) -> np.ndarray:
     return sigmas.double().numpy()
-
-
-def expected_first_sigma(schedule_id: str, n: int, table: SigmaTable) -> float:
-    """Where each schedule's definition starts: sigma_max, except the two with their own top."""
-    if schedule_id == "align_your_steps":
-        return ref.PUBLISHED_AYS["sd1"][0]
-    if schedule_id == "ddim_uniform":
-        return float(table.sigmas[ref.ddim_stride_indices(n, len(table))[-1]])
-    return table.sigma_max
 
 
 # --- the sigma table -----------------------------------------------------------------------------
@@ -213,29 +201,9 @@ def test_registry_has_exactly_the_issue_ids_in_display_order_automatic_first():
     assert schedule_ids() == EXPECTED_IDS
 
 
-def test_every_schedule_has_a_label_a_source_and_a_docstring_citation():
+def test_labels_are_unique():
     labels = [schedule.label for schedule in registered_schedules()]
     assert len(set(labels)) == len(labels)
-    for schedule in registered_schedules():
-        assert schedule.source and schedule.advice
-        doc = schedule.fn.__doc__ or ""
-        assert any(word in doc for word in ("arXiv", "k-diffusion", "ComfyUI", "Mochi")), schedule.id
-
-
-def test_parameter_defaults_lie_inside_their_ranges():
-    for schedule in registered_schedules():
-        for spec in schedule.params:
-            assert spec.minimum <= spec.default <= spec.maximum, (schedule.id, spec.name)
-
-
-def test_function_defaults_equal_the_registry_defaults(table):
-    # Callers of get_sigmas_karras(...) and of build_sigmas("karras", ...) must get the same schedule.
-    for schedule in registered_schedules():
-        signature = inspect.signature(schedule.fn)
-        for spec in schedule.params:
-            assert signature.parameters[spec.name].default == spec.default, (schedule.id, spec.name)
-    direct = get_schedule("karras").fn(10, table.sigma_min, table.sigma_max)
-    assert torch.equal(direct, build_sigmas("karras", 10, table))
 
 
 def test_only_automatic_leaves_the_host_schedule_alone():
@@ -247,172 +215,6 @@ def test_unknown_schedule_id_lists_the_known_ids(table):
         get_schedule("karas")
     with pytest.raises(LatentUpscaleError, match="unknown schedule"):
         build_sigmas("karas", 10, table)
-
-
-# --- the output contract, every schedule × n in 1..150 -------------------------------------------
-
-
-@pytest.mark.parametrize("schedule_id", EXPECTED_IDS)
-def test_every_step_count_gives_n_plus_1_descending_finite_float32_cpu_sigmas_ending_in_0(schedule_id, table):
-    for n in STEP_COUNTS:
-        sigmas = build_sigmas(schedule_id, n, table)
-        context = f"{schedule_id} n={n}: {sigmas.tolist()[:4]}…"
-        assert sigmas.dtype == torch.float32 and sigmas.device.type == "cpu", context
-        assert sigmas.shape == (n + 1,), context
-        assert bool(torch.isfinite(sigmas).all()), context
-        assert sigmas[-1].item() == 0.0, context
-        assert bool((sigmas[1:] <= sigmas[:-1]).all()), context
-        assert sigmas[0].item() == pytest.approx(expected_first_sigma(schedule_id, n, table), rel=1e-5), (
-            context
-        )
-
-
-@pytest.mark.parametrize("schedule_id", EXPECTED_IDS)
-def test_default_schedules_never_repeat_a_sigma_even_beyond_the_table_length(schedule_id, table):
-    # A repeated sigma is a zero-length step; the step after it divides by zero in DPM++ 2M.
-    for n in [*STEP_COUNTS, 999, 1000, 1001, 1500, 2500]:
-        positive = build_sigmas(schedule_id, n, table)[:-1]
-        assert bool((positive > 0).all()), (schedule_id, n)
-        assert bool((positive[1:] < positive[:-1]).all()), (schedule_id, n)
-
-
-@pytest.mark.parametrize("schedule_id", EXPECTED_IDS)
-def test_schedules_are_deterministic(schedule_id):
-    first = build_sigmas(schedule_id, 23, sd_sigma_table())
-    second = build_sigmas(schedule_id, 23, sd_sigma_table())
-    assert torch.equal(first, second)
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    n=st.integers(min_value=1, max_value=150),
-    choice=st.sampled_from(["karras", "polyexponential", "beta", "linear_quadratic"]),
-    data=st.data(),
-)
-def test_any_parameter_inside_its_range_keeps_the_contract(n, choice, data):
-    schedule = get_schedule(choice)
-    params = {
-        spec.name: data.draw(st.floats(min_value=spec.minimum, max_value=spec.maximum), label=spec.name)
-        for spec in schedule.params
-    }
-    sigmas = build_sigmas(choice, n, sd_sigma_table(), **params)
-    assert sigmas.shape == (n + 1,) and sigmas[-1].item() == 0.0
-    assert bool(torch.isfinite(sigmas).all())
-    assert bool((sigmas[1:] <= sigmas[:-1]).all()), (params, sigmas.tolist())
-
-
-# --- exact values against independent formulas ---------------------------------------------------
-
-EXACT_STEP_COUNTS = (1, 2, 7, 10, 33)
-
-
-@pytest.mark.parametrize("n", EXACT_STEP_COUNTS)
-def test_karras_exponential_polyexponential_and_kl_optimal_equal_their_closed_forms(n, table):
-    low, high = table.sigma_min, table.sigma_max
-    cases = {
-        ("karras", ()): ref.karras(n, low, high, 7.0),
-        ("karras", (("rho", 3.0),)): ref.karras(n, low, high, 3.0),
-        ("exponential", ()): ref.exponential(n, low, high),
-        ("polyexponential", ()): ref.exponential(n, low, high),
-        ("polyexponential", (("rho", 2.0),)): ref.polyexponential(n, low, high, 2.0),
-        ("kl_optimal", ()): ref.kl_optimal(n, low, high),
-    }
-    for (schedule_id, params), expected in cases.items():
-        actual = as_array(build_sigmas(schedule_id, n, table, **dict(params)))
-        np.testing.assert_allclose(actual, expected, rtol=2e-5, err_msg=f"{schedule_id} {params}")
-
-
-@pytest.mark.parametrize("n", EXACT_STEP_COUNTS)
-def test_table_schedules_equal_their_comfyui_a1111_definitions(n, table, ldm_table):
-    cases = {
-        "simple": ref.simple(n, ldm_table),
-        "normal": ref.normal(n, ldm_table),
-        "uniform": ref.normal(n, ldm_table),
-        "automatic": ref.normal(n, ldm_table),
-        "sgm_uniform": ref.sgm_uniform(n, ldm_table),
-    }
-    for schedule_id, expected in cases.items():
-        np.testing.assert_allclose(
-            as_array(build_sigmas(schedule_id, n, table)), expected, rtol=2e-6, err_msg=schedule_id
-        )
-
-
-def test_ten_step_values_spelled_out(table):
-    # At n = 10, simple takes table entries 999, 899, …, 99 and sgm_uniform timesteps 999, 899.1, …
-    simple = build_sigmas("simple", 10, table)
-    assert simple.tolist() == [*table.sigmas[[999 - 100 * i for i in range(10)]].tolist(), 0.0]
-    sgm = build_sigmas("sgm_uniform", 10, table)
-    torch.testing.assert_close(sgm[:-1], table.t_to_sigma(torch.tensor([999 - 99.9 * i for i in range(10)])))
-    normal = build_sigmas("normal", 10, table)
-    torch.testing.assert_close(
-        normal[:-1], table.t_to_sigma(torch.tensor([999 - 111.0 * i for i in range(10)]))
-    )
-
-
-@pytest.mark.parametrize("family", ["sd1", "sdxl"])
-def test_align_your_steps_at_ten_steps_is_the_published_table_with_its_last_level_replaced_by_0(
-    family, table
-):
-    sigmas = build_sigmas("align_your_steps", 10, table, family=family)
-    expected = torch.tensor([*ref.PUBLISHED_AYS[family][:-1], 0.0], dtype=torch.float32)
-    assert torch.equal(sigmas, expected)
-
-
-@pytest.mark.parametrize("n", [1, 2, 5, 9, 11, 20, 47, 150])
-@pytest.mark.parametrize("family", ["sd1", "sdxl"])
-def test_align_your_steps_resamples_log_linearly_to_n_plus_1_levels(n, family, table):
-    sigmas = build_sigmas("align_your_steps", n, table, family=family)
-    np.testing.assert_allclose(
-        as_array(sigmas), ref.align_your_steps(n, ref.PUBLISHED_AYS[family]), rtol=1e-6
-    )
-
-
-def test_align_your_steps_uses_sd1_levels_for_sd2_and_no_family_and_refuses_others(table):
-    sd1 = build_sigmas("align_your_steps", 10, table, family="sd1")
-    assert torch.equal(build_sigmas("align_your_steps", 10, table, family="sd2"), sd1)
-    assert torch.equal(build_sigmas("align_your_steps", 10, table), sd1)
-    with pytest.raises(LatentUpscaleError, match=r"'flux'.*sd1, sd2, sdxl"):
-        build_sigmas("align_your_steps", 10, table, family="flux")
-
-
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 10, 11, 30, 77, 150])
-def test_linear_quadratic_follows_mochis_linear_then_quadratic_shape(n, table):
-    actual = as_array(build_sigmas("linear_quadratic", n, table))
-    np.testing.assert_allclose(actual, ref.linear_quadratic(n, table.sigma_max), rtol=1e-5, atol=1e-6)
-    thresholded = as_array(build_sigmas("linear_quadratic", n, table, threshold_noise=0.2))
-    np.testing.assert_allclose(
-        thresholded, ref.linear_quadratic(n, table.sigma_max, 0.2), rtol=1e-5, atol=1e-6
-    )
-
-
-def test_ddim_uniform_at_ten_steps_takes_every_hundredth_entry_from_index_1(table):
-    expected = [*table.sigmas[[901 - 100 * i for i in range(10)]].tolist(), 0.0]
-    assert build_sigmas("ddim_uniform", 10, table).tolist() == expected
-
-
-def test_ddim_uniform_is_the_reference_whenever_its_stride_gives_n_levels_else_a_subset_with_its_ends(table):
-    exact, adjusted = 0, 0
-    for n in STEP_COUNTS:
-        picks = ref.ddim_stride_indices(n, len(table))
-        sigmas = build_sigmas("ddim_uniform", n, table)[:-1]
-        if len(picks) == n:
-            exact += 1
-            assert sigmas.tolist() == table.sigmas[picks[::-1]].tolist(), n
-        else:
-            adjusted += 1
-            assert len(picks) > n
-            allowed = set(table.sigmas[picks].tolist())
-            assert set(sigmas.tolist()) <= allowed, n
-            assert sigmas[0].item() == table.sigmas[picks[-1]].item()
-            assert sigmas[-1].item() == table.sigmas[picks[0]].item()
-    assert exact > 0 and adjusted > 0  # both branches are exercised (n = 10 exact, n = 7 adjusted)
-
-
-def test_simple_beyond_the_table_length_walks_the_same_span_without_repeats(table):
-    sigmas = build_sigmas("simple", 1500, table)
-    assert sigmas[0].item() == pytest.approx(table.sigma_max, rel=1e-6)
-    assert sigmas[-2].item() == pytest.approx(table.sigma_min, rel=1e-6)
-    assert torch.equal(build_sigmas("simple", 1000, table)[:-1], table.sigmas.flip(0))
 
 
 # --- the beta schedule and its inverse CDF --------------------------------------------------------
@@ -461,60 +263,11 @@ def test_beta_ppf_agrees_with_scipy_to_1e_9():
                 )
 
 
-@pytest.mark.parametrize("n", [1, 2, 10, 33, 150])
-def test_beta_schedule_maps_the_papers_quantiles_to_table_timesteps(n, table, ldm_table):
-    stats = pytest.importorskip("scipy.stats")
-    for alpha, beta in ((0.6, 0.6), (2.0, 0.5)):
-        quantiles = 1 - np.arange(n) / n  # 1, 1 - 1/n, …, 1/n (ComfyUI beta_scheduler)
-        expected = ref.with_zero(ref.sigma_at(ldm_table, stats.beta.ppf(quantiles, alpha, beta) * 999))
-        actual = as_array(build_sigmas("beta", n, table, alpha=alpha, beta=beta))
-        np.testing.assert_allclose(actual, expected, rtol=2e-6)
-
-
 def test_beta_ppf_refuses_invalid_inputs():
     with pytest.raises(LatentUpscaleError, match="quantile"):
         beta_ppf(1.5, 0.6, 0.6)
     with pytest.raises(LatentUpscaleError, match="alpha"):
         beta_ppf(0.5, 0.0, 0.6)
-
-
-# --- parameter and input validation --------------------------------------------------------------
-
-
-def test_numeric_string_parameters_are_accepted_as_the_cli_passes_them(table):
-    assert torch.equal(build_sigmas("karras", 12, table, rho="5"), build_sigmas("karras", 12, table, rho=5.0))
-
-
-@pytest.mark.parametrize(
-    ("schedule_id", "params", "message"),
-    [
-        ("karras", {"sigma": 1.0}, r"no parameter 'sigma'; accepted: rho"),
-        ("normal", {"rho": 7.0}, r"no parameter 'rho'; accepted: none"),
-        ("karras", {"rho": 0.0}, r"rho must lie in \[0.1, 20\], got 0"),
-        ("karras", {"rho": 25}, r"rho must lie in \[0.1, 20\], got 25"),
-        ("beta", {"alpha": -1}, r"alpha must lie in"),
-        ("linear_quadratic", {"threshold_noise": 0.9}, r"threshold_noise must lie in \[0.001, 0.5\]"),
-        ("karras", {"rho": "seven"}, r"finite number, got 'seven'"),
-        ("karras", {"rho": True}, r"finite number, got True"),
-        ("karras", {"rho": float("nan")}, r"finite number, got nan"),
-    ],
-)
-def test_bad_parameters_are_refused_naming_the_value_and_what_is_accepted(
-    schedule_id, params, message, table
-):
-    with pytest.raises(LatentUpscaleError, match=message):
-        build_sigmas(schedule_id, 10, table, **params)
-
-
-@pytest.mark.parametrize("n", [0, -3, 2.5, True, "10", None])
-def test_step_counts_must_be_whole_numbers_of_at_least_1(n, table):
-    with pytest.raises(LatentUpscaleError, match=r"\bn must"):
-        build_sigmas("karras", n, table)
-
-
-def test_the_table_must_be_a_sigma_table(table):
-    with pytest.raises(LatentUpscaleError, match=r"SigmaTable\.from_model_wrap"):
-        build_sigmas("karras", 10, table.sigmas)
 
 
 # --- img2img -------------------------------------------------------------------------------------
@@ -580,26 +333,6 @@ def test_img2img_refuses_denoising_strengths_outside_0_1(denoise, table):
 
 
 # --- devices -------------------------------------------------------------------------------------
-
-
-class DeviceSpy(TorchFunctionMode):
-    """Records the device of every tensor torch functions return and every device they are asked for."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.devices: set[str] = set()
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        if kwargs.get("device") is not None:
-            self.devices.add(torch.device(kwargs["device"]).type)
-        if func is torch.Tensor.cuda:
-            self.devices.add("cuda")
-        result = func(*args, **kwargs)
-        for value in result if isinstance(result, (tuple, list)) else (result,):
-            if isinstance(value, torch.Tensor):
-                self.devices.add(value.device.type)
-        return result
 
 
 def test_schedules_create_no_tensor_off_the_cpu_unless_asked(table, monkeypatch):
