@@ -1,11 +1,15 @@
 """``python -m latent_upscale``: a thin argparse front over the public API.
 
-Bad arguments or files print one message and exit with code 2; ``--debug`` shows the traceback.
+Bad arguments or files print one line and exit with code 2, checked before the work wherever they
+can be (output path, device, ``--out`` folder); a failed write (a full disk) prints one line, exits 1
+and leaves any earlier file whole (every file is written atomically). Characters the console cannot
+show are printed as backslash escapes. ``--debug``, before or after the subcommand, shows tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import traceback
@@ -80,26 +84,42 @@ def _check_device_available(device: object) -> None:
     import torch
 
     kind = getattr(device, "type", "cpu")
+    if kind == "meta":
+        raise UsageError("--device meta holds shapes without values and cannot compute; use cpu or a GPU")
     if kind == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda was given but torch sees no CUDA device here")
     if kind == "mps" and not torch.backends.mps.is_available():
         raise UsageError("--device mps was given but MPS is not available here")
+    try:  # any other backend (xpu, a wrong cuda index…): one tiny allocation says whether it works
+        torch.empty(1, device=device)  # type: ignore[arg-type]
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UsageError(f"--device {device} is not usable here ({reason})") from None
 
 
 def _cmd_upscale(args: argparse.Namespace) -> int:
     from latent_upscale.api import upscale_detailed
+    from latent_upscale.core import frames_as_batch
     from latent_upscale.latent_formats import family_format
-    from latent_upscale.latent_io import read_latent, write_latent
+    from latent_upscale.latent_io import check_output_path, read_latent, write_latent
 
+    # Everything that can be checked is checked before the work: the output, the device, the input.
+    out_path = check_output_path(args.output)
+    if args.device is not None:
+        _check_device_available(args.device)
     source = read_latent(args.input)
-    out_path = Path(args.output)
     family = args.family
     if family is None and source.latent_space == "scaled" and Path(args.input).suffix.lower() == ".latent":
         family = "sd1"  # ComfyUI's pre-marker .latent files are SD1 model-space latents
     latent_space = args.latent_space or source.latent_space or "scaled"
+    to_raw = out_path.suffix.lower() == ".latent" and latent_space == "scaled"
+    if to_raw and family is None:
+        raise UsageError(
+            "a ComfyUI .latent holds raw VAE latents; to write one from a model-space ('scaled') "
+            "latent, say which model it belongs to with --family"
+        )
     latent = source.latent
     if args.device is not None:
-        _check_device_available(args.device)
         latent = latent.to(args.device)
     result = upscale_detailed(
         latent,
@@ -112,13 +132,9 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         **_neural_kwargs(args),
     )
     written = result.latent
-    if out_path.suffix.lower() == ".latent" and latent_space == "scaled":
-        if family is None:
-            raise UsageError(
-                "a ComfyUI .latent holds raw VAE latents; to write one from a model-space ('scaled') "
-                "latent, say which model it belongs to with --family"
-            )
-        written = family_format(family).to_raw(written.float()).to(written.dtype)
+    if to_raw:
+        flat, restore = frames_as_batch(written.float())  # per-channel formats broadcast over 4-D
+        written = restore(family_format(family).to_raw(flat)).to(written.dtype)
     write_latent(out_path, written, like=source)
     shape = "x".join(str(d) for d in result.latent.shape)
     how = "; ".join(result.steps) or result.method
@@ -177,12 +193,18 @@ def _cmd_models(args: argparse.Namespace) -> int:
     print("Searched, in order:")
     for folder, label in search_dirs(options):
         print(f"  {folder}  ({label}{'' if folder.is_dir() else ', absent'})")
-    print("\nKnown weights:")
-    known = set()
-    for info in list_models(options):
-        known.add(info.entry.filename)
-        print(f"  {info.summary()}")
-    others = [(path, label) for path, label in find_local_weights(options) if path.name not in known]
+    wanted = set(args.family or ())
+    print("\nKnown weights" + (f" for {', '.join(sorted(wanted))}:" if wanted else ":"))
+    infos = list_models(options)
+    known = {info.entry.filename for info in infos}
+    for info in infos:
+        if not wanted or wanted & set(info.families):
+            print(f"  {info.summary()}")
+    others = [
+        (path, label)
+        for path, label in find_local_weights(options)
+        if path.name not in known and _may_serve(path.name, wanted)
+    ]
     if others:
         print("\nOther weight files found (used when named with --weights):")
         for path, label in others:
@@ -191,6 +213,14 @@ def _cmd_models(args: argparse.Namespace) -> int:
     for family in args.family or ("sd1", "sdxl", "flux", "wan", "sd3"):
         print(f"  {family:5} {describe(family, options)}")
     return 0
+
+
+def _may_serve(filename: str, families: set[str]) -> bool:
+    """A weights file the catalog does not name is listed unless its name says another family."""
+    from latent_upscale.neural.catalog import hints_from_filename
+
+    hinted = hints_from_filename(filename).family
+    return not families or hinted is None or hinted in families
 
 
 def _add_models(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -423,12 +453,15 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     parser = argparse.ArgumentParser(
         prog=PROG,
-        parents=[common],
         description="Latent Upscale: resize Stable Diffusion latents with better methods than bilinear.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    # After the subcommand too; SUPPRESS keeps a --debug given before it from being reset to False.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks and debug logging"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in _SUBCOMMANDS:
@@ -436,18 +469,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_safely() -> None:
+    """Never fail a finished run over a character the console cannot show ("→" in cp1252, a file
+    name that is not UTF-8): such characters are written as backslash escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="backslashreplace")
+
+
+def _check_out_folder(args: argparse.Namespace) -> None:
+    """``--out`` (demo, bench) names a folder: refuse an existing file before any work."""
+    out = getattr(args, "out", None)
+    if not isinstance(out, Path):
+        return
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file; --out names a folder (created if missing)")
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {out}: cannot be created ({parent} is not a folder)")
+
+
+def _for_the_cli(message: str) -> str:
+    # Messages shared with the WebUI name its settings; here the equivalent is an option.
+    return message.replace("allow downloads (the extension's setting)", "pass --allow-download").replace(
+        "the extension's setting", "--allow-download"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 unexpected failure, 2 bad input)."""
+    _print_safely()
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(levelname)s %(message)s")
     try:
+        _check_out_folder(args)
         return int(args.func(args) or 0)
     except LatentUpscaleError as error:
         if debug:
             traceback.print_exc()
-        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        print(f"{PROG} {args.command}: error: {_for_the_cli(str(error))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `... | head` closed our output: not an error
         sys.stderr.close()
@@ -455,6 +521,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:  # a full disk, a lost network share…: the environment, not a bug
+        if debug:
+            traceback.print_exc()
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except Exception as error:  # an unexpected failure: one line unless --debug
         if debug:
             traceback.print_exc()

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from latent_upscale.api import methods, upscale_detailed
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.latent_io import atomic_write
 from latent_upscale.preview import latent_to_rgb, rgb_to_latent
 
 __all__ = ["MethodScore", "demo_latent", "render_scene", "run_demo"]
@@ -157,8 +158,8 @@ def _save_grid(path: Path, rows: list[tuple[str, list[tuple[str, Tensor]]]]) -> 
                 draw.text((x + 2, y + 2 + 15 * line_no), line, fill=(220, 220, 220), font=font)
             array = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
             canvas.paste(Image.fromarray(array), (x, y + header_h))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path)
+    with atomic_write(path) as temporary:
+        canvas.save(temporary)
     return path
 
 
@@ -233,13 +234,24 @@ def _write_report(path: Path, scores: list[MethodScore]) -> Path:
                         f"{s.time_ms:.2f} |"
                     )
             lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    return _write_text(path, "\n".join(lines))
+
+
+def _write_text(path: Path, text: str) -> Path:
+    with atomic_write(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
     return path
 
 
 def run_demo(out_dir: str | Path = "demo-out") -> dict[str, Path]:
-    """Run every method at 1.5× and 2× on the SD1 and SDXL test latents; write images and a report."""
+    """Run every method at 1.5× and 2× on the SD1 and SDXL test latents; write images and a report.
+
+    Every file is written atomically (a failed run leaves earlier results whole). Raises
+    :class:`LatentUpscaleError` when ``out_dir`` is an existing file, before any work.
+    """
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise LatentUpscaleError(f"{out}: is a file; the demo writes into a folder")
     out.mkdir(parents=True, exist_ok=True)
     all_scores: list[MethodScore] = []
     rows: list[tuple[str, list[tuple[str, Tensor]]]] = []
@@ -267,9 +279,9 @@ def run_demo(out_dir: str | Path = "demo-out") -> dict[str, Path]:
         "comparison": _save_grid(out / "methods-comparison.png", rows),
         "report": _write_report(out / "report.md", all_scores),
     }
-    json_path = out / "report.json"
-    json_path.write_text(json.dumps([asdict(s) for s in all_scores], indent=2), encoding="utf-8")
-    written["report_json"] = json_path
+    written["report_json"] = _write_text(
+        out / "report.json", json.dumps([asdict(s) for s in all_scores], indent=2)
+    )
     written.update(_extra_figures(out))
     return written
 
@@ -282,8 +294,13 @@ def _extra_figures(out: Path) -> dict[str, Path]:
     except ImportError:
         return figures
     try:
-        figures["schedules"] = schedule_figures.plot_schedules(out / "schedules.png")
-        figures["fixed_steps"] = schedule_figures.plot_fixed_steps(out / "fixed-steps.png")
+        for name, plot, filename in (
+            ("schedules", schedule_figures.plot_schedules, "schedules.png"),
+            ("fixed_steps", schedule_figures.plot_fixed_steps, "fixed-steps.png"),
+        ):
+            with atomic_write(out / filename) as temporary:
+                plot(temporary)
+            figures[name] = out / filename
     except ImportError as error:  # matplotlib missing: say so, keep the rest of the demo
         log.warning("demo: schedule figures skipped (%s); pip install matplotlib", error)
     return figures

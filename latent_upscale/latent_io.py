@@ -14,17 +14,22 @@ when loading). :class:`LatentFile` records which, so the CLI can pick the right 
 
 from __future__ import annotations
 
+import errno
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
 
-__all__ = ["SUFFIXES", "LatentFile", "read_latent", "write_latent"]
+__all__ = ["SUFFIXES", "LatentFile", "atomic_write", "check_output_path", "read_latent", "write_latent"]
 
 SUFFIXES = (".latent", ".safetensors", ".pt", ".pth", ".npy")
 _COMFY_TENSOR = "latent_tensor"
@@ -73,9 +78,10 @@ def _batched(tensor: object, path: Path) -> tuple[Tensor, bool]:
         raise LatentUpscaleError(f"{path.name}: expected a tensor, found {type(tensor).__name__}")
     if tensor.dim() == 3:
         return tensor.unsqueeze(0), True
-    if tensor.dim() != 4:
+    if tensor.dim() not in (4, 5):
         raise LatentUpscaleError(
-            f"{path.name}: expected a [B, C, H, W] (or [C, H, W]) latent, got shape {tuple(tensor.shape)}"
+            f"{path.name}: expected a [B, C, H, W] (or [C, H, W], or video [B, C, T, H, W]) latent, got "
+            f"shape {tuple(tensor.shape)}"
         )
     return tensor, False
 
@@ -87,7 +93,7 @@ def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str] | N
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata()
         return load_file(str(path)), metadata
-    except (SafetensorError, OSError, ValueError) as error:
+    except Exception as error:  # SafetensorError, OSError, ValueError… : all mean "cannot read it"
         raise LatentUpscaleError(f"{path.name}: not a readable safetensors file ({error})") from error
 
 
@@ -130,41 +136,145 @@ def read_latent(path: str | Path) -> LatentFile:
         ) from error
     try:
         array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise LatentUpscaleError(f"{path.name}: not a readable .npy array ({error})") from error
-    if array.dtype.kind != "f":
-        raise LatentUpscaleError(f"{path.name}: holds {array.dtype} values; a latent must be floating point")
+    except Exception as error:  # an empty file raises EOFError, a damaged header ValueError…
+        raise LatentUpscaleError(
+            f"{path.name}: not a readable .npy array ({error or type(error).__name__})"
+        ) from error
+    if not isinstance(array, np.ndarray):  # an .npz archive renamed to .npy
+        raise LatentUpscaleError(f"{path.name}: holds an archive of arrays, not one .npy array")
+    if array.dtype not in (np.float16, np.float32, np.float64):
+        raise LatentUpscaleError(
+            f"{path.name}: holds {array.dtype} values; a latent must be floating point (float16, float32 or float64)"
+        )
     latent, unbatched = _batched(torch.from_numpy(array.copy()), path)
     return LatentFile(latent, None, unbatched)
+
+
+def _temporary_beside(path: Path) -> Path:
+    """A new, empty, uniquely named file in ``path``'s folder, keeping its suffix (``np.save``
+    appends ``.npy`` and Pillow picks the format from the suffix). Created exclusively, with the
+    permissions an ordinary write would give, so two writers never share it."""
+    for _ in range(100):
+        candidate = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
+def _fsync(path: Path) -> None:
+    try:
+        with path.open("rb+") as handle:
+            os.fsync(handle.fileno())
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):  # file systems without fsync
+            raise
+
+
+@contextmanager
+def atomic_write(path: str | Path) -> Iterator[Path]:
+    """Write a file all or nothing: yields a temporary path in the same folder; when the block ends
+    without an exception the file is flushed to disk and moved over ``path`` with ``os.replace``.
+
+    On any failure (a full disk, ``RLIMIT_FSIZE``, an exception, an interrupt) the temporary file
+    is removed and an existing ``path`` is left exactly as it was. A symbolic link at ``path`` is
+    written through (the link stays); an existing file keeps its permissions. Used for every file
+    the package writes (latents, demo and bench reports and images).
+
+    >>> with atomic_write("out.json") as tmp:  # doctest: +SKIP
+    ...     tmp.write_text("{}")
+    """
+    target = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_beside(target)
+    try:
+        yield temporary
+        _fsync(temporary)
+        if target.is_file():
+            with suppress(OSError):
+                shutil.copymode(target, temporary)
+        temporary.replace(target)  # os.replace: atomic on POSIX and Windows
+    except BaseException:
+        with suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Refuse, before any work, an output that cannot be a latent file: an unsupported suffix, a
+    folder, or a path below something that is not a folder. Raises :class:`LatentUpscaleError`."""
+    path = Path(path)
+    if path.is_dir():
+        raise LatentUpscaleError(f"{path}: is a folder; name a file to write")
+    _suffix(path)
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LatentUpscaleError(f"{path}: cannot be created ({parent} is not a folder)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise LatentUpscaleError(f"{path}: cannot be written (no write permission in {parent})")
+    return path
+
+
+def _is_write_failure(error: BaseException) -> bool:
+    # safetensors' Rust core reports some I/O failures as a PanicException (a BaseException).
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
 
 
 def write_latent(path: str | Path, latent: Tensor, like: LatentFile | None = None) -> Path:
     """Write ``latent`` in the format the suffix names; ``like`` carries metadata from the input file.
 
     ``.latent`` files are always written in ComfyUI's current format (raw latents, with the format
-    marker): convert model-space latents to raw before writing one.
+    marker): convert model-space latents to raw before writing one. The write is atomic
+    (:func:`atomic_write`): a failure leaves no partial file and any previous file intact. Raises
+    :class:`LatentUpscaleError` for an unusable path and ``OSError`` (naming the file) when the
+    write itself fails.
     """
-    path = Path(path)
-    suffix = _suffix(path)
+    path = check_output_path(path)
+    suffix = path.suffix.lower()
     if like is not None and like.unbatched and latent.shape[0] == 1:
         latent = latent[0]
     latent = latent.detach().to("cpu").contiguous()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    writer: Callable[[Path], object]
     if suffix == ".latent":
         # ComfyUI reads the marker as "raw VAE latent"; callers convert model-space latents first.
         tensors = dict(like.companions) if like is not None else {}
         tensors[_COMFY_MARKER] = torch.tensor([])
         tensors[_COMFY_TENSOR] = latent
         metadata = like.metadata if like is not None else None
-        save_file(tensors, str(path), metadata=metadata)
+
+        def writer(tmp: Path) -> object:
+            return save_file(tensors, str(tmp), metadata=metadata)
+
     elif suffix == ".safetensors":
-        save_file({"latent": latent}, str(path), metadata=like.metadata if like is not None else None)
+        metadata = like.metadata if like is not None else None
+
+        def writer(tmp: Path) -> object:
+            return save_file({"latent": latent}, str(tmp), metadata=metadata)
+
     elif suffix in (".pt", ".pth"):
-        torch.save(latent, path)
+
+        def writer(tmp: Path) -> object:
+            return torch.save(latent, tmp)
+
     else:
         import numpy as np
 
-        if latent.dtype == torch.bfloat16:  # numpy has no bfloat16
-            latent = latent.float()
-        np.save(path, latent.numpy())
+        array = (latent.float() if latent.dtype == torch.bfloat16 else latent).numpy()  # no bfloat16
+
+        def writer(tmp: Path) -> object:
+            return np.save(tmp, array)
+
+    try:
+        with atomic_write(path) as temporary:
+            writer(temporary)
+    except BaseException as error:
+        if not _is_write_failure(error) or isinstance(error, LatentUpscaleError):
+            raise
+        reason = getattr(error, "strerror", None) or (str(error).splitlines() or [type(error).__name__])[0]
+        code = getattr(error, "errno", None) or errno.EIO
+        raise OSError(code, f"{path}: could not be written ({reason}); nothing was replaced") from error
     return path

@@ -259,8 +259,8 @@ def test_bislerp_lengths_property_holds_for_any_enlargement(height, width, facto
 # --- bad input ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape", [(4, 8, 8), (1, 1, 4, 8, 8), (8,)])
-def test_rejects_latents_that_are_not_4d(shape):
+@pytest.mark.parametrize("shape", [(4, 8, 8), (1, 1, 1, 4, 8, 8), (8,)])
+def test_rejects_latents_that_are_neither_4d_nor_5d(shape):
     with pytest.raises(LatentUpscaleError, match=r"4-D \[batch, channels, height, width\]"):
         upscale(torch.zeros(shape), (4, 4))
 
