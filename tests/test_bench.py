@@ -54,7 +54,23 @@ def tiny_plan():
         slow_s=0.005,  # neural calls: one timed call each; interpolations: blocked_autorange
         slow_samples=1,
         call_budget_s=30.0,
+        interpolation_jobs=(((1, 4, 8, 8), (16, 16)),),
+        interpolation_rounds=1,
+        interpolation_growth_sides=(8, 12),
+        upscale_overhead_shapes=((1, 4, 8, 8),),
+        peers=None,
     )
+
+
+#: A stand-in for a published peer, in ComfyUI's calling convention (samples, width, height). The
+#: bench must load it from the folder, call it with the width first and compare its output.
+PEER_SOURCE = """
+from latent_upscale.resize_methods import bislerp as ours
+
+
+def bislerp(samples, width, height):
+    return ours(samples, (height, width)) + 0.25
+"""
 
 
 #: The SD VAE's layout at a fraction of its width: the row's code path, in a second instead of ten.
@@ -64,10 +80,12 @@ TINY_VAE = {"block_out_channels": [32, 32, 32, 32], "layers_per_block": 1}
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench-results"
+    peers = tmp_path_factory.mktemp("peers")
+    (peers / "comfy_bislerp.py").write_text(PEER_SOURCE, encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         for config_id, config in row_vae.VAE_CONFIGS.items():
             patch.setitem(row_vae.VAE_CONFIGS, config_id, {**config, **TINY_VAE})
-        outcome = run_bench(tiny_plan(), out, threads=1, progress=False)
+        outcome = run_bench(replace(tiny_plan(), peers=str(peers)), out, threads=1, progress=False)
     return outcome, out
 
 
@@ -106,12 +124,63 @@ def test_every_method_and_every_neural_architecture_has_a_row(tiny_run):
 
 
 def test_the_reference_row_compares_outputs_and_times_interleaved(tiny_run):
-    rows = tiny_run[0].results["rows"]["reference"]
+    rows = [r for r in tiny_run[0].results["rows"]["reference"] if r["kind"] == "neural runner"]
     assert rows, "no reference rows"
     for row in rows:
         assert math.isfinite(row["max_abs_diff_raw"])
         assert row["speedup"] > 0
         assert len(row["reference_round_medians_s"]) == len(row["runner_round_medians_s"]) == 1
+
+
+def test_bislerp_is_timed_against_bilinear_and_a_peer_loaded_from_the_peers_folder(tiny_run):
+    rows = tiny_run[0].results["rows"]["reference"]
+    yardstick = [r for r in rows if r["kind"] == "yardstick"]
+    peer = [r for r in rows if r["kind"] == "peer"]
+    assert [(r["ours"], r["theirs"], r["input"], r["output"]) for r in yardstick] == [
+        ("bislerp", "bilinear", [1, 4, 8, 8], [16, 16])
+    ]
+    assert [(r["ours"], r["theirs"]) for r in peer] == [("bislerp", "ComfyUI/Forge bislerp")]
+    # The stand-in peer adds 0.25 to our output: the outputs were compared, width and height in order.
+    assert peer[0]["max_abs_diff"] == pytest.approx(0.25, abs=1e-6)
+    for row in yardstick + peer:
+        assert row["ratio"] == pytest.approx(
+            row["ours_round_medians_s"][0] / row["theirs_round_medians_s"][0]
+        )
+        assert row["ours_peak_ratio"] is None or row["ours_peak_ratio"] >= 0
+    summary = tiny_run[0].results["summary"]
+    assert summary["goals"]["bislerp_vs_comfy_max"]["value"] == peer[0]["ratio"]
+
+
+def test_without_a_peers_folder_only_the_yardstick_rows_run(tmp_path):
+    from latent_upscale.bench.context import BenchContext
+    from latent_upscale.bench.row_peers import run_interpolation_comparisons
+
+    # An empty folder: the peers are looked for and not found; no models are needed.
+    context = BenchContext(replace(tiny_plan(), peers=str(tmp_path)), torch.device("cpu"), 1, None, False)
+    rows = run_interpolation_comparisons(context)
+    assert [r["kind"] for r in rows] == ["yardstick"]
+
+
+def test_upscale_on_torch_modes_is_timed_against_a_direct_interpolate(tiny_run):
+    rows = [r for r in tiny_run[0].results["rows"]["overhead"] if r["kind"] == "upscale"]
+    assert {r["method"] for r in rows} == {"bilinear", "bicubic", "nearest-exact"}
+    for row in rows:
+        assert math.isfinite(row["overhead_percent"]) and row["output"] == [16, 16]
+    assert "upscale_overhead_percent_max" in tiny_run[0].results["summary"]["goals"]
+
+
+def test_every_interpolation_has_a_growth_series_with_slopes_and_peak_ratios(tiny_run):
+    from latent_upscale.resize_methods import registered_methods
+
+    growth = tiny_run[0].results["rows"]["growth"]
+    fits = {f["series"]: f for f in growth["fits"] if f.get("kind") == "interpolation"}
+    assert set(fits) == {m.id for m in registered_methods() if not m.neural}
+    for fit in fits.values():
+        assert fit["points"] == 2 and fit["time_slope"] is not None
+    points = [p for p in growth["points"] if p.get("kind") == "interpolation"]
+    for point in points:
+        expected = point["peak_bytes"] / (4 * 4 * point["input"][2] ** 2 * 5) if point["peak_bytes"] else None
+        assert point["peak_ratio"] == (pytest.approx(expected) if expected else point["peak_ratio"])
 
 
 def test_the_vae_row_runs_a_round_trip_or_says_why_not(tiny_run):
@@ -129,7 +198,7 @@ def test_the_vae_row_runs_a_round_trip_or_says_why_not(tiny_run):
 
 def test_growth_has_points_for_each_series_and_a_slope_where_two_sizes_ran(tiny_run):
     growth = tiny_run[0].results["rows"]["growth"]
-    series = {point["series"] for point in growth["points"]}
+    series = {point["series"] for point in growth["points"] if point.get("kind") != "interpolation"}
     assert series == {
         f"{model} {kind}" for model in ("city96", "sesqui", "ttl") for kind in ("untiled", "tiled")
     }
@@ -149,8 +218,11 @@ def test_the_markdown_has_a_table_for_every_row(tiny_run):
         "## 1. Every method",
         "## 2. Neural vs VAE round trip",
         "## 3. Our runner vs the plain reference",
+        "### 3b. Interpolations vs the yardstick",
         "## 4. Growth",
+        "### 4b. Interpolations: growth",
         "## 5. Overhead",
+        "### 5b. `upscale` on torch modes",
         "## Goals",
     ):
         assert heading in text
@@ -215,12 +287,41 @@ def test_goals_say_met_or_missed_from_the_figures():
                 {"vae": "sdxl", "input": [1, 4, 96, 96], "model": "city96", "ratio": 400.0},
                 {"vae": "sdxl", "input": [1, 4, 96, 96], "model": "sesqui", "ratio": 30.0},
             ],
-            "overhead": [{"input": [1, 4, 64, 64], "overhead_percent": 0.2}],
+            "overhead": [
+                {"input": [1, 4, 64, 64], "overhead_percent": 0.2},
+                {
+                    "kind": "upscale",
+                    "method": "bilinear",
+                    "input": [1, 4, 64, 64],
+                    "output": [128, 128],
+                    "overhead_percent": 12.0,
+                },
+            ],
+            "reference": [
+                {
+                    "kind": "peer",
+                    "ours": "bislerp",
+                    "theirs": "ComfyUI/Forge bislerp",
+                    "input": [1, 4, 64, 64],
+                    "output": [128, 128],
+                    "ratio": 0.2,
+                },
+                {
+                    "kind": "peer",
+                    "ours": "bislerp",
+                    "theirs": "ComfyUI/Forge bislerp",
+                    "input": [4, 4, 128, 128],
+                    "output": [192, 192],
+                    "ratio": 0.4,
+                },
+            ],
         }
     }
     goals = summarise(results)["goals"]
     assert goals["vae_ratio_min"]["met"] is False and goals["vae_ratio_min"]["value"] == 30.0
-    assert goals["overhead_percent_max"]["met"] is True
+    assert goals["overhead_percent_max"]["met"] is True and goals["overhead_percent_max"]["value"] == 0.2
+    assert goals["upscale_overhead_percent_max"]["met"] is False
+    assert goals["bislerp_vs_comfy_max"]["value"] == 0.4 and goals["bislerp_vs_comfy_max"]["met"] is False
     assert "reference_speedup_min" not in goals
 
 

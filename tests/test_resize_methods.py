@@ -212,6 +212,132 @@ def test_bislerp_shrinking_keeps_lengths_of_the_triangle_filtered_source():
     assert torch.allclose(out.norm(dim=1, keepdim=True), expected, atol=1e-4)
 
 
+# --- bislerp against its previous, per-channel implementation ----------------------------------
+#
+# The reference below is bislerp as it was at commit 9f698cf (unit vectors, norms and angles all
+# computed on full [B, C, H, W] tensors). The scalar-weight rewrite must give the same latents.
+
+
+def _reference_slerp(a, b, t, eps=1e-8):
+    norm_a = a.norm(dim=1, keepdim=True)
+    norm_b = b.norm(dim=1, keepdim=True)
+    unit_a = a / norm_a.clamp_min(eps)
+    unit_b = b / norm_b.clamp_min(eps)
+    dot = (unit_a * unit_b).sum(dim=1, keepdim=True).clamp(-1.0, 1.0)
+    omega = 2.0 * torch.atan2(
+        (unit_a - unit_b).norm(dim=1, keepdim=True), (unit_a + unit_b).norm(dim=1, keepdim=True)
+    )
+    sin_omega = torch.sin(omega)
+    safe_sin = sin_omega.clamp_min(1e-12)
+    direction = (torch.sin((1.0 - t) * omega) * unit_a + torch.sin(t * omega) * unit_b) / safe_sin
+    nlerp = (1.0 - t) * unit_a + t * unit_b
+    direction = torch.where(sin_omega < 1e-4, nlerp, direction)
+    direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(eps)
+    result = direction * ((1.0 - t) * norm_a + t * norm_b)
+    undefined = (dot < -1.0 + 1e-6) | (norm_a < eps) | (norm_b < eps)
+    return torch.where(undefined, (1.0 - t) * a + t * b, result)
+
+
+def _reference_axis(latent, n_out, dim):
+    from latent_upscale.resize_methods import _filter_matrix
+
+    n_in = latent.shape[dim]
+    if n_out == n_in:
+        return latent
+    if n_out < n_in:
+        weights = _filter_matrix(n_in, n_out, "triangle").to(latent)
+        moved = latent.movedim(dim, -1)
+        norms = moved.norm(dim=1, keepdim=True)
+        mean_dir = (moved / norms.clamp_min(1e-8)) @ weights.T
+        mean_dir = mean_dir / mean_dir.norm(dim=1, keepdim=True).clamp_min(1e-8)
+        return (mean_dir * (norms @ weights.T)).movedim(-1, dim)
+    pos = ((torch.arange(n_out, dtype=torch.float64) + 0.5) * (n_in / n_out) - 0.5).clamp_min(0.0)
+    low = pos.floor().long().clamp_max(n_in - 1)
+    high = (low + 1).clamp_max(n_in - 1)
+    shape = [1, 1, 1, 1]
+    shape[dim] = n_out
+    t = (pos - low).to(latent.dtype).view(shape)
+    return _reference_slerp(latent.index_select(dim, low), latent.index_select(dim, high), t)
+
+
+def reference_bislerp(latent, size):
+    return _reference_axis(_reference_axis(latent, size[0], dim=2), size[1], dim=3)
+
+
+def _near_parallel_latent(dtype):
+    """Every pixel a small perturbation of one direction: angles of 1e-7 to 1e-2 radians."""
+    generator = torch.Generator().manual_seed(21)
+    direction = torch.tensor([0.6, -0.3, 0.9, 0.2], dtype=torch.float64).view(1, 4, 1, 1)
+    lengths = torch.rand(2, 1, 9, 11, generator=generator, dtype=torch.float64) * 3 + 0.1
+    wobble = torch.randn(2, 4, 9, 11, generator=generator, dtype=torch.float64)
+    spread = 10.0 ** torch.empty(2, 1, 9, 11, dtype=torch.float64).uniform_(-7, -2, generator=generator)
+    return ((direction + spread * wobble) * lengths).to(dtype)
+
+
+def _opposite_latent(dtype):
+    """Neighbours of unequal lengths exactly opposite, within 1e-5 rad of it (both a plain lerp)
+    and 3e-3 to 1e-1 rad from it (spherical), column by column and row by row."""
+    generator = torch.Generator().manual_seed(22)
+    direction = torch.randn(1, 4, 1, 1, generator=generator, dtype=torch.float64)
+    direction /= direction.norm()
+    signs = torch.tensor([1.0, -1.0], dtype=torch.float64).repeat(6)[None, None, None, :]
+    signs = signs * torch.tensor([1.0, -1.0], dtype=torch.float64).repeat(4)[None, None, :7, None]
+    lengths = torch.rand(1, 1, 7, 12, generator=generator, dtype=torch.float64) + 0.5
+    gaps = torch.tensor([0.0, 1e-5, 3e-3, 1e-2, 3e-2, 1e-1], dtype=torch.float64).repeat(2)
+    wobble = torch.randn(1, 4, 7, 12, generator=generator, dtype=torch.float64)
+    wobble -= (wobble * direction).sum(dim=1, keepdim=True) * direction  # perpendicular
+    wobble /= wobble.norm(dim=1, keepdim=True)
+    latent = (direction * signs + gaps * wobble) * lengths
+    return latent.to(dtype)
+
+
+def _zero_latent(dtype):
+    """Random vectors with zero vectors scattered among them (and a whole zero row)."""
+    latent = random_latent(1, 4, 8, 9, seed=23).to(dtype)
+    latent[:, :, 2, :] = 0
+    latent[:, :, ::3, 1::4] = 0
+    return latent
+
+
+BISLERP_CASES = {
+    "random": lambda dtype: random_latent(2, 4, 13, 17, seed=24).to(dtype) * 2,
+    "random 16 channels": lambda dtype: random_latent(1, 16, 10, 9, seed=25).to(dtype),
+    "near parallel": _near_parallel_latent,
+    "opposite": _opposite_latent,
+    "zero vectors": _zero_latent,
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("case", sorted(BISLERP_CASES))
+@pytest.mark.parametrize("size", [(31, 40), (20, 24), (5, 6), (16, 33), (40, 7)])
+def test_bislerp_matches_its_previous_per_channel_implementation(case, dtype, size):
+    latent = BISLERP_CASES[case](dtype)
+    ours = bislerp(latent, size)
+    expected = reference_bislerp(latent, size)
+    assert ours.dtype == dtype and ours.shape == expected.shape
+    assert torch.isfinite(ours).all()
+    tolerance = 1e-4 if dtype == torch.float32 else 1e-10
+    assert (ours - expected).abs().max() <= tolerance * max(1.0, float(expected.abs().max()))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("gap", [3e-3, 1e-2, 1e-1])
+def test_bislerp_nearly_opposite_vectors_turn_by_equal_angles_with_linear_lengths(gap, dtype):
+    # Two columns at π - gap, lengths 2 and 0.5; 4x enlarging samples t = 1/8, 3/8, 5/8, 7/8.
+    # Angles taken from a dot product lose this precision; the output must not.
+    omega = math.pi - gap
+    latent = torch.zeros(1, 4, 1, 2, dtype=dtype)
+    latent[0, 0, 0, 0] = 2.0
+    latent[0, 0, 0, 1], latent[0, 1, 0, 1] = 0.5 * math.cos(omega), 0.5 * math.sin(omega)
+    out = bislerp(latent, (1, 8))[0, :, 0, 2:6].double()
+    t = torch.tensor([0.125, 0.375, 0.625, 0.875], dtype=torch.float64)
+    tolerance = 5e-5 if dtype == torch.float32 else 1e-12  # float32 rounds the input angle to ~3e-5
+    assert torch.allclose(torch.atan2(out[1], out[0]), t * omega, atol=tolerance, rtol=0)
+    assert torch.allclose(out.norm(dim=0), 2.0 * (1 - t) + 0.5 * t, atol=tolerance, rtol=0)
+    assert torch.all(out[2:] == 0)
+
+
 # --- property tests -----------------------------------------------------------------------------
 
 dims = st.integers(min_value=1, max_value=24)

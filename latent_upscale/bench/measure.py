@@ -5,8 +5,11 @@ for memory. Only the policy (warm-up, how many samples for slow calls) is ours.
 Memory on CPU is the peak resident set size reached during one call minus the resident size before
 it (Linux: ``/proc/self/status`` ``VmHWM`` after resetting it through ``/proc/self/clear_refs``,
 with freed heap pages first returned by ``malloc_trim``): everything the call touched, weights
-already loaded excluded. On CUDA it is ``torch.cuda.max_memory_allocated`` minus what was allocated
-before. Where neither is available the figure is ``None``.
+already loaded excluded. glibc's mmap threshold is pinned at 64 KiB for the measuring process
+(``mallopt``), so every large tensor is mapped on allocation and unmapped when freed: without
+that, its dynamic threshold keeps freed tensors in the heap and the peak counts them twice.
+On CUDA it is ``torch.cuda.max_memory_allocated`` minus what was allocated before.
+Where neither is available the figure is ``None``.
 """
 
 from __future__ import annotations
@@ -99,6 +102,19 @@ def _status_bytes(field: str) -> int | None:
     return None
 
 
+#: ``mallopt`` parameter number of ``M_MMAP_THRESHOLD`` (glibc's malloc.h).
+_M_MMAP_THRESHOLD = -3
+
+
+@cache
+def _pin_mmap_threshold() -> bool:
+    """Make every allocation of 64 KiB or more its own mapping, returned to the kernel on free."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "mallopt"):
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, 64 * 1024))
+
+
 @cache
 def _rss_peak_resettable() -> bool:
     try:
@@ -141,6 +157,7 @@ def peak_memory(device: torch.device) -> Iterator[MemoryProbe]:
     if not _rss_peak_resettable():
         yield probe
         return
+    _pin_mmap_threshold()
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):
         libc.malloc_trim(0)  # freed heap pages would otherwise hide new allocations

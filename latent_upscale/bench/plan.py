@@ -5,11 +5,23 @@ A plan is plain data, so tests can shrink every size and CI can run the real com
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 import torch
 
-__all__ = ["ROWS", "BenchPlan", "Job", "full_plan", "quick_plan"]
+__all__ = ["PEERS_ENV", "ROWS", "BenchPlan", "Job", "full_plan", "quick_plan"]
+
+#: Environment variable naming a folder of peer implementations (see ``BenchPlan.peers``).
+PEERS_ENV = "LATENT_UPSCALE_BENCH_PEERS"
+
+#: Issue 12's interpolation shapes: (input [B, C, H, W], output (H, W)).
+_ISSUE_SHAPES = (
+    ((1, 4, 64, 64), (128, 128)),
+    ((1, 4, 128, 128), (256, 256)),
+    ((4, 4, 128, 128), (192, 192)),
+    ((1, 16, 128, 128), (256, 256)),
+)
 
 #: Row ids, in report order (issue 6's list).
 ROWS = ("methods", "vae_round_trip", "reference", "growth", "overhead")
@@ -63,6 +75,16 @@ class BenchPlan:
     #: Skip a neural call whose cost, extrapolated from a smaller one, exceeds this (seconds).
     call_budget_s: float
     rows: tuple[str, ...] = field(default=ROWS)
+    #: Row 3: interpolations against yardsticks and peers, (input shape, output size) each.
+    interpolation_jobs: tuple[tuple[tuple[int, int, int, int], tuple[int, int]], ...] = _ISSUE_SHAPES[:1]
+    interpolation_rounds: int = 3
+    #: Row 4: input sides of the 2× growth series of every interpolation (powers of two and not).
+    interpolation_growth_sides: tuple[int, ...] = (32, 48, 64)
+    #: Row 5: ``upscale`` on torch modes vs a direct ``F.interpolate`` (input shapes, 2× each).
+    upscale_overhead_shapes: tuple[tuple[int, int, int, int], ...] = ((1, 4, 64, 64),)
+    #: A folder of published peer implementations (e.g. ComfyUI's ``bislerp`` saved as
+    #: ``comfy_bislerp.py``), never part of this repository; None: only the in-repo yardsticks.
+    peers: str | None = field(default_factory=lambda: os.environ.get(PEERS_ENV) or None)
 
     def only(self, rows: tuple[str, ...]) -> BenchPlan:
         """The same plan restricted to ``rows``."""
@@ -92,6 +114,10 @@ def quick_plan() -> BenchPlan:
         slow_samples=1,
         single_sample_s=0.5,
         call_budget_s=1.5,
+        interpolation_jobs=(((1, 4, 32, 32), (64, 64)), ((2, 4, 24, 24), (36, 36))),
+        interpolation_rounds=3,
+        interpolation_growth_sides=(24, 32, 48),
+        upscale_overhead_shapes=((1, 4, 64, 64),),
     )
 
 
@@ -127,4 +153,8 @@ def full_plan(device: torch.device | None = None) -> BenchPlan:
         slow_samples=2,
         single_sample_s=10.0,
         call_budget_s=20.0 if gpu else 30.0,
+        interpolation_jobs=_ISSUE_SHAPES,
+        interpolation_rounds=5,
+        interpolation_growth_sides=(64, 96, 128, 192, 256, 384),
+        upscale_overhead_shapes=((1, 4, 64, 64),),
     )

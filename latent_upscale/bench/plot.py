@@ -111,8 +111,9 @@ def _vae_panel(axis: Any, rows: list[dict[str, Any]] | None) -> None:
     axis.set_title(title)
 
 
-def _reference_panel(axis: Any, rows: list[dict[str, Any]] | None) -> None:
+def _reference_panel(axis: Any, all_rows: list[dict[str, Any]] | None) -> None:
     title = "3. Our runner vs plain reference (city96)"
+    rows = [r for r in all_rows or [] if r.get("kind", "neural runner") == "neural runner"]
     if not rows:
         _empty(axis, title, "not measured")
         return
@@ -142,8 +143,10 @@ def _growth_panel(axis: Any, growth: dict[str, Any] | None, field: str) -> None:
         return
     slopes = {f["series"]: f["time_slope" if field == "median_s" else "memory_slope"] for f in growth["fits"]}
     scale = 1.0 if field == "median_s" else 1 / 2**20
-    for series in dict.fromkeys(p["series"] for p in growth["points"]):
-        points = [p for p in growth["points"] if p["series"] == series and p.get(field)]
+    # Neural series, and of the interpolations bislerp (the one with work of its own per pixel).
+    shown = [p for p in growth["points"] if p.get("kind") != "interpolation" or p["series"] == "bislerp"]
+    for series in dict.fromkeys(p["series"] for p in shown):
+        points = [p for p in shown if p["series"] == series and p.get(field)]
         if not points:
             continue
         slope = slopes.get(series)
@@ -154,7 +157,7 @@ def _growth_panel(axis: Any, growth: dict[str, Any] | None, field: str) -> None:
             linestyle="--" if points[0]["tiled"] else "-",
             label=series + (f" (slope {slope:.2f})" if slope is not None else ""),
         )
-    outputs = sorted({(p["output_pixels"], p["output"][0]) for p in growth["points"]})
+    outputs = sorted({(p["output_pixels"], p["output"][0]) for p in shown})
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xticks([pixels for pixels, _ in outputs], [f"{side}²" for _, side in outputs])
@@ -165,8 +168,9 @@ def _growth_panel(axis: Any, growth: dict[str, Any] | None, field: str) -> None:
     axis.legend(fontsize=6)
 
 
-def _overhead_panel(axis: Any, rows: list[dict[str, Any]] | None) -> None:
+def _overhead_panel(axis: Any, all_rows: list[dict[str, Any]] | None) -> None:
     title = "5. Interceptor overhead on calls it does not own"
+    rows = [r for r in all_rows or [] if r.get("kind", "interceptor") == "interceptor"]
     if not rows:
         _empty(axis, title, "not measured")
         return

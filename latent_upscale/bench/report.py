@@ -14,13 +14,24 @@ __all__ = ["GOALS", "render_markdown", "summarise", "write_report"]
 
 logger = logging.getLogger(__name__)
 
-#: Issue 6's goals: (summary key, comparison, threshold, wording).
+#: Issues 6 and 12's goals: (summary key, comparison, threshold, wording).
 GOALS = {
     "vae_ratio_min": (">=", 50.0, "neural at least 50× cheaper than the VAE round trip"),
     "reference_speedup_min": (">=", 1.5, "runner at least 1.5× faster than the plain reference"),
     "reference_max_abs_diff_fp32": ("<=", 1e-4, "float32 max abs difference at most 1e-4"),
     "overhead_percent_max": ("<=", 1.0, "interceptor overhead on calls it does not own at most 1 %"),
+    "upscale_overhead_percent_max": ("<=", 10.0, "upscale on torch modes within 10 % of F.interpolate"),
+    "bislerp_vs_comfy_max": ("<=", 1 / 3, "bislerp at least 3× faster than ComfyUI/Forge's (time ratio)"),
+    "interpolation_peak_ratio_max": ("<=", 3.0, "interpolation peak memory at most 3× input + output"),
+    "interpolation_time_slope_min": (">=", 0.9, "interpolation time slope vs output pixels at least 0.9"),
+    "interpolation_time_slope_max": ("<=", 1.1, "interpolation time slope vs output pixels at most 1.1"),
+    "interpolation_memory_slope_min": (">=", 0.9, "interpolation memory slope at least 0.9"),
+    "interpolation_memory_slope_max": ("<=", 1.1, "interpolation memory slope at most 1.1"),
 }
+
+
+def _kind(row: dict[str, Any], default: str) -> str:
+    return str(row.get("kind", default))
 
 
 # --- formatting ---------------------------------------------------------------------------------
@@ -67,7 +78,17 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     if vae:
         summary["vae_ratios"] = {f"{r['vae']} {_size(r['input'])} vs {r['model']}": r["ratio"] for r in vae}
         summary["vae_ratio_min"] = min(r["ratio"] for r in vae)
-    reference = _rows(results, "reference") or []
+    reference_rows = _rows(results, "reference") or []
+    reference = [r for r in reference_rows if _kind(r, "neural runner") == "neural runner"]
+    yardsticks = [r for r in reference_rows if _kind(r, "") == "yardstick"]
+    if yardsticks:
+        summary["bislerp_vs_bilinear"] = {_shape(r): r["ratio"] for r in yardsticks}
+    peers = [r for r in reference_rows if _kind(r, "") == "peer"]
+    if peers:
+        summary["peer_ratios"] = {f"{r['ours']} vs {r['theirs']} {_shape(r)}": r["ratio"] for r in peers}
+        comfy = [r["ratio"] for r in peers if r["ours"] == "bislerp" and "ComfyUI" in r["theirs"]]
+        if comfy:
+            summary["bislerp_vs_comfy_max"] = max(comfy)
     if reference:
         summary["reference_speedups"] = {
             f"{_size(r['input'])} batch {r['batch']} {r['contender']}": r["speedup"] for r in reference
@@ -78,8 +99,17 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         )
     growth = _rows(results, "growth")
     if growth:
-        summary["growth_time_slopes"] = {fit["series"]: fit["time_slope"] for fit in growth["fits"]}
-    overhead = _rows(results, "overhead") or []
+        neural_fits = [fit for fit in growth["fits"] if _kind(fit, "neural") != "interpolation"]
+        summary["growth_time_slopes"] = {fit["series"]: fit["time_slope"] for fit in neural_fits}
+        _interpolation_growth_summary(summary, [f for f in growth["fits"] if _kind(f, "") == "interpolation"])
+    overhead_rows = _rows(results, "overhead") or []
+    overhead = [r for r in overhead_rows if _kind(r, "interceptor") == "interceptor"]
+    wrapped = [r for r in overhead_rows if _kind(r, "") == "upscale"]
+    if wrapped:
+        summary["upscale_overhead_percent"] = {
+            f"{r['method']} {_shape(r)}": r["overhead_percent"] for r in wrapped
+        }
+        summary["upscale_overhead_percent_max"] = max(r["overhead_percent"] for r in wrapped)
     if overhead:
         summary["overhead_percent"] = {
             "×".join(str(d) for d in r["input"]): r["overhead_percent"] for r in overhead
@@ -93,6 +123,30 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
             goals[key] = {"goal": f"{comparison} {threshold:g}", "value": value, "met": met, "what": wording}
     summary["goals"] = goals
     return summary
+
+
+def _shape(row: dict[str, Any]) -> str:
+    """``B×C×H×W→H'×W'`` of a row with an input shape and an output size."""
+    return "×".join(str(d) for d in row["input"]) + "→" + "×".join(str(d) for d in row["output"])
+
+
+def _interpolation_growth_summary(summary: dict[str, Any], fits: list[dict[str, Any]]) -> None:
+    if not fits:
+        return
+    time_slopes = {f["series"]: f["time_slope"] for f in fits if f["time_slope"] is not None}
+    memory_slopes = {f["series"]: f["memory_slope"] for f in fits if f["memory_slope"] is not None}
+    peaks = {f["series"]: f["peak_ratio_max"] for f in fits if f.get("peak_ratio_max") is not None}
+    summary["interpolation_time_slopes"] = time_slopes
+    summary["interpolation_memory_slopes"] = memory_slopes
+    summary["interpolation_peak_ratios"] = peaks
+    if time_slopes:
+        summary["interpolation_time_slope_min"] = min(time_slopes.values())
+        summary["interpolation_time_slope_max"] = max(time_slopes.values())
+    if memory_slopes:
+        summary["interpolation_memory_slope_min"] = min(memory_slopes.values())
+        summary["interpolation_memory_slope_max"] = max(memory_slopes.values())
+    if peaks:
+        summary["interpolation_peak_ratio_max"] = max(peaks.values())
 
 
 # --- markdown -----------------------------------------------------------------------------------
@@ -165,8 +219,11 @@ def _vae_section(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _reference_section(rows: list[dict[str, Any]]) -> list[str]:
+def _reference_section(all_rows: list[dict[str, Any]]) -> list[str]:
+    rows = [r for r in all_rows if _kind(r, "neural runner") == "neural runner"]
     lines = ["## 3. Our runner vs the plain reference (city96 v2.1, 2×)", ""]
+    if not rows:
+        return [*lines, "Not run.", "", *_interpolation_section(all_rows)]
     header = [
         "latent",
         "batch",
@@ -201,14 +258,65 @@ def _reference_section(rows: list[dict[str, Any]]) -> list[str]:
         f"(|reference| up to {max(r['max_abs_reference_raw'] for r in rows):.1f}).",
         "",
     ]
+    return lines + _interpolation_section(all_rows)
+
+
+def _ratio_cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}×"
+
+
+def _interpolation_section(rows: list[dict[str, Any]]) -> list[str]:
+    compared = [r for r in rows if _kind(r, "") in ("yardstick", "peer")]
+    if not compared:
+        return []
+    lines = ["### 3b. Interpolations vs the yardstick and published peers", ""]
+    lines += _table(
+        [
+            "ours",
+            "vs",
+            "input → output",
+            "ours",
+            "theirs",
+            "time ratio (ours / theirs)",
+            "max abs diff",
+            "peak / (in+out), ours",
+            "theirs",
+        ],
+        (
+            [
+                r["ours"],
+                r["theirs"],
+                _shape(r),
+                _seconds(r["ours_median_s"]),
+                _seconds(r["theirs_median_s"]),
+                f"{r['ratio']:.3f}",
+                "—" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}",
+                _ratio_cell(r.get("ours_peak_ratio")),
+                _ratio_cell(r.get("theirs_peak_ratio")),
+            ]
+            for r in compared
+        ),
+    )
+    peers = [r for r in compared if r["kind"] == "peer"]
+    lines += [
+        "Yardstick: bislerp's time as a multiple of bilinear's (both through `upscale`). Peers: "
+        + (
+            "published implementations loaded from the `--peers` folder (never in this repository); "
+            "bislerp's output differs from ComfyUI's by design (half-pixel centres, linear lengths)."
+            if peers
+            else "none loaded (give a folder of peer implementations to compare against them)."
+        )
+        + " Ratios: medians of per-round ratios, interleaved.",
+        "",
+    ]
     return lines
 
 
 def _growth_section(growth: dict[str, Any]) -> list[str]:
-    points = growth["points"]
+    points = [p for p in growth["points"] if _kind(p, "neural") != "interpolation"]
     sides = sorted({p["input"][2] for p in points})
     lines = ["## 4. Growth with the latent size (2× jobs)", ""]
-    fits = growth["fits"]
+    fits = [f for f in growth["fits"] if _kind(f, "neural") != "interpolation"]
     lines += _table(
         ["series", "sizes measured", "largest input", "time slope", "memory slope"],
         (
@@ -251,10 +359,44 @@ def _growth_section(growth: dict[str, Any]) -> list[str]:
     if skipped:
         reasons = "; ".join(f"{p['series']} {p['input'][2]}²: {p['skipped']}" for p in skipped)
         lines += [f"² Not run: {reasons}.", ""]
+    return lines + _interpolation_growth_section(growth)
+
+
+def _interpolation_growth_section(growth: dict[str, Any]) -> list[str]:
+    points = [p for p in growth["points"] if _kind(p, "") == "interpolation"]
+    fits = {f["series"]: f for f in growth["fits"] if _kind(f, "") == "interpolation"}
+    if not points:
+        return []
+    sides = sorted({p["input"][2] for p in points})
+    by_key = {(p["series"], p["input"][2]): p for p in points}
+
+    def slope(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}"
+
+    lines = ["### 4b. Interpolations: growth and peak memory (batch 1, 4 channels, 2×)", ""]
+    lines += _table(
+        ["method", "time slope", "memory slope", "max peak / (in+out)", *(f"{s}²→{2 * s}²" for s in sides)],
+        (
+            [
+                series,
+                slope(fit["time_slope"]),
+                slope(fit["memory_slope"]),
+                _ratio_cell(fit.get("peak_ratio_max")),
+                *(_seconds(by_key[(series, s)]["median_s"]) if (series, s) in by_key else "" for s in sides),
+            ]
+            for series, fit in fits.items()
+        ),
+    )
+    lines += [
+        "Sizes include non-powers of two. Peak: extra resident memory during one call, as a multiple of "
+        "the input plus output bytes.",
+        "",
+    ]
     return lines
 
 
-def _overhead_section(rows: list[dict[str, Any]]) -> list[str]:
+def _overhead_section(all_rows: list[dict[str, Any]]) -> list[str]:
+    rows = [r for r in all_rows if _kind(r, "interceptor") == "interceptor"]
     lines = ["## 5. Overhead of the WebUI glue on interpolate calls it does not own", ""]
     lines += _table(
         ["input", "call", "torch alone", "with interceptor", "extra per call", "overhead"],
@@ -271,6 +413,28 @@ def _overhead_section(rows: list[dict[str, Any]]) -> list[str]:
         ),
     )
     lines += [f"Median of per-round ratios over {rows[0]['rounds']} interleaved rounds.", ""] if rows else []
+    wrapped = [r for r in all_rows if _kind(r, "") == "upscale"]
+    if wrapped:
+        lines += ["### 5b. `upscale` on torch modes vs a direct `F.interpolate`", ""]
+        lines += _table(
+            ["method", "input → output", "F.interpolate", "upscale", "extra per call", "overhead"],
+            (
+                [
+                    r["method"],
+                    _shape(r),
+                    _seconds(r["plain_median_s"]),
+                    _seconds(r["patched_median_s"]),
+                    _seconds(abs(r["extra_per_call_s"])) if r["extra_per_call_s"] >= 0 else "< noise",
+                    f"{r['overhead_percent']:+.1f} %",
+                ]
+                for r in wrapped
+            ),
+        )
+        lines += [
+            "`upscale` checks the latent and the size, dispatches and records the result; outputs are "
+            f"identical. Median of per-round ratios over {wrapped[0]['rounds']} interleaved rounds.",
+            "",
+        ]
     return lines
 
 
@@ -278,7 +442,7 @@ def _goals_section(summary: dict[str, Any]) -> list[str]:
     goals = summary.get("goals", {})
     if not goals:
         return []
-    lines = ["## Goals (issue 6)", ""]
+    lines = ["## Goals (issues 6 and 12)", ""]
     lines += _table(
         ["goal", "target", "this run", "met"],
         ([g["what"], g["goal"], f"{g['value']:.3g}", "yes" if g["met"] else "no"] for g in goals.values()),

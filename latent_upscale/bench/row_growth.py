@@ -1,9 +1,12 @@
-"""Row 4: how time and peak memory grow with the latent, with and without tiles, per architecture.
+"""Row 4: how time and peak memory grow with the latent, with and without tiles, per architecture,
+and for every interpolation method.
 
 Every job is 2×, from the smallest to the largest planned side. The log-log slope is fitted against
 output pixels: about 1 means cost proportional to the image (convolutions); Ttl's attention makes
 its untiled cost grow faster, so its untiled sizes are capped. Calls whose extrapolated cost exceeds
-the plan's per-call budget are skipped and say so.
+the plan's per-call budget are skipped and say so. Interpolation series (``kind`` ``"interpolation"``)
+run through :func:`latent_upscale.upscale` at sizes that include non-powers of two, and each point
+also gives its peak memory as a multiple of its input plus output bytes (``peak_ratio``).
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import logging
 import math
 import statistics
 from dataclasses import dataclass
+from functools import partial
 
+from latent_upscale.api import upscale
 from latent_upscale.bench.context import BenchContext, CostEstimator
 from latent_upscale.bench.models import NEURAL_MODELS
+from latent_upscale.resize_methods import registered_methods
 
 __all__ = ["fit_slope", "run_growth_row"]
 
@@ -99,6 +105,12 @@ def run_growth_row(context: BenchContext) -> dict[str, list[dict[str, object]]]:
             call.tiles,
         )
         measured[case.series].append((case.output_pixels, timing.median_s, peak, case.side))
+    interpolations = _interpolation_points(context)
+    points += interpolations
+    for point in interpolations:
+        measured.setdefault(str(point["series"]), []).append(
+            (int(point["output_pixels"]), float(point["median_s"]), point["peak_bytes"], point["input"][2])
+        )
     fits: list[dict[str, object]] = []
     for case in cases:
         if any(fit["series"] == case.series for fit in fits):
@@ -116,4 +128,50 @@ def run_growth_row(context: BenchContext) -> dict[str, list[dict[str, object]]]:
                 "largest_side": max((side for _, _, _, side in series), default=None),
             }
         )
+    for method in dict.fromkeys(str(point["series"]) for point in interpolations):
+        series = measured[method]
+        pixels = [float(pixels) for pixels, _, _, _ in series]
+        ratios = [p["peak_ratio"] for p in interpolations if p["series"] == method and p["peak_ratio"]]
+        fits.append(
+            {
+                "series": method,
+                "kind": "interpolation",
+                "model": None,
+                "tiled": False,
+                "points": len(series),
+                "time_slope": fit_slope(pixels, [seconds for _, seconds, _, _ in series]),
+                "memory_slope": fit_slope(pixels, [float(peak or 0) for _, _, peak, _ in series]),
+                "largest_side": max((side for _, _, _, side in series), default=None),
+                "peak_ratio_max": max(ratios, default=None),
+            }
+        )
     return {"points": points, "fits": fits}
+
+
+def _interpolation_points(context: BenchContext) -> list[dict[str, object]]:
+    """Every interpolation method at every planned side (2×): time, peak memory and its ratio."""
+    methods = [method.id for method in registered_methods() if not method.neural]
+    sides = context.plan.interpolation_growth_sides
+    cases = [(method, side) for method in methods for side in sides]
+    points: list[dict[str, object]] = []
+    for method, side in context.steps(cases, "growth (interpolations)", total=len(cases)):
+        latent = context.latent(1, side)
+        target = (side * _FACTOR, side * _FACTOR)
+        timing, peak = context.measure(partial(upscale, latent, target, method=method))
+        io_bytes = latent.numel() * latent.element_size() * (1 + _FACTOR**2)
+        point: dict[str, object] = {
+            "kind": "interpolation",
+            "model": None,
+            "method": method,
+            "series": method,
+            "tiled": False,
+            "tile_size": 0,
+            "input": [1, 4, side, side],
+            "output": list(target),
+            "output_pixels": target[0] * target[1],
+            **timing.as_dict(),
+            "peak_bytes": peak,
+            "peak_ratio": None if peak is None else peak / io_bytes,
+        }
+        points.append(point)
+    return points

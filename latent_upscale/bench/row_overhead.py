@@ -1,16 +1,20 @@
-"""Row 5: what the WebUI glue costs an ``F.interpolate`` call it does not own.
+"""Row 5: what the WebUI glue costs an ``F.interpolate`` call it does not own, and what
+:func:`latent_upscale.upscale` adds to the ``F.interpolate`` call it makes for a torch mode.
 
 During one host call the glue replaces ``torch.nn.functional.interpolate`` with an
 :class:`~latent_upscale.webui.patches.InterpolateInterceptor` that passes every call it does not
 recognise to torch. This row times UNet-like calls with the interceptor installed (armed, never
 matching) against torch's own function, interleaved round by round; both statements are the same
-attribute lookup and call, so the difference is the pass-through alone.
+attribute lookup and call, so the difference is the pass-through alone (rows of ``kind``
+``"interceptor"``). Rows of ``kind`` ``"upscale"`` time ``upscale(latent, size, method=mode)``
+against the direct ``F.interpolate`` call it wraps (input checks, dispatch, result record).
 """
 
 from __future__ import annotations
 
 import logging
 import statistics
+from functools import partial
 from types import SimpleNamespace
 
 import torch
@@ -18,8 +22,9 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils import benchmark
 
+from latent_upscale.api import upscale
 from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.measure import median_ratio
+from latent_upscale.bench.measure import interleaved_medians, median_ratio
 from latent_upscale.webui.patches import InterpolateInterceptor
 
 __all__ = ["run_overhead_row"]
@@ -33,7 +38,57 @@ def _never_called(latent: Tensor, size: tuple[int, int], call_host: object) -> T
     raise AssertionError("the benchmark's interceptor must never match")
 
 
+#: Torch modes timed through ``upscale`` and directly, with the arguments the method passes.
+_UPSCALE_MODES = {
+    "bilinear": {"mode": "bilinear", "align_corners": False, "antialias": False},
+    "bicubic": {"mode": "bicubic", "align_corners": False, "antialias": False},
+    "nearest-exact": {"mode": "nearest-exact"},
+}
+
+
 def run_overhead_row(context: BenchContext) -> list[dict[str, object]]:
+    """Interceptor rows, then ``upscale`` vs direct ``F.interpolate`` rows."""
+    return [*_interceptor_rows(context), *_upscale_rows(context)]
+
+
+def _upscale_rows(context: BenchContext) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for shape in context.plan.upscale_overhead_shapes:
+        latent = context.latent(shape[0], shape[2], channels=shape[1])
+        size = (shape[2] * 2, shape[3] * 2)
+        for method, arguments in _UPSCALE_MODES.items():
+            direct = partial(F.interpolate, latent, size=size, **arguments)
+            ours = partial(upscale, latent, size, method=method)
+            if not torch.equal(direct(), ours()):
+                raise RuntimeError(f"upscale(method={method!r}) differs from its F.interpolate call")
+            medians = interleaved_medians(
+                {"direct": direct, "upscale": ours},
+                rounds=context.plan.overhead_rounds,
+                threads=context.threads,
+                min_run_time=context.plan.min_run_time,
+            )
+            ratio = median_ratio(medians["upscale"], medians["direct"])
+            rows.append(
+                {
+                    "kind": "upscale",
+                    "input": list(shape),
+                    "output": list(size),
+                    "call": f"upscale(method={method!r}) vs F.interpolate",
+                    "method": method,
+                    "plain_median_s": statistics.median(medians["direct"]),
+                    "patched_median_s": statistics.median(medians["upscale"]),
+                    "extra_per_call_s": (ratio - 1.0) * statistics.median(medians["direct"]),
+                    "overhead_percent": (ratio - 1.0) * 100.0,
+                    "rounds": context.plan.overhead_rounds,
+                    "plain_round_medians_s": medians["direct"],
+                    "patched_round_medians_s": medians["upscale"],
+                }
+            )
+            logger.info("upscale overhead %s %s: %+.1f %%", method, list(shape), rows[-1]["overhead_percent"])
+    return rows
+
+
+def _interceptor_rows(context: BenchContext) -> list[dict[str, object]]:
     """Per shape: median time with and without the interceptor and the relative overhead."""
     rows = []
     unmatched = torch.zeros(1)  # the interceptor waits for this tensor, which no call passes
@@ -64,6 +119,7 @@ def run_overhead_row(context: BenchContext) -> list[dict[str, object]]:
             served = interceptor.served
         ratio = median_ratio(patched_medians, plain_medians)
         row = {
+            "kind": "interceptor",
             "input": list(shape),
             "call": "F.interpolate(x, scale_factor=2, mode='nearest')",
             "plain_median_s": statistics.median(plain_medians),

@@ -1,4 +1,6 @@
-"""Row 3: our runner vs the plain reference — city96 v2.1 as published, run the plain way.
+"""Row 3: ours vs references — city96 v2.1 as published, run the plain way, and the interpolations
+against their yardstick and peers (:mod:`latent_upscale.bench.row_peers`, rows of ``kind``
+``"yardstick"`` and ``"peer"``; the city96 rows are ``kind`` ``"neural runner"``).
 
 The reference is the published layout as an eager float32 ``nn.Sequential`` (conv 4→64, ReLU,
 nearest upsample, ReLU, 16 × (conv 64→64, ReLU), conv 64→4) under ``torch.no_grad()`` on raw
@@ -20,6 +22,7 @@ from torch import Tensor, nn
 
 from latent_upscale.bench.context import BenchContext
 from latent_upscale.bench.measure import interleaved_medians, median_ratio
+from latent_upscale.bench.row_peers import run_interpolation_comparisons
 from latent_upscale.latent_formats import family_format
 
 __all__ = ["FP16_RELATIVE_TOLERANCE", "FP32_TOLERANCE", "reference_city96", "run_reference_row"]
@@ -58,7 +61,12 @@ def _variants(context: BenchContext) -> list[tuple[str, str]]:
 
 
 def run_reference_row(context: BenchContext) -> list[dict[str, object]]:
-    """Speed-up and max abs difference of our runner over the reference at each planned size."""
+    """Speed-up and max abs difference of our runner over the reference at each planned size, then
+    the interpolation comparisons."""
+    return [*_run_city96(context), *run_interpolation_comparisons(context)]
+
+
+def _run_city96(context: BenchContext) -> list[dict[str, object]]:
     weights = context.models.weights_for("city96", _FACTOR)
     reference = reference_city96(load_file(str(weights)), _FACTOR).to(context.device)
     sdxl = family_format(_FAMILY)
@@ -92,6 +100,7 @@ def run_reference_row(context: BenchContext) -> list[dict[str, object]]:
             half = precision == "auto" and context.device.type == "cuda"
             tolerance = FP16_RELATIVE_TOLERANCE * peak if half else FP32_TOLERANCE
             row: dict[str, object] = {
+                "kind": "neural runner",
                 "contender": name,
                 "precision": "float16" if half else "float32",
                 "input": [batch, 4, side, side],
