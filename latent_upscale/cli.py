@@ -401,6 +401,13 @@ def _rows(text: str) -> tuple[str, ...]:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from latent_upscale.bench import full_plan, quick_plan, run_bench
 
+    if args.suite == "quality":
+        from latent_upscale.bench.quality_cli import run_quality_command
+
+        _check_device_available(args.device)
+        for line in run_quality_command(args):
+            print(line)
+        return 0
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
     _check_device_available(args.device)
@@ -436,6 +443,9 @@ def _add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     )
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's own choice)")
     parser.add_argument("--only", type=_rows, help="comma-separated rows to run (default: all)")
+    from latent_upscale.bench.quality_cli import add_quality_arguments
+
+    add_quality_arguments(parser)
     parser.set_defaults(func=_cmd_bench)
 
 

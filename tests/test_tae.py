@@ -1,0 +1,138 @@
+"""Tiny autoencoders: layout detection, variant told apart, strict loading, real TAEF2 reconstruction."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.neural.archs import tae
+from latent_upscale.neural.archs.tae_random import save_tae_pair, tae_state_dict
+from tests.helpers.real_weights import photograph, require_taef2
+
+VARIANT_IDS = list(tae.VARIANTS)
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return 10 * math.log10(1.0 / float(((a - b) ** 2).mean()))
+
+
+@pytest.mark.parametrize("variant", VARIANT_IDS)
+@pytest.mark.parametrize("half", ["encoder", "decoder"])
+def test_every_variant_loads_strictly_from_random_weights_under_its_published_name(variant, half):
+    state = tae_state_dict(variant, half, seed=3)
+    loaded = tae.load(state, filename=f"{variant}_{half}.pth")
+    assert loaded.variant.id == variant
+    assert loaded.half == half
+    assert len(state) == (79 if variant == "taef2" else 67)
+    # strict load copied the values (up to float16 → float32)
+    params = dict(loaded.module.named_parameters())
+    key = "14.weight" if half == "encoder" else "19.weight"
+    assert torch.equal(params[key], state[key].float())
+
+
+def test_parameter_counts_match_taesd_readme():
+    assert sum(p.numel() for p in tae.TaeEncoder(4).parameters()) == 1_222_532
+    assert sum(p.numel() for p in tae.TaeDecoder(4).parameters()) == 1_222_531
+
+
+@pytest.mark.parametrize(
+    ("channels", "candidates"),
+    [(4, ("taesd", "taesdxl")), (16, ("taesd3", "taef1"))],
+)
+def test_variants_sharing_a_layout_are_told_apart_only_by_file_name(channels, candidates):
+    first, second = candidates
+    state = tae_state_dict(first, "decoder")
+    assert tae.describe_layout(state).candidates == candidates
+    assert tae.detect_variant(state, f"{first}_decoder.pth") == first
+    assert tae.detect_variant(state, f"models/VAE-approx/{second}_decoder.safetensors") == second
+    assert tae.detect_variant(state, "whatever.pth", variant=second) == second
+    with pytest.raises(LatentUpscaleError, match=f"fits {first} and {second}"):
+        tae.detect_variant(state, "my_decoder.pth")
+
+
+def test_taef2_is_recognised_from_its_layout_alone():
+    for half in ("encoder", "decoder"):
+        assert tae.detect_variant(tae_state_dict("taef2", half), "renamed.pth") == "taef2"
+
+
+@pytest.mark.parametrize("variant", VARIANT_IDS)
+def test_detection_is_exclusive_across_variants(variant):
+    state = tae_state_dict(variant, "encoder")
+    accepted = []
+    for other in VARIANT_IDS:
+        try:
+            tae.detect_variant(state, f"{other}_encoder.pth")
+        except LatentUpscaleError:
+            continue
+        accepted.append(other)
+    same_layout = {"taesd": {"taesd", "taesdxl"}, "taesdxl": {"taesd", "taesdxl"}}
+    same_layout |= {"taesd3": {"taesd3", "taef1"}, "taef1": {"taesd3", "taef1"}, "taef2": {"taef2"}}
+    assert set(accepted) == same_layout[variant]
+
+
+def test_a_file_name_contradicting_the_layout_is_a_clear_error():
+    state = tae_state_dict("taef2", "encoder")
+    with pytest.raises(LatentUpscaleError, match=r"file name says taesdxl but the weights are a 32-channel"):
+        tae.detect_variant(state, "taesdxl_encoder.pth")
+
+
+def test_wrong_layouts_give_clear_errors():
+    with pytest.raises(LatentUpscaleError, match="not a TAESD encoder or decoder"):
+        tae.load({"sequential.0.weight": torch.zeros(64, 4, 3, 3)})
+    state = tae_state_dict("taef2", "encoder")
+    del state["12.pool.1.bias"]  # a side branch missing a tensor: strict load names it
+    with pytest.raises(LatentUpscaleError, match=r"looks like a taef2 encoder.*12\.pool\.1\.bias"):
+        tae.load(state, filename="taef2_encoder.pth")
+    state = tae_state_dict("taesd", "decoder")
+    state["19.weight"] = torch.zeros(4, 64, 3, 3)
+    with pytest.raises(LatentUpscaleError, match=r"19\.weight of shape \(3, 64, 3, 3\)"):
+        tae.load(state, filename="taesd_decoder.pth")
+    odd = tae_state_dict("taesd", "encoder")
+    odd["14.weight"], odd["14.bias"] = torch.zeros(8, 64, 3, 3), torch.zeros(8)
+    with pytest.raises(LatentUpscaleError, match="8 latent channels without the GroupNorm side branch"):
+        tae.load(odd)
+
+
+def test_pair_loads_from_pth_and_safetensors_folders_and_checks_the_pair(tmp_path):
+    for suffix in (".pth", ".safetensors"):
+        folder = tmp_path / suffix.strip(".")
+        save_tae_pair(folder, "taesd3", suffix=suffix)
+        encoder, decoder = tae.find_pair(folder)
+        model = tae.load_tiny_autoencoder(encoder, decoder)
+        assert model.variant.id == "taesd3"
+        latent = model.encode(torch.rand(1, 3, 16, 24))
+        assert latent.shape == (1, 16, 2, 3)
+        assert model.decode(latent).shape == (1, 3, 16, 24)
+    save_tae_pair(tmp_path / "mixed", "taesd")
+    save_tae_pair(tmp_path / "other", "taesdxl")
+    with pytest.raises(LatentUpscaleError, match="encoder is taesd but the decoder is taesdxl"):
+        tae.load_tiny_autoencoder(
+            tmp_path / "mixed/taesd_encoder.pth", tmp_path / "other/taesdxl_decoder.pth"
+        )
+    with pytest.raises(LatentUpscaleError, match="holds no decoder file"):
+        (tmp_path / "mixed/taesd_decoder.pth").unlink()
+        tae.find_pair(tmp_path / "mixed")
+
+
+def test_latent_formats_are_the_families_model_spaces():
+    from latent_upscale.latent_formats import FAMILIES
+
+    for variant in tae.VARIANTS.values():
+        for family in variant.families:
+            assert variant.latent_format == FAMILIES[family]
+
+
+def test_real_taef2_reconstructs_a_photograph_above_25_db():
+    folder = require_taef2()
+    model = tae.load_tiny_autoencoder(*tae.find_pair(folder))
+    assert model.variant.id == "taef2"
+    image = photograph("astronaut", side=256)
+    latent = model.encode(image)
+    assert latent.shape == (1, 32, 32, 32)
+    decoded = model.decode(latent)
+    assert psnr(decoded, image) >= 25.0
+    # the decoded image is this photograph, not any smooth image: mirrored, it no longer matches
+    assert psnr(decoded, image.flip(-1)) < 20.0
