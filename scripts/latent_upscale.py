@@ -5,7 +5,7 @@ the WebUI calls processing hooks (``process``, ``postprocess``) only on always-o
 """
 
 import modules.scripts as scripts  # not `from … import Script`: every Script in this namespace is loaded
-from latent_upscale.webui import register, runtime, ui
+from latent_upscale.webui import entry, register, ui
 from latent_upscale.webui.host import TITLE
 
 register()
@@ -25,7 +25,7 @@ class LatentUpscaleScript(scripts.Script):
         return components
 
     def run(self, p, *args):
-        return runtime.run_img2img(p, args)
+        return entry.run_img2img(p, args)
 
 
 class LatentUpscaleHooks(scripts.Script):
@@ -36,7 +36,7 @@ class LatentUpscaleHooks(scripts.Script):
         return scripts.AlwaysVisible
 
     def process(self, p, *args):
-        runtime.before_job(p)
+        entry.before_job(p)
 
     def postprocess(self, p, processed, *args):
-        runtime.after_job(p)
+        entry.after_job(p)

@@ -213,27 +213,6 @@ def test_settings_section_holds_every_setting_with_a_default(fake_webui):
         assert info.default == setting.default
 
 
-def test_unknown_or_stale_settings_fall_back_to_our_defaults(fake_webui):
-    host = fake_webui(config="missing")
-    start(host)
-    settings = glue("settings")
-    assert settings.default_job_options() == JobOptions()
-    host.opts.data["latent_upscale_default_method"] = "removed-method"
-    assert settings.default_job_options() == JobOptions()
-    options = settings.neural_options()
-    assert options.allow_download is True and options.tile_size is None
-    assert str(
-        options.models_dir[0] if isinstance(options.models_dir, (list, tuple)) else options.models_dir
-    ).endswith("LatentUpscaler")
-
-
-def test_the_settings_defaults_feed_the_script(fake_webui):
-    host = fake_webui(config={"latent_upscale_default_method": "area", "latent_upscale_exact_steps": False})
-    start(host)
-    settings = glue("settings")
-    assert settings.default_job_options() == JobOptions(method="area", exact_steps=False)
-
-
 # --- install.py ----------------------------------------------------------------------------------------
 
 
@@ -319,3 +298,53 @@ def test_the_neural_hint_names_the_weights_it_will_use(fake_webui, tmp_path):
     put_city96_weights(tmp_path, vae="xl")
     hint = glue("ui").neural_hint("neural")
     assert "sdxl" in hint and "city96" in hint and str(tmp_path) in hint
+
+
+def test_a_bad_saved_setting_never_fails_a_neural_job(fake_webui, webui_flavor):
+    # Issue 11 §9 end to end: tile size "abc" in config.json; the job completes with bislerp and says why.
+    host = fake_webui(webui_flavor)
+    start(host)
+    host.opts.data["latent_upscale_tile_size"] = "abc"
+    processed = host.img2img(
+        png_image(64, 64),
+        script=TITLE,
+        script_args=job_args("neural"),
+        width=96,
+        height=96,
+        resize_mode=3,
+        denoising_strength=0.5,
+        steps=4,
+    )
+    info = host.parse_infotext(processed.infotexts[0])
+    assert (
+        info["Latent upscale fallback"].startswith("bislerp (")
+        and "Neural tile size" in info["Latent upscale fallback"]
+    )
+    assert processed.images[0].size == (96, 96)
+    host.assert_no_errors()
+
+
+def test_an_unreadable_model_never_fails_a_job_with_a_custom_schedule(fake_webui, monkeypatch):
+    # The model-info reads (resize and schedule) sit inside their fallbacks.
+    host = fake_webui()
+    start(host)
+
+    def unreadable(model):
+        raise TypeError("an odd model object")
+
+    for name in ("resize", "img2img"):
+        monkeypatch.setattr(glue(name), "read_model_latent_info", unreadable)
+    processed = host.img2img(
+        png_image(64, 64),
+        script=TITLE,
+        script_args=job_args("lanczos", "karras"),
+        width=96,
+        height=96,
+        resize_mode=3,
+        denoising_strength=0.5,
+        steps=4,
+    )
+    info = host.parse_infotext(processed.infotexts[0])
+    assert info["Latent upscale fallback"] == "default schedule (an odd model object)"
+    assert processed.images[0].size == (96, 96)
+    assert host.runs[-1].x.shape == (1, 4, 12, 12)

@@ -11,7 +11,6 @@ from latent_upscale.webui.patches import is_interceptor
 from tests.helpers.glue import (
     OUR_HIRES_KEYS,
     capture_jobs,
-    glue,
     patched_names,
     put_city96_weights,
     spy_resizes,
@@ -210,12 +209,3 @@ def test_unloading_the_script_removes_our_entries_and_loading_adds_them_back(fak
     assert "Latent (nearest-exact)" in host.latent_upscale_modes
     host.reload_ui()
     assert all(k in host.latent_upscale_modes for k in OUR_HIRES_KEYS)
-
-
-def test_hires_key_maps_every_method_to_an_entry(fake_webui):
-    host = fake_webui()
-    start(host)
-    runtime = glue()
-    for method in methods():
-        assert runtime.hires_key(method) in host.latent_upscale_modes
-    assert runtime.hires_key("bilinear") == "Latent"

@@ -325,12 +325,12 @@ def test_neural_on_16_channel_sd3_latents_falls_back_without_failing(fake_webui,
 def test_a_failing_method_falls_back_to_the_hosts_resize(fake_webui, monkeypatch):
     host = fake_webui()
     start(host)
-    import latent_upscale.webui.runtime as runtime_module  # the running host's copy
+    import latent_upscale.webui.resize as resize_module  # the running host's copy
 
     def broken(*args, **kwargs):
         raise RuntimeError("kernel exploded")
 
-    monkeypatch.setattr(runtime_module, "upscale_detailed", broken)
+    monkeypatch.setattr(resize_module, "upscale_detailed", broken)
     image = png_image(64, 64)
     processed = _img2img(host, "lanczos", image=image)
     expected = F.interpolate(source_latent(host, image), size=(11, 15), mode="bilinear")

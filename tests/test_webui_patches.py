@@ -122,11 +122,11 @@ class Job:
 def test_instance_patch_shadows_one_object_and_always_restores(raise_inside):
     job, other = Job(), Job()
 
-    def make(original):
-        return lambda: "ours, then " + original()
+    def wrapper(original):
+        return "ours, then " + original()
 
     try:
-        with instance_patch(job, "init", make):
+        with instance_patch(job, "init", wrapper):
             assert job.init() == "ours, then host init"
             assert other.init() == "host init"  # the class is never touched
             if raise_inside:
@@ -141,6 +141,90 @@ def test_instance_patch_restores_an_existing_instance_attribute():
     job = Job()
     own = lambda: "already shadowed"  # noqa: E731
     job.init = own
-    with instance_patch(job, "init", lambda original: lambda: "ours"):
+    with instance_patch(job, "init", lambda original: "ours"):
         assert job.init() == "ours"
     assert job.init is own
+
+
+# --- issue 11 §9: interceptors of two jobs on two threads ---------------------------------------------
+
+
+def _run_in_threads(enter_order, exit_order):
+    """Two jobs, A and B, each on its own thread, entering and leaving their interceptors in the given
+    orders (steps handed from thread to thread with events); returns what each job's call produced."""
+    import threading
+
+    steps = [("enter", name) for name in enter_order] + [("exit", name) for name in exit_order]
+    turn = {step: threading.Event() for step in steps}
+    results, errors = {}, []
+
+    def step_done(step):
+        index = steps.index(step)
+        if index + 1 < len(steps):
+            turn[steps[index + 1]].set()
+
+    def job(name, fill):
+        try:
+            latent = torch.zeros(1, 4, 4, 4)
+            interceptor = InterpolateInterceptor(
+                lambda: latent, lambda: (8, 8), lambda x, size, host: torch.full((1, 4, *size), fill)
+            )
+            assert turn[("enter", name)].wait(10)
+            interceptor.__enter__()
+            step_done(("enter", name))
+            assert turn[("exit", name)].wait(10)
+            # The other job's tensor is not ours: only our own call is served, by our own replacement.
+            results[name] = F.interpolate(latent, size=(8, 8)).max().item()
+            interceptor.__exit__(None, None, None)
+            step_done(("exit", name))
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=job, args=(name, fill)) for name, fill in (("A", 1.0), ("B", 2.0))]
+    for thread in threads:
+        thread.start()
+    turn[steps[0]].set()
+    for thread in threads:
+        thread.join(20)
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.parametrize("exit_order", ["AB", "BA"])
+@pytest.mark.parametrize("enter_order", ["AB", "BA"])
+def test_two_jobs_on_two_threads_leave_the_original_in_any_nesting_order(enter_order, exit_order):
+    original = F.interpolate
+    results = _run_in_threads(enter_order, exit_order)
+    assert F.interpolate is original
+    assert not is_interceptor(F.interpolate)
+    assert results == {"A": 1.0, "B": 2.0}
+
+
+def test_an_interceptor_that_never_served_still_leaves_the_original():
+    original = F.interpolate
+    first = InterpolateInterceptor(lambda: None, lambda: (8, 8), _doubler)
+    second = InterpolateInterceptor(lambda: None, lambda: (8, 8), _doubler)
+    with first:
+        second.__enter__()
+    assert is_interceptor(F.interpolate)  # the second job is still running
+    second.__exit__(None, None, None)
+    second.__exit__(None, None, None)  # leaving twice is harmless
+    assert F.interpolate is original
+
+
+def test_a_new_interceptor_after_an_outside_wrapper_does_not_loop():
+    target = torch.zeros(1, 4, 4, 4)
+    original = F.interpolate
+    with InterpolateInterceptor(lambda: target, lambda: (8, 8), _doubler):
+        ours = F.interpolate
+
+        def theirs(*args, **kwargs):
+            return ours(*args, **kwargs)
+
+        F.interpolate = theirs
+    try:
+        with InterpolateInterceptor(lambda: target, lambda: (8, 8), _doubler) as second:
+            assert F.interpolate(target, size=(8, 8)).max() == 2.0
+        assert second.served and F.interpolate is theirs
+    finally:
+        F.interpolate = original

@@ -158,3 +158,28 @@ def test_the_ui_also_builds_with_the_current_gradio(fake_webui):
         components = glue("ui").build_ui()
     assert [c.elem_id for c in components] == [f"latent_upscale_{f.name}" for f in script_fields()]
     assert components[0].value == "Bislerp (spherical)"
+
+
+@host_gradio
+def test_the_ui_builds_with_bad_saved_settings_and_the_hint_says_why(fake_webui):
+    # Issue 11 §9: tile size "abc", precision "fp64", models folder "~nouser/x" saved in config.json.
+    import gradio as gr
+
+    from tests.helpers.glue import glue
+
+    host = fake_webui(
+        config={
+            "latent_upscale_default_method": "neural",
+            "latent_upscale_tile_size": "abc",
+            "latent_upscale_precision": "fp64",
+            "latent_upscale_models_dir": "~nouser-latent-upscale-test/x",
+        }
+    )
+    host.start()  # every tab's UI is built
+    assert _our_components(host)[0].value == "Neural (learned upscaler)"
+    with gr.Blocks() as demo:
+        glue("ui").build_ui()
+    hint = next(
+        b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "latent_upscale_neural_hint"
+    )
+    assert "cannot tell which weights" in hint.value and "falls back to bislerp" in hint.value

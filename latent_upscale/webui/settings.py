@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.neural.options import NeuralOptions
 from latent_upscale.resize_methods import method_ids
 from latent_upscale.schedules import AUTOMATIC, schedule_ids
@@ -122,17 +123,59 @@ def default_job_options() -> JobOptions:
         return JobOptions()
 
 
+def _setting_error(key: str, value: object, expected: str) -> LatentUpscaleError:
+    label = next(s.label for s in SETTINGS if s.key == key)
+    return LatentUpscaleError(
+        f"the setting '{label}' (Settings → Latent Upscale) holds {value!r}; expected {expected}",
+        summary=f"setting '{label}' holds {value!r}; expected {expected}",
+    )
+
+
 def models_dir() -> Path:
     """Where neural weights are looked for first and downloaded to: the setting, else the WebUI's
-    ``models/LatentUpscaler`` (the runner also searches ``models/`` inside the extension)."""
-    configured = str(_get("latent_upscale_models_dir") or "").strip()
-    return Path(configured).expanduser() if configured else host.models_path() / "LatentUpscaler"
+    ``models/LatentUpscaler`` (the runner also searches ``models/`` inside the extension).
+
+    Raises LatentUpscaleError naming the setting when the saved folder cannot be read as a path
+    (``~nouser/x``: an unknown user's home).
+    """
+    value = _get("latent_upscale_models_dir")
+    configured = str(value or "").strip()
+    if not configured:
+        return host.models_path() / "LatentUpscaler"
+    try:
+        return Path(configured).expanduser()
+    except (RuntimeError, ValueError, OSError):
+        raise _setting_error("latent_upscale_models_dir", value, "a folder") from None
+
+
+def _tile_size() -> int | None:
+    value = _get("latent_upscale_tile_size")
+    try:
+        number: float | None = float(value or 0)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not number.is_integer() or number < 0:
+        raise _setting_error(
+            "latent_upscale_tile_size", value, "a whole number of latent pixels (0: automatic)"
+        )
+    return int(number) or None  # 0 in the settings means automatic
+
+
+def _choice(key: str, choices: tuple[str, ...]) -> str:
+    value = _get(key)
+    if value not in choices:
+        raise _setting_error(key, value, f"one of {', '.join(choices)}")
+    return str(value)
 
 
 def neural_options() -> NeuralOptions:
-    """Neural runner options from settings."""
-    tile = int(_get("latent_upscale_tile_size") or 0)
-    device = str(_get("latent_upscale_device"))
+    """Neural runner options from settings.
+
+    Raises LatentUpscaleError naming the setting when a saved value is unusable (tile size "abc",
+    precision "fp64"): the hint shows it, a job falls back and says so.
+    """
+    setting = {s.key: s for s in SETTINGS}
+    device = _choice("latent_upscale_device", setting["latent_upscale_device"].choices)
     return NeuralOptions(
         models_dir=models_dir(),
         allow_download=bool(_get("latent_upscale_allow_download")),
@@ -140,7 +183,7 @@ def neural_options() -> NeuralOptions:
         hf_revision=str(_get("latent_upscale_hf_revision") or "main"),
         # 1.9+ read HF_ENDPOINT into shared.hf_endpoint; huggingface-hub reads the variable itself too.
         hf_endpoint=getattr(host.shared, "hf_endpoint", None),
-        precision=str(_get("latent_upscale_precision")),
+        precision=_choice("latent_upscale_precision", setting["latent_upscale_precision"].choices),
         device=None if device == "auto" else device,
-        tile_size=tile or None,  # 0 in the settings means automatic
+        tile_size=_tile_size(),
     )

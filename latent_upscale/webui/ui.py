@@ -10,26 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from latent_upscale.resize_methods import get_method
 from latent_upscale.webui import settings
-from latent_upscale.webui.job import JobOptions, ScriptField, method_id, schedule_id, script_fields
+from latent_upscale.webui.hint import neural_hint
+from latent_upscale.webui.job import JobOptions, ScriptField, schedule_id, script_fields
 
 __all__ = ["ELEM_PREFIX", "build_ui", "infotext_fields", "neural_hint", "paste_field_names"]
 
 ELEM_PREFIX = "latent_upscale_"
-_NEURAL_HINT_IDLE = ""
-
-
-def neural_hint(method_value: object) -> str:
-    """One line under the method dropdown: what ``neural`` will use for the loaded model."""
-    try:
-        if not get_method(method_id(method_value)).neural:
-            return _NEURAL_HINT_IDLE
-    except ValueError:
-        return _NEURAL_HINT_IDLE
-    from latent_upscale.webui import runtime
-
-    return runtime.describe_neural_for_loaded_model()
 
 
 def _component(gr: Any, f: ScriptField, value: object, visible: bool) -> Any:

@@ -1,4 +1,4 @@
-"""X/Y/Z plot axes "Latent upscale method" and "Latent upscale schedule".
+"""X/Y/Z plot axes "Latent upscale method" and "Latent upscale schedule": registration and behaviour.
 
 Registered from ``on_before_ui`` (after every script has loaded) into the built-in ``xyz_grid.py``
 module's ``axis_options``, appended at the end (its dropdowns use ``type="index"``), and only when no
@@ -8,13 +8,26 @@ axis with our label exists yet: Reload UI runs this again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from latent_upscale.resize_methods import method_ids
 from latent_upscale.schedules import schedule_ids
-from latent_upscale.webui import host, runtime
+from latent_upscale.webui import host, settings
+from latent_upscale.webui.hires import hires_key
+from latent_upscale.webui.job import JobOptions
+from latent_upscale.webui.state import attach_options, attached_options
 
-__all__ = ["METHOD_AXIS", "SCHEDULE_AXIS", "register_axes"]
+__all__ = [
+    "METHOD_AXIS",
+    "SCHEDULE_AXIS",
+    "apply_method",
+    "apply_schedule",
+    "check_values",
+    "register_axes",
+]
 
 log = logging.getLogger("latent_upscale")
 
@@ -22,8 +35,36 @@ METHOD_AXIS = "Latent upscale method"
 SCHEDULE_AXIS = "Latent upscale schedule"
 
 
+def _current(p: Any) -> JobOptions:
+    return attached_options(p) or settings.default_job_options()
+
+
+def apply_method(p: Any, value: str, _values: object) -> None:
+    """ "Latent upscale method": img2img uses it directly; txt2img picks the matching hires upscaler."""
+    method = JobOptions(method=value).method
+    if host.is_img2img(p):
+        attach_options(p, replace(_current(p), method=method))
+    else:
+        p.hr_upscaler = hires_key(method)
+
+
+def apply_schedule(p: Any, value: str, _values: object) -> None:
+    """ "Latent upscale schedule" (img2img)."""
+    current = _current(p)
+    attach_options(p, JobOptions(current.method, value, current.exact_steps))
+
+
+def check_values(kind: str, values: Sequence[object]) -> None:
+    """The axes' ``confirm``: reject unknown ids before any image is generated."""
+    for value in values:
+        if kind == "method":
+            JobOptions(method=str(value))
+        else:
+            JobOptions(schedule=str(value))
+
+
 def _confirm(kind: str, _p: object, values: list[object]) -> None:
-    runtime.check_job_values(kind, values)
+    check_values(kind, values)
 
 
 def register_axes() -> None:
@@ -39,11 +80,7 @@ def register_axes() -> None:
             # Both tabs: img2img uses the method directly, txt2img picks the matching hires upscaler.
             axes.append(
                 xyz.AxisOption(
-                    METHOD_AXIS,
-                    str,
-                    runtime.xyz_apply_method,
-                    confirm=partial(_confirm, "method"),
-                    choices=method_ids,
+                    METHOD_AXIS, str, apply_method, confirm=partial(_confirm, "method"), choices=method_ids
                 )
             )
         if SCHEDULE_AXIS not in present:
@@ -51,7 +88,7 @@ def register_axes() -> None:
                 xyz.AxisOptionImg2Img(
                     SCHEDULE_AXIS,
                     str,
-                    runtime.xyz_apply_schedule,
+                    apply_schedule,
                     confirm=partial(_confirm, "schedule"),
                     choices=schedule_ids,
                 )

@@ -36,7 +36,7 @@ def start(host: Any, args: list | None = None) -> None:
     host.start(ui_values={TITLE: args if args is not None else job_args()})
 
 
-def glue(name: str = "runtime") -> Any:
+def glue(name: str) -> Any:
     """A glue module as the running fake host imported it (``latent_upscale.webui.<name>``)."""
     return sys.modules[f"latent_upscale.webui.{name}"]
 
@@ -59,31 +59,31 @@ class ResizeSpy:
 
 def spy_resizes(monkeypatch: Any) -> ResizeSpy:
     """Record the glue's resizes (after ``start``): proves which latent it saw and what it produced."""
-    runtime = glue()
+    resize = glue("resize")
     spy = ResizeSpy()
-    original = runtime._resize_host_latent
+    original = resize.resize_host_latent
 
-    def recording(p, state, method, latent, size, call_host):
+    def recording(p, method, latent, size, call_host):
         spy.calls.append((latent.detach().clone(), tuple(size), method))
-        result = original(p, state, method, latent, size, call_host)
+        result = original(p, method, latent, size, call_host)
         spy.results.append(result.detach().clone())
         return result
 
-    monkeypatch.setattr(runtime, "_resize_host_latent", recording)
+    monkeypatch.setattr(resize, "resize_host_latent", recording)
     return spy
 
 
 def capture_jobs(monkeypatch: Any) -> list[Any]:
     """Every ``p`` our always-on hook saw (to inspect it after the job)."""
-    runtime = glue()
+    entry = glue("entry")
     seen: list[Any] = []
-    original = runtime.before_job
+    original = entry.before_job
 
     def recording(p):
         seen.append(p)
         return original(p)
 
-    monkeypatch.setattr(runtime, "before_job", recording)
+    monkeypatch.setattr(entry, "before_job", recording)
     return seen
 
 

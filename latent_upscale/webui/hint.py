@@ -1,0 +1,53 @@
+"""The line under the method dropdown: what the neural method would use for the loaded model.
+
+Drawn while the UI is built and whenever the method (or, from the host's callback, the checkpoint)
+changes, so it must never fail: a bad saved setting or an odd model object becomes a message.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from latent_upscale.resize_methods import get_method
+from latent_upscale.webui import host, settings
+from latent_upscale.webui.job import method_id
+from latent_upscale.webui.model import read_model_latent_info
+from latent_upscale.webui.state import short_reason
+
+__all__ = ["describe_neural_for_loaded_model", "neural_hint"]
+
+log = logging.getLogger("latent_upscale")
+
+_IDLE = ""
+
+
+def describe_neural_for_loaded_model() -> str:
+    """What ``neural`` would use for the loaded model, or why that cannot be said now."""
+    from latent_upscale.neural import describe
+
+    try:
+        model = host.loaded_model()
+        if model is None:
+            return "**Neural**: picks weights for the loaded model once one is loaded."
+        info = read_model_latent_info(model)
+        status = describe(info.family, settings.neural_options())
+    except Exception as error:  # a hint never breaks the UI
+        log.warning("[Latent Upscale] neural hint: %s", error)
+        return (
+            f"**Neural**: cannot tell which weights it would use: {short_reason(error)}. "
+            "Until that is fixed img2img falls back to bislerp."
+        )
+    text = f"**Neural** for this {info.family or 'unknown'} model: {status.text}"
+    if not status.ready and not status.will_download:
+        text += " Until then img2img falls back to bislerp (Settings → Latent Upscale → allow downloads)."
+    return text
+
+
+def neural_hint(method_value: object) -> str:
+    """The hint for the method the dropdown shows (an id or a label); empty unless it is neural."""
+    try:
+        if not get_method(method_id(method_value)).neural:
+            return _IDLE
+    except ValueError:
+        return _IDLE
+    return describe_neural_for_loaded_model()

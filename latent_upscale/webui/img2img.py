@@ -1,0 +1,191 @@
+"""The img2img job: our latent resize, exact steps and noise schedule on one ``p``.
+
+Installed by the always-on hooks script's ``process()`` (before the host's ``p.init()``) for a job that
+carries :class:`~latent_upscale.webui.job.JobOptions`; every change sits on the job's
+:class:`~latent_upscale.webui.state.JobState` stack:
+
+- ``p.init`` is wrapped so an :class:`~latent_upscale.webui.patches.InterpolateInterceptor` serves the
+  host's mode-3 resize of ``p.init_latent`` (``shared/docs/host-api.md`` §1), and the sampler that
+  ``init`` creates gets its ``sample_img2img`` wrapped for exact steps (§4);
+- ``p.img2img_image_conditioning`` builds inpainting conditioning at the target size;
+- ``p.sampler_noise_scheduler_override`` carries our schedule (§3).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas, get_schedule
+from latent_upscale.webui import host, resize
+from latent_upscale.webui.job import INFOTEXT_FALLBACK, INFOTEXT_NOTE, INFOTEXT_SCHEDULE, JobOptions
+from latent_upscale.webui.model import read_model_latent_info
+from latent_upscale.webui.patches import InterpolateInterceptor, instance_patch, temporary_attribute
+from latent_upscale.webui.state import JobState, note, short_reason
+
+__all__ = ["LATENT_RESIZE_MODE", "ScheduleOverride", "install"]
+
+log = logging.getLogger("latent_upscale")
+
+LATENT_RESIZE_MODE = 3  # img2img "Just resize (latent upscale)", the same int in UI and API
+_RESIZE_MODE_NAMES = {0: "Just resize", 1: "Crop and resize", 2: "Resize and fill"}
+
+
+@dataclass
+class _Job:
+    """What the wrappers of one img2img job need."""
+
+    p: Any
+    state: JobState
+    options: JobOptions
+
+
+class ScheduleOverride:
+    """``p.sampler_noise_scheduler_override``: our schedule over the calling sampler's sigma table.
+
+    ``KDiffusionSampler.get_sigmas`` calls it with ``p.sampler`` being that sampler. A failure falls back
+    to the model's default table, logged and written to the infotext.
+    """
+
+    def __init__(self, job: _Job) -> None:
+        self._job = job
+        self._schedule = get_schedule(job.options.schedule)
+        self._params = job.options.resolved_schedule_params()
+
+    def __call__(self, steps: int) -> Tensor:
+        p = self._job.p
+        self._job.state.override_calls += 1
+        model_wrap = p.sampler.model_wrap
+        try:
+            table = SigmaTable.from_model_wrap(model_wrap)
+            family = read_model_latent_info(p.sd_model).family
+            return build_sigmas(
+                self._schedule.id, steps, table, family=family, device=host.sigma_device(), **self._params
+            )
+        except Exception as error:
+            reason = short_reason(error)
+            log.warning(
+                "[Latent Upscale] schedule %s failed (%s); using the model's default",
+                self._schedule.id,
+                reason,
+            )
+            note(p, INFOTEXT_FALLBACK, f"default schedule ({reason})")
+            return model_wrap.get_sigmas(steps)
+
+
+def _sample_img2img(original: Callable[..., Any], job: _Job, *args: Any, **kwargs: Any) -> Any:
+    """The sampler's ``sample_img2img`` with ``steps=p.steps`` passed (exact steps, §4 option 2)."""
+    # (p, x, noise, conditioning, unconditional_conditioning, steps=None, image_conditioning=None)
+    options, p = job.options, job.p
+    if options.exact_steps:
+        if len(args) > 5:
+            if args[5] is None:
+                args = (*args[:5], p.steps, *args[6:])
+        elif kwargs.get("steps") is None:
+            kwargs["steps"] = p.steps
+    calls_before = job.state.override_calls
+    result = original(*args, **kwargs)
+    if options.schedule != AUTOMATIC and job.state.override_calls == calls_before:
+        sampler = getattr(p, "sampler_name", "this sampler")
+        log.warning(
+            "[Latent Upscale] %s ignores custom noise schedules; schedule %s was not used",
+            sampler,
+            options.schedule,
+        )
+        note(p, INFOTEXT_SCHEDULE, f"{options.schedule} (not used: {sampler} ignores it)")
+    return result
+
+
+def _target(p: Any) -> tuple[int, int]:
+    return (p.height // resize.OPT_F, p.width // resize.OPT_F)
+
+
+def _init(original: Callable[..., Any], job: _Job, *args: Any, **kwargs: Any) -> Any:
+    """The host's ``init()`` with its mode-3 interpolate served by our method."""
+    p = job.p
+    replacement = functools.partial(resize.resize_host_latent, p, job.options.method)
+    expected = functools.partial(getattr, p, "init_latent", None)  # assigned just before the resize
+    with InterpolateInterceptor(expected, functools.partial(_target, p), replacement):
+        result = original(*args, **kwargs)
+    sampler = getattr(p, "sampler", None)
+    if sampler is not None:  # created by the host's init; per job, so patched per instance
+        job.state.stack.enter_context(instance_patch(sampler, "sample_img2img", _sample_img2img, job))
+    return result
+
+
+def _image_conditioning(
+    original: Callable[..., Any], source_image: Tensor, latent_image: Tensor, *args: Any, **kwargs: Any
+) -> Any:
+    """Build inpainting/depth conditioning from the source image resized to the target size.
+
+    In latent-upscale mode the host encodes the conditioning image at the *source* size but resizes
+    the mask to the target, so inpainting models fail in ``torch.cat`` whenever the sizes differ
+    (``processing.py`` ``img2img_image_conditioning`` → ``inpainting_image_conditioning``).
+    """
+    target = (latent_image.shape[-2] * resize.OPT_F, latent_image.shape[-1] * resize.OPT_F)
+    if tuple(source_image.shape[-2:]) != target:
+        resized = torch.nn.functional.interpolate(
+            source_image.float(), size=target, mode="bicubic", align_corners=False, antialias=True
+        )
+        source_image = resized.clamp(-1.0, 1.0).to(source_image.dtype)
+    return original(source_image, latent_image, *args, **kwargs)
+
+
+def _masked_resize(p: Any) -> bool:
+    """A whole-picture inpaint job that changes size: the WebUI cannot run it in latent-upscale mode.
+
+    In that mode the mask is resized to the target but the image is not, so ``masking.fill`` (every
+    "masked content" but "original") and, before 1.9, the overlay paste fail with "images do not match"
+    (``processing.py`` ``StableDiffusionProcessingImg2Img.init``). "Only masked" crops and resizes in
+    pixels, which works.
+    """
+    if getattr(p, "image_mask", None) is None or getattr(p, "inpaint_full_res", False):
+        return False
+    images = getattr(p, "init_images", None) or []
+    return any(getattr(image, "size", None) != (p.width, p.height) for image in images)
+
+
+def _choose_resize_mode(p: Any) -> None:
+    if _masked_resize(p):
+        if p.resize_mode == LATENT_RESIZE_MODE:
+            p.resize_mode = 0
+        mode = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
+        log.warning(
+            "[Latent Upscale] inpainting with a mask at a new size: the WebUI cannot do that in latent "
+            "upscale mode, so the image is resized in pixels ('%s'); exact steps and schedule still apply",
+            mode,
+        )
+        note(p, INFOTEXT_NOTE, f"inpainting with a mask: resized in pixels ('{mode}'), not in latent space")
+    elif p.resize_mode != LATENT_RESIZE_MODE:
+        previous = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
+        log.info("[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous)
+        note(p, INFOTEXT_NOTE, f"resize mode switched from '{previous}' to latent upscale")
+        p.resize_mode = LATENT_RESIZE_MODE
+
+
+def _steps_fixed(options: JobOptions) -> bool:
+    # The user's own setting fixes steps too; the infotext says what really happened.
+    return options.exact_steps or bool(host.option("img2img_fix_steps", False))
+
+
+def install(p: Any, state: JobState, options: JobOptions) -> None:
+    """Install this img2img job's changes on ``state.stack`` (undone when the job ends)."""
+    _choose_resize_mode(p)
+    for key, value in options.infotext(steps_fixed=_steps_fixed(options)).items():
+        p.extra_generation_params[key] = value
+    job = _Job(p, state, options)
+    state.stack.enter_context(instance_patch(p, "init", _init, job))
+    state.stack.enter_context(instance_patch(p, "img2img_image_conditioning", _image_conditioning))
+    if options.schedule != AUTOMATIC:
+        override = ScheduleOverride(job)
+        previous = state.stack.enter_context(
+            temporary_attribute(p, "sampler_noise_scheduler_override", override)
+        )
+        if previous is not None:
+            log.warning("[Latent Upscale] replacing another extension's noise schedule for this job")

@@ -1,0 +1,80 @@
+"""Our method in place of one host latent resize (img2img mode 3 and hires fix share it).
+
+Never fails the job: neural problems fall back to bislerp, anything else to the host's own call, and
+both are logged and written to the infotext.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from torch import Tensor
+
+from latent_upscale.api import upscale_detailed
+from latent_upscale.core import UpscaleResult
+from latent_upscale.resize_methods import get_method
+from latent_upscale.webui import settings
+from latent_upscale.webui.job import INFOTEXT_FALLBACK, INFOTEXT_NOTE, INFOTEXT_WEIGHTS
+from latent_upscale.webui.model import read_model_latent_info
+from latent_upscale.webui.state import note, short_reason
+
+__all__ = ["FALLBACK_METHOD", "OPT_F", "resize_host_latent"]
+
+log = logging.getLogger("latent_upscale")
+
+#: Image pixels per latent pixel, ``opt_f`` in every host's ``modules/processing.py``.
+OPT_F = 8
+#: What a neural method falls back to: sharp, content-aware, never needs weights.
+FALLBACK_METHOD = "bislerp"
+
+
+def _record(p: Any, result: UpscaleResult) -> None:
+    if result.weights:  # the runner's steps name each file, its factor and the final resample
+        note(p, INFOTEXT_WEIGHTS, "; ".join(result.steps))
+    if result.fallback:
+        note(p, INFOTEXT_FALLBACK, result.fallback)
+
+
+def _upscale(p: Any, method: str, latent: Tensor, size: tuple[int, int]) -> UpscaleResult:
+    # The model read and the settings read sit inside the fallback too: a stale setting or an odd
+    # model object must not fail the job.
+    info = read_model_latent_info(p.sd_model)
+    return upscale_detailed(
+        latent,
+        size,
+        method=method,
+        family=info.family,
+        latent_space=info.latent_format,
+        neural=settings.neural_options() if get_method(method).neural else None,
+    )
+
+
+def resize_host_latent(
+    p: Any, method: str, latent: Tensor, size: tuple[int, int], call_host: Callable[[], Tensor]
+) -> Tensor:
+    """``latent`` resized to ``size`` (latent pixels) by ``method``, in place of ``call_host()``.
+
+    An :data:`~latent_upscale.webui.patches.Replacement` once ``p`` and ``method`` are bound.
+    """
+    if tuple(latent.shape[-2:]) == tuple(size):
+        note(p, INFOTEXT_NOTE, "nothing to resize (the latent already has the target size)")
+        return call_host()
+    try:
+        result = _upscale(p, method, latent, size)
+    except Exception as error:  # interrupts are BaseException and pass through
+        reason = short_reason(error)
+        if get_method(method).neural:
+            # The whole message (files, folders, URLs, places) once in the log; one line in the infotext.
+            log.warning(
+                "[Latent Upscale] %s unavailable; using %s instead. %s", method, FALLBACK_METHOD, error
+            )
+            note(p, INFOTEXT_FALLBACK, f"{FALLBACK_METHOD} ({reason})")
+            return resize_host_latent(p, FALLBACK_METHOD, latent, size, call_host)
+        log.warning("[Latent Upscale] %s failed (%s); using the WebUI's own resize", method, reason)
+        note(p, INFOTEXT_FALLBACK, f"WebUI resize ({reason})")
+        return call_host()
+    _record(p, result)
+    log.info("[Latent Upscale] %s: %s", method, "; ".join(result.steps))
+    return result.latent

@@ -1,0 +1,81 @@
+"""One job's bookkeeping: the options attached to ``p``, the changes made for it, and infotext notes.
+
+Everything we change is on the job itself (``p``, its sampler) or lasts one host call; each job's
+changes sit on one ``ExitStack`` (:class:`JobState`), closed by whichever comes first: ``run()``'s
+``finally`` (the script), ``postprocess`` (a job that finished), or ``p.close()`` (the WebUI closes every
+UI and API job, also when it raised). Host-free: no ``modules.*`` here.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from latent_upscale.webui.job import JobOptions
+
+__all__ = [
+    "JobState",
+    "attach_options",
+    "attached_options",
+    "begin_job",
+    "detach_options",
+    "end_job",
+    "note",
+    "short_reason",
+]
+
+_OPTIONS_ATTRIBUTE = "latent_upscale_options"
+_STATE_ATTRIBUTE = "latent_upscale_state"
+
+
+@dataclass
+class JobState:
+    """One job's changes (undone together) and how often the sampler asked for our schedule."""
+
+    stack: ExitStack = field(default_factory=ExitStack)
+    override_calls: int = 0
+
+
+def attach_options(p: object, options: JobOptions) -> None:
+    """Mark an img2img job as ours (the script's ``run()`` and the X/Y/Z axes do this)."""
+    setattr(p, _OPTIONS_ATTRIBUTE, options)
+
+
+def attached_options(p: object) -> JobOptions | None:
+    """The options attached to ``p``, if any."""
+    options = getattr(p, _OPTIONS_ATTRIBUTE, None)
+    return options if isinstance(options, JobOptions) else None
+
+
+def detach_options(p: object) -> None:
+    """Forget the options (a reused ``p`` must not carry them into the next job)."""
+    if hasattr(p, "__dict__"):
+        vars(p).pop(_OPTIONS_ATTRIBUTE, None)
+
+
+def begin_job(p: object) -> JobState:
+    """A fresh state for ``p``'s changes, replacing (and undoing) any left from an earlier job."""
+    end_job(p)
+    state = JobState()
+    setattr(p, _STATE_ATTRIBUTE, state)
+    return state
+
+
+def end_job(p: object) -> None:
+    """Undo everything this job changed (``postprocess``, ``run()``'s finally, ``p.close()``); idempotent."""
+    state = vars(p).pop(_STATE_ATTRIBUTE, None) if hasattr(p, "__dict__") else None
+    if isinstance(state, JobState):
+        state.stack.close()
+
+
+def note(p: Any, key: str, value: str) -> None:
+    """Write an infotext entry (built after sampling from ``p.extra_generation_params``: in time)."""
+    p.extra_generation_params[key] = value
+
+
+def short_reason(error: BaseException) -> str:
+    """One line for the infotext (our errors carry a summary; others give their first line)."""
+    text = getattr(error, "summary", None) or (str(error).splitlines()[0] if str(error) else "")
+    text = text or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
