@@ -24,6 +24,15 @@ def fake_webui_context(*args, **kwargs):
     return _fake_webui(*args, **kwargs)
 
 
+@pytest.fixture
+def neo_allowed(monkeypatch):
+    """Let ``fake_webui("forge-neo")`` open while ``tests/helpers/webui.py`` does not list it yet."""
+    import tests.helpers.webui as helpers
+
+    if "forge-neo" not in helpers.FLAVORS:
+        monkeypatch.setattr(helpers, "FLAVORS", (*helpers.FLAVORS, "forge-neo"))
+
+
 # names a WebUI (A1111, Forge, reForge, and the repositories it puts on sys.path) imports from its own root
 HOST_TOP_LEVEL_NAMES = (
     "modules",
@@ -396,6 +405,8 @@ def test_process_before_every_sampling_exists_from_1_10_and_forge_calls_it_twice
             "1.10.1": [(False, (1, 4, 8, 8)), (True, (1, 4, 16, 16))],
             "reforge": [(False, (1, 4, 8, 8)), (True, (1, 4, 16, 16))],
             "forge": [(False, (1, 4, 8, 8)), (True, (1, 4, 16, 16)), (True, (1, 4, 16, 16))],
+            # Neo processing.py sample_hr_pass also calls it twice (after before_hr, then again)
+            "forge-neo": [(False, (1, 4, 8, 8)), (True, (1, 4, 16, 16)), (True, (1, 4, 16, 16))],
         }
         assert calls == expected[webui_flavor]
 
@@ -472,8 +483,8 @@ def test_without_config_json_overrides_of_unsaved_keys_are_not_restored_from_1_8
         assert host.opts.img2img_fix_steps is leaks
 
 
-@pytest.mark.parametrize("flavor", ["1.10.1", "forge", "reforge", "1.6.0"])
-def test_override_settings_fail_under_freeze_settings_even_unchanged_except_on_forge(flavor):
+@pytest.mark.parametrize("flavor", ["1.10.1", "forge", "forge-neo", "reforge", "1.6.0"])
+def test_override_settings_fail_under_freeze_settings_even_unchanged_except_on_forge(neo_allowed, flavor):
     with fake_webui_context(flavor, args=["--freeze-settings"]) as host:
         changed = host.new_img2img(
             width=64, height=64, steps=4, override_settings={"img2img_fix_steps": True}
@@ -483,7 +494,7 @@ def test_override_settings_fail_under_freeze_settings_even_unchanged_except_on_f
         unchanged = host.new_img2img(
             width=64, height=64, steps=4, override_settings={"img2img_fix_steps": False}
         )
-        if flavor == "forge":
+        if flavor in ("forge", "forge-neo"):  # Neo processing.py process_images: set_config too
             host.process_images(unchanged)  # sysinfo.set_config skips unchanged values
         else:
             with pytest.raises(AssertionError):  # the restore does setattr(opts, k, v) unconditionally
@@ -1271,3 +1282,165 @@ def test_get_sigmas_device_follows_each_host_with_a_gpu(webui_flavor):
         assert run.sigmas_device.type == ("cuda" if webui_flavor == "1.6.0" else "cpu")
         assert run.schedule.device.type == ("cpu" if webui_flavor == "1.10.1" else "cuda")
         assert run.x_device.type == "cuda" and run.result.device.type == "cuda"
+
+
+# --- timestep samplers (DDIM, PLMS, UniPC): how many model calls img2img really makes ---------------------
+
+
+ALL_FLAVORS = ("1.6.0", "1.10.1", "forge", "forge-neo", "reforge")
+
+
+def _real_timestep_calls(sampler, steps, denoise, fixed):
+    """Model calls of one img2img job, derived from the real code (identical in every host):
+    ``setup_img2img_steps`` (sd_samplers_common.py), ``get_timesteps`` + ``timesteps[:t_enc]``
+    (sd_samplers_timesteps.py), and the walks of sd_samplers_timesteps_impl.py: ``ddim`` calls the model
+    ``len(timesteps) - 1`` times; ``plms`` once more (its first step evaluates ``t_next`` too); ``unipc``
+    ``len(timesteps)`` times (one at the start, one corrector call per step but the last)."""
+    denoise = min(denoise, 0.999)
+    total, t_enc = (int(steps / denoise), steps - 1) if fixed else (steps, int(denoise * steps))
+    n = len(range(0, 1000, 1000 // total)[:t_enc])
+    return n - 1 if sampler == "DDIM" else n
+
+
+def _count_img2img_calls(host, sampler, steps, denoise, *, fixed, explicit_steps=None):
+    host.opts.data["img2img_fix_steps"] = fixed
+    p = host.new_img2img(width=64, height=64, steps=steps, denoising_strength=denoise, sampler_name=sampler)
+    if explicit_steps is not None:
+        # as an extension would: pass steps= to this job's sampler once the host's init() created it
+        original_init = p.init
+
+        def init(*args, **kwargs):
+            result = original_init(*args, **kwargs)
+            sample = p.sampler.sample_img2img
+            p.sampler.sample_img2img = lambda *a, **kw: sample(*a, **{**kw, "steps": explicit_steps})
+            return result
+
+        p.init = init
+    host.process_images(p)
+    run = host.runs[-1]
+    assert run.kind == "timesteps" and run.is_img2img
+    return run.model_evaluations
+
+
+@pytest.mark.parametrize("sampler", ["DDIM", "PLMS", "UniPC"])
+@pytest.mark.parametrize("flavor", ALL_FLAVORS)
+def test_timestep_samplers_make_as_many_model_calls_as_the_real_walks(neo_allowed, flavor, sampler):
+    cases = [
+        (6, 0.5, True),
+        (30, 0.4, True),
+        (20, 0.75, True),
+        (6, 0.5, False),
+        (30, 0.4, False),
+        (7, 1.0, True),
+    ]
+    with fake_webui_context(flavor) as host:
+        for steps, denoise, fixed in cases:
+            calls = _count_img2img_calls(host, sampler, steps, denoise, fixed=fixed)
+            assert calls == _real_timestep_calls(sampler, steps, denoise, fixed), (steps, denoise, fixed)
+    # seen on real A1111 1.6/1.10, Forge and reForge (shared/docs/host-api.md §11): DDIM, 6 fixed steps -> 4
+    assert _real_timestep_calls("DDIM", 6, 0.5, True) == 4
+
+
+@pytest.mark.parametrize("flavor", ["1.10.1", "forge-neo"])
+def test_fixed_steps_run_s_minus_2_calls_with_ddim_and_s_minus_1_with_plms_and_unipc(neo_allowed, flavor):
+    with fake_webui_context(flavor) as host:
+        for steps in (4, 6, 13, 30):
+            assert _count_img2img_calls(host, "DDIM", steps, 0.4, fixed=True) == steps - 2
+            assert _count_img2img_calls(host, "PLMS", steps, 0.4, fixed=True) == steps - 1
+            assert _count_img2img_calls(host, "UniPC", steps, 0.4, fixed=True) == steps - 1
+
+
+@pytest.mark.parametrize("flavor", ["1.6.0", "forge", "forge-neo"])
+def test_asking_for_two_more_steps_makes_ddim_exact_and_one_more_plms_and_unipc(neo_allowed, flavor):
+    # The glue fix proposed in neo-notes.md: pass steps = S + 2 (DDIM) or S + 1 (PLMS, UniPC) explicitly.
+    with fake_webui_context(flavor) as host:
+        for steps, denoise in ((6, 0.5), (30, 0.4), (10, 1.0), (4, 0.2)):
+            for sampler, extra in (("DDIM", 2), ("PLMS", 1), ("UniPC", 1)):
+                calls = _count_img2img_calls(
+                    host, sampler, steps, denoise, fixed=False, explicit_steps=steps + extra
+                )
+                assert calls == steps, (sampler, steps, denoise)
+
+
+def test_unipc_refuses_fewer_img2img_steps_than_its_order():
+    # uni_pc.py UniPC.sample: `assert steps >= order` with steps = t_enc (default order 3)
+    with fake_webui_context("1.10.1") as host:
+        assert _count_img2img_calls(host, "UniPC", 10, 0.3, fixed=False) == 3
+        with pytest.raises(AssertionError, match="UniPC order"):
+            _count_img2img_calls(host, "UniPC", 10, 0.2, fixed=False)
+
+
+# --- Forge Neo (Haoming02/sd-webui-forge-classic, neo branch): where it differs from Forge ------------------
+
+
+def test_neo_is_a_forge_family_flavor_with_its_own_switches(neo_allowed):
+    with fake_webui_context("forge-neo") as host:
+        flavor = host.module("modules.fake_host").FLAVOR
+        assert flavor.is_forge and flavor.is_neo and not flavor.is_reforge
+        assert flavor.kdiffusion_uses_compvis_denoiser and not flavor.scheduler_device_is_cpu
+    with fake_webui_context("forge") as host:
+        flavor = host.module("modules.fake_host").FLAVOR
+        assert not flavor.is_neo and not flavor.kdiffusion_uses_compvis_denoiser
+        assert flavor.scheduler_device_is_cpu
+
+
+def test_neo_kdiffusion_model_wrap_is_a_compvis_denoiser_over_the_engines_alphas_cumprod(neo_allowed):
+    # Neo sd_samplers_kdiffusion.py CFGDenoiserKDiffusion.inner_model:
+    # CompVisDenoiser(sd_model, quantize=True);
+    # Forge: ForgeScheduleLinker(unet.model.predictor)
+    with fake_webui_context("forge-neo") as host:
+        wrap = host.sd_samplers.create_sampler("Euler", host.sd_model).model_wrap
+        assert type(wrap).__name__ == "CompVisDenoiser" and not hasattr(wrap, "predictor")
+        a = host.sd_model.alphas_cumprod
+        assert torch.allclose(wrap.sigmas, ((1 - a) / a) ** 0.5)
+        assert wrap.log_sigmas.shape == wrap.sigmas.shape
+    with fake_webui_context("forge") as host:
+        wrap = host.sd_samplers.create_sampler("Euler", host.sd_model).model_wrap
+        assert type(wrap).__name__ == "ForgeScheduleLinker"
+
+
+def test_neo_custom_sigmas_reach_the_sampler_like_on_forge(neo_allowed):
+    for flavor in ("forge", "forge-neo"):
+        with fake_webui_context(flavor) as host:
+            p = host.new_img2img(width=64, height=64, steps=10, denoising_strength=0.5)
+            p.sampler_noise_scheduler_override = _karras
+            host.process_images(p)
+            run = host.runs[-1]
+            n = int(10 / 0.999)
+            assert (
+                run.override_used and run.t_enc == 5 and torch.allclose(run.schedule, _karras(n)[n - 5 - 1 :])
+            )
+
+
+def test_neo_models_have_is_flux_and_no_sd2_or_sd3(neo_allowed):
+    # backend/diffusion_engine/base.py fix_for_webui_backward_compatibility; no sd20/sd35 engine in Neo
+    with fake_webui_context("forge-neo", model="flux") as host:
+        model = host.sd_model
+        assert model.is_flux and not model.is_sd1 and not model.is_sdxl and not model.is_wan
+        assert not hasattr(model, "is_sd2") and not hasattr(model, "is_sd3")
+        assert model.forge_objects.vae.latent_channels == 16
+        assert model.forge_objects.vae.first_stage_model.scaling_factor == pytest.approx(0.3611)
+        for kind in ("sd2", "sd3"):
+            with pytest.raises(ValueError, match="does not exist on forge-neo"):
+                host.sd_models.load_fake_model(kind)
+    with fake_webui_context("forge", model="flux") as host:
+        assert not getattr(host.sd_model, "is_flux", False) and hasattr(host.sd_model, "is_sd3")
+
+
+def test_neo_timestep_samplers_read_the_engines_alphas_cumprod_where_forge_rebuilds_it(neo_allowed):
+    with fake_webui_context("forge-neo") as host:
+        own = host.sd_model.alphas_cumprod
+        host.sd_samplers.create_sampler("DDIM", host.sd_model)
+        assert host.sd_model.alphas_cumprod is own
+    with fake_webui_context("forge") as host:
+        assert not hasattr(host.sd_model, "alphas_cumprod")
+        host.sd_samplers.create_sampler("DDIM", host.sd_model)
+        assert hasattr(host.sd_model, "alphas_cumprod")  # Forge sd_samplers_timesteps.py :31
+
+
+def test_neo_launch_git_clone_is_not_implemented(neo_allowed):
+    with fake_webui_context("forge-neo") as host:
+        launch = host.module("launch")
+        with pytest.raises(NotImplementedError):
+            launch.git_clone("https://example.invalid/x.git", "/tmp/x", "x")
+        assert launch.is_installed("torch") and callable(launch.run_pip)

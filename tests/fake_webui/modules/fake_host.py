@@ -2,7 +2,7 @@
 
 NOT a real WebUI module (the real tree has nothing by this name). Every other module of this fake tree reads
 the flavor from here, so one ``FAKE_WEBUI_FLAVOR`` environment variable, read once at import, switches the
-whole tree between A1111 v1.6.0, A1111 v1.10.1, Forge and reForge. The test fixture
+whole tree between A1111 v1.6.0, A1111 v1.10.1, Forge, Forge Neo and reForge. The test fixture
 (``tests/helpers/webui.py``) sets it before importing a fresh copy of the tree and removes the tree from
 ``sys.modules`` afterwards.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-FLAVORS = ("1.6.0", "1.10.1", "forge", "reforge")
+FLAVORS = ("1.6.0", "1.10.1", "forge", "forge-neo", "reforge")
 MODEL_KINDS = ("sd1", "sd2", "sdxl", "sd3", "flux")
 
 
@@ -22,7 +22,9 @@ class Flavor:
     __slots__ = ("family", "name", "version")
 
     def __init__(self, name: str, family: str, version: tuple[int, int, int]) -> None:
-        # family: "a1111" | "forge" | "reforge"; version: the A1111 release it tracks (Forge/reForge: 1.10)
+        # family: "a1111" | "forge" | "reforge"; version: the A1111 release it tracks (Forge/reForge: 1.10).
+        # Forge Neo (Haoming02/sd-webui-forge-classic, neo branch) is family "forge": it keeps Forge's
+        # backend/ engine objects and processing.py; `is_neo` names the places where its code differs.
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "family", family)
         object.__setattr__(self, "version", version)
@@ -48,6 +50,10 @@ class Flavor:
     def is_reforge(self) -> bool:
         return self.family == "reforge"
 
+    @property
+    def is_neo(self) -> bool:  # Forge Neo: a "forge" family member with its own sampler glue
+        return self.name == "forge-neo"
+
     # --- switches (each names the real place that differs) ---
     @property
     def has_schedulers(self) -> bool:  # modules/sd_schedulers.py exists from 1.9.0
@@ -56,8 +62,14 @@ class Flavor:
     @property
     def scheduler_device_is_cpu(
         self,
-    ) -> bool:  # kd get_sigmas: devices.cpu (1.10/Forge), shared.device (1.9/reForge)
-        return self.is_forge or (self.is_a1111 and self.at_least(1, 10))
+    ) -> bool:  # kd get_sigmas: devices.cpu (1.10/Forge), shared.device (1.9/reForge/Neo)
+        return (self.is_forge and not self.is_neo) or (self.is_a1111 and self.at_least(1, 10))
+
+    @property
+    def kdiffusion_uses_compvis_denoiser(
+        self,
+    ) -> bool:  # CFGDenoiserKDiffusion.inner_model: Forge ForgeScheduleLinker, Neo CompVisDenoiser
+        return not self.is_forge or self.is_neo
 
     @property
     def sigmas_cpu(
@@ -154,6 +166,7 @@ _FLAVOR_TABLE = {
     "1.6.0": Flavor("1.6.0", "a1111", (1, 6, 0)),
     "1.10.1": Flavor("1.10.1", "a1111", (1, 10, 1)),
     "forge": Flavor("forge", "forge", (1, 10, 1)),
+    "forge-neo": Flavor("forge-neo", "forge", (1, 10, 1)),
     "reforge": Flavor("reforge", "reforge", (1, 10, 1)),
 }
 

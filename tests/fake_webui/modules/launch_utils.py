@@ -34,6 +34,7 @@ _GIT_TAGS = {
     "1.6.0": "v1.6.0",
     "1.10.1": "v1.10.1",
     "forge": "f2.0.1v1.10.1-previous-669",
+    "forge-neo": "neo",  # Neo: launch_utils.git_tag() returns modules_forge.forge_version.version
     "reforge": "v1.10.1-reForge",
 }
 
@@ -100,6 +101,8 @@ def check_run_python(code: str) -> bool:
 
 
 def git_clone(url, dir, name, commithash=None):
+    if FLAVOR.is_neo:  # Neo launch_utils.py: git_clone, run_git and git_fix_workspace raise
+        raise NotImplementedError()
     commands_run.append(f'git clone "{url}" "{dir}"')
     os.makedirs(dir, exist_ok=True)
 

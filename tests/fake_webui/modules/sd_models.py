@@ -14,9 +14,16 @@ are then put in model space exactly where each real host does it:
   ``scale_factor``/``alphas_cumprod`` on the model; Flux: every ``is_*`` False, 16 channels (0.3611/0.1159);
 - reForge: ``forge_objects.unet.model.latent_format.process_in`` (forge_loader.py :535-549; also reachable as
   ``.model_config.latent_format``), ldm ``scale_factor`` still present on SD1/SDXL objects.
+- Forge Neo: Forge's engine objects (same ``process_in``; backend/nn/vae.py ``IntegratedAutoencoderKL``), but
+  no SD2/SD3 engines; ``ForgeDiffusionEngine.fix_for_webui_backward_compatibility`` (backend/diffusion_engine/
+  base.py) sets ``is_sd1``, ``is_sdxl``, ``is_flux`` (True on Flux: flux.py), ``is_wan``, ``is_llm`` and
+  ``use_distilled_cfg_scale``/``use_shift`` (no ``is_sd2``/``is_sd3``); the k-diffusion and timestep
+  samplers read ``sd_model.alphas_cumprod`` (the fake derives it from the predictor; where Neo sets it:
+  not verified).
 Flags per flavor: 1.6 ``is_sd1/is_sd2/is_sdxl``; 1.10 + ``is_ssd``, ``is_sd3``, ``latent_channels``,
 ``is_sdxl_inpaint``; Forge ``is_sd1/2/sdxl/sd3``, ``is_inpaint`` (no ``is_ssd``, no ``latent_channels``);
-reForge ``is_sd1/2/sdxl/sd3/ssd``, ``is_sdxl_inpaint``, ``latent_channels``.
+Neo ``is_sd1/sdxl/flux/wan/llm``, ``is_inpaint``; reForge ``is_sd1/2/sdxl/sd3/ssd``, ``is_sdxl_inpaint``,
+``latent_channels``.
 """
 
 import contextlib
@@ -325,6 +332,10 @@ class ForgeEngine(_FakeModelBase):
         self.forge_objects = ForgeObjects(unet, SimpleNamespace(), ForgeVAE(channels, scaling, shift), None)
         self.forge_objects_original = self.forge_objects.shallow_copy()
         self.forge_objects_after_applying_lora = self.forge_objects.shallow_copy()
+        if FLAVOR.is_neo:
+            self.use_distilled_cfg_scale = kind == "flux"
+            self.use_shift = False
+            self.alphas_cumprod = 1.0 / (predictor.sigmas**2.0 + 1.0)
 
     def fake_channels(self):
         return self.forge_objects.vae.latent_channels
@@ -417,6 +428,10 @@ class ReForgeModel(_FakeModelBase):
 
 def _set_flags(model, kind):
     is_sd3 = kind == "sd3"
+    if FLAVOR.is_neo:  # backend/diffusion_engine/base.py fix_for_webui_backward_compatibility
+        model.is_sd1, model.is_sdxl, model.is_flux = kind == "sd1", kind == "sdxl", kind == "flux"
+        model.is_wan = model.is_llm = False
+        return
     model.is_sdxl = kind == "sdxl"
     model.is_sd2 = kind == "sd2"
     model.is_sd1 = kind == "sd1"
@@ -433,6 +448,8 @@ def _set_flags(model, kind):
 
 
 def supported_kinds():
+    if FLAVOR.is_neo:  # no sd20/sd35 engine in Neo's backend/diffusion_engine
+        return ("sd1", "sdxl", "flux")
     if FLAVOR.is_forge:
         return ("sd1", "sd2", "sdxl", "sd3", "flux")
     if FLAVOR.is_reforge or FLAVOR.at_least(1, 10):

@@ -5,12 +5,14 @@ Faithful where the glue reaches in:
   ``p.sampler_noise_scheduler_override(steps)`` is checked FIRST (1.6.0 :99, 1.10.1 :96, Forge :98, reForge
   :156); else the schedule: 1.9+ ``p.scheduler``/``p.hr_scheduler`` via ``sd_schedulers.schedulers_map``
   ("Automatic" = the sampler's own ``scheduler`` option), 1.6: ``opts.k_sched_type`` then the sampler's
-  karras/exponential option. Device: 1.6 returns as built; 1.10+ ``.cpu()``; Forge/reForge also
-  ``.to(x.device)`` in the sample functions.
+  karras/exponential option. Device: 1.6 returns as built; 1.10+ ``.cpu()``; Forge/reForge/Neo also
+  ``.to(x.device)`` in the sample functions; schedulers build on ``shared.device`` on 1.9, reForge and Neo.
 - ``sample_img2img`` (:134): ``setup_img2img_steps``, then walks ``sigmas[steps - t_enc - 1:]`` from
-  ``xi = x + noise * sigma_sched[0]`` (SD3 1.10: ``add_noise_to_latent``; Forge: ``predictor.noise_scaling``).
+  ``xi = x + noise * sigma_sched[0]`` (SD3 1.10: ``add_noise_to_latent``; Forge: ``predictor.noise_scaling``;
+  Neo: the plain sum again).
 - ``model_wrap`` is ``p.sampler.model_wrap``: ``CompVisDenoiser`` over ``sd_model.alphas_cumprod`` (A1111,
-  reForge), ``sd_model.create_denoiser()`` (1.10 SD3), ``ForgeScheduleLinker(unet.model.predictor)`` (Forge).
+  reForge; Neo with ``quantize=True``), ``sd_model.create_denoiser()`` (1.10 SD3),
+  ``ForgeScheduleLinker(unet.model.predictor)`` (Forge).
 Simplified: every sampler is one deterministic Euler walk (k_diffusion/sampling.py); no noise samplers, no
 extra-noise callback, no refiner.
 """
@@ -165,9 +167,17 @@ else:
 class CFGDenoiserKDiffusion(sd_samplers_cfg_denoiser.CFGDenoiser):
     @property
     def inner_model(self):
-        """mirrors CFGDenoiserKDiffusion.inner_model (v1.10.1 :53; Forge :60)."""
+        """mirrors CFGDenoiserKDiffusion.inner_model (v1.10.1 :53; Forge :60; Neo: CompVisDenoiser or
+        CompVisVDenoiser over the engine's ``alphas_cumprod``, always ``quantize=True``)."""
         if self.model_wrap is None:
-            if FLAVOR.is_forge:
+            if FLAVOR.is_neo:
+                denoiser = (
+                    k_diffusion.external.CompVisVDenoiser
+                    if shared.sd_model.parameterization == "v"
+                    else k_diffusion.external.CompVisDenoiser
+                )
+                self.model_wrap = denoiser(shared.sd_model, quantize=True)
+            elif FLAVOR.is_forge:
                 self.model_wrap = k_diffusion.external.ForgeScheduleLinker(
                     shared.sd_model.forge_objects.unet.model.predictor
                 )
@@ -328,7 +338,7 @@ class KDiffusionSampler(sd_samplers_common.Sampler):
             noise=noise.detach().clone(),
             x_device=x.device,
         )
-        if FLAVOR.is_reforge:
+        if FLAVOR.is_reforge or FLAVOR.is_neo:
             self.model_wrap.log_sigmas = self.model_wrap.log_sigmas.to(x.device)
             self.model_wrap.sigmas = self.model_wrap.sigmas.to(x.device)
 
@@ -340,10 +350,10 @@ class KDiffusionSampler(sd_samplers_common.Sampler):
         sigma_sched = sigmas[steps - t_enc - 1 :]
         run.steps, run.t_enc, run.sigmas, run.schedule = steps, t_enc, sigmas.clone(), sigma_sched.clone()
 
-        if FLAVOR.is_forge:
+        if FLAVOR.is_forge and not FLAVOR.is_neo:
             x = x.to(noise)
             xi = self.model_wrap.predictor.noise_scaling(sigma_sched[0], noise, x, max_denoise=False)
-        elif FLAVOR.is_reforge:
+        elif FLAVOR.is_reforge or FLAVOR.is_neo:  # Neo sample_img2img: `xi = x + noise * sigma_sched[0]`
             x = x.to(noise)
             xi = x + noise * sigma_sched[0]
         elif hasattr(shared.sd_model, "add_noise_to_latent"):
@@ -404,7 +414,7 @@ class KDiffusionSampler(sd_samplers_common.Sampler):
         run.steps, run.sigmas, run.schedule = steps, sigmas.clone(), sigmas.clone()
 
         self.model_wrap_cfg.fake_target = x.detach().clone()
-        if FLAVOR.is_forge:
+        if FLAVOR.is_forge and not FLAVOR.is_neo:
             if opts.sgm_noise_multiplier:
                 p.extra_generation_params["SGM noise multiplier"] = True
             x = self.model_wrap.predictor.noise_scaling(

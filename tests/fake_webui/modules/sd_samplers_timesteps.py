@@ -1,11 +1,19 @@
 """Mirrors modules/sd_samplers_timesteps.py (v1.10.1): DDIM / PLMS / UniPC (``CompVisSampler``).
 
 These samplers never read ``p.sampler_noise_scheduler_override`` (no line in the real file mentions it, in any
-host): the schedule is ``get_timesteps`` (:86), evenly spaced timesteps. ``model_wrap`` is a
-``CompVisTimestepsDenoiser`` that has NO ``sigmas`` table. img2img walks ``timesteps[:t_enc]`` (:102) from
-``xi = x * sqrt(a_t) + noise * sqrt(1 - a_t)``.
-Simplified: the update rule (the fake model output is taken as the predicted x0; the walk does
-``len(timesteps) - 1`` model evaluations like the real ``ddim``).
+host): the schedule is ``get_timesteps`` (:86), evenly spaced timesteps
+``clip(range(0, 1000, 1000 // steps) + 1, 0, 999)``. ``model_wrap`` is a ``CompVisTimestepsDenoiser`` that has
+NO ``sigmas`` table. img2img walks ``timesteps[:t_enc]`` (:102) from
+``xi = x * sqrt(a_t) + noise * sqrt(1 - a_t)`` with ``a_t = alphas_cumprod[timesteps[t_enc]]``.
+
+How many model calls each walk makes is reproduced exactly, because that is what "exact steps" promises
+(``sd_samplers_timesteps_impl.py``, identical in 1.6.0, 1.10.1, Forge, reForge and Neo; n = len(timesteps)):
+- ``ddim``: ``for i in trange(n - 1)``, one call each, never at ``timesteps[0]`` -> n - 1 calls;
+- ``plms``: the same loop, plus a second call on the first iteration (pseudo improved Euler) -> n calls;
+- ``unipc``: ``UniPC.sample(steps=n)`` (``uni_pc.py`` multistep): one call at the start, one per step but the
+  last (the corrector's) -> n calls; it asserts ``n >= opts.uni_pc_order`` first.
+So img2img with fixed steps S (t_enc = S - 1) runs S - 2 (DDIM) or S - 1 (PLMS, UniPC) calls.
+Simplified: the update rules (the fake model output is taken as the new latent).
 """
 
 import torch
@@ -17,30 +25,51 @@ from modules.shared import opts
 import modules.shared as shared  # isort: skip
 
 
-def _timesteps_walk(
-    model, x, timesteps, extra_args=None, callback=None, disable=None, eta=0.0, is_img2img=False
-):
-    extra_args = {} if extra_args is None else extra_args
-    s_in = x.new_ones((x.shape[0],))
-    for i in range(len(timesteps) - 1):
-        index = len(timesteps) - 1 - i
-        pred_x0 = model(x, timesteps[index].item() * s_in, **extra_args)
-        x = pred_x0
-        if callback is not None:
-            callback({"x": x, "i": i, "sigma": 0, "sigma_hat": 0, "denoised": pred_x0})
+def _call(model, x, t, s_in, extra_args, callback, i):
+    x = model(x, t * s_in, **extra_args)
+    if callback is not None:
+        callback({"x": x, "i": i, "sigma": 0, "sigma_hat": 0, "denoised": x})
     return x
 
 
 def ddim(model, x, timesteps, extra_args=None, callback=None, disable=None, eta=0.0):
-    return _timesteps_walk(model, x, timesteps, extra_args, callback, disable, eta)
+    """mirrors sd_samplers_timesteps_impl.ddim (1.10.1 :12): ``len(timesteps) - 1`` model calls."""
+    extra_args = {} if extra_args is None else extra_args
+    s_in = x.new_ones((x.shape[0],))
+    for i in range(len(timesteps) - 1):
+        index = len(timesteps) - 1 - i
+        x = _call(model, x, timesteps[index].item(), s_in, extra_args, callback, i)
+    return x
 
 
 def plms(model, x, timesteps, extra_args=None, callback=None, disable=None):
-    return _timesteps_walk(model, x, timesteps, extra_args, callback, disable)
+    """mirrors sd_samplers_timesteps_impl.plms (1.10.1 :84): the first step also evaluates ``t_next``."""
+    extra_args = {} if extra_args is None else extra_args
+    s_in = x.new_ones((x.shape[0],))
+    for i in range(len(timesteps) - 1):
+        index = len(timesteps) - 1 - i
+        if i == 0:  # len(old_eps) == 0: pseudo improved Euler, model(x_prev, t_next)
+            x = model(x, timesteps[index].item() * s_in, **extra_args)
+            index = max(index - 1, 0)
+        x = _call(model, x, timesteps[index].item(), s_in, extra_args, callback, i)
+    return x
 
 
 def unipc(model, x, timesteps, extra_args=None, callback=None, disable=None, is_img2img=False):
-    return _timesteps_walk(model, x, timesteps, extra_args, callback, disable, is_img2img=is_img2img)
+    """mirrors sd_samplers_timesteps_impl.unipc (1.10.1 :170) + ``UniPC.sample`` (multistep)."""
+    extra_args = {} if extra_args is None else extra_args
+    steps = len(timesteps)
+    assert steps >= opts.uni_pc_order, "UniPC order must be < sampling steps"
+    s_in = x.new_ones((x.shape[0],))
+    # its own grid from t_start = timesteps[-1] / 1000 + 1 / 1000 (img2img) down to 1 / 1000
+    t_start = (timesteps[-1].item() + 1) if is_img2img else 1000
+    grid = torch.linspace(t_start, 1, steps + 1)
+    x = model(x, grid[0].item() * s_in, **extra_args)  # model_prev_list = [model_fn(x, t_0)]
+    for step in range(1, steps):  # the corrector's model call; none after the last step
+        x = _call(model, x, grid[step].item(), s_in, extra_args, callback, step - 1)
+    if callback is not None:
+        callback({"x": x, "i": steps - 1, "sigma": 0, "sigma_hat": 0, "denoised": x})
+    return x
 
 
 samplers_timesteps = [
@@ -69,8 +98,9 @@ class CompVisTimestepsDenoiser(torch.nn.Module):
 class CFGDenoiserTimesteps(sd_samplers_cfg_denoiser.CFGDenoiser):
     def __init__(self, sampler):
         super().__init__(sampler)
-        if FLAVOR.is_forge:
-            # Forge sd_samplers_timesteps.py :31 creates sd_model.alphas_cumprod from the predictor's sigmas
+        if FLAVOR.is_forge and not FLAVOR.is_neo:
+            # Forge sd_samplers_timesteps.py :31 creates sd_model.alphas_cumprod from the predictor's sigmas;
+            # Neo reads the engine's own alphas_cumprod (CFGDenoiserTimesteps.__init__)
             predictor_sigmas = shared.sd_model.forge_objects.unet.model.predictor.sigmas
             shared.sd_model.alphas_cumprod = 1.0 / (predictor_sigmas**2.0 + 1.0)
         self.alphas = shared.sd_model.alphas_cumprod
