@@ -6,7 +6,8 @@ scikit-image (the ``bench`` extra); HaarPSI is a short implementation of
     R. Reisenhofer, S. Bosse, G. Kutyniok, T. Wiegand, "A Haar wavelet-based perceptual similarity
     index for image quality assessment", Signal Processing: Image Communication 61 (2018) 33-43,
 
-written from the paper's definitions (section 3): images in the 0-255 range, converted to YIQ for
+written from the paper's definitions (section 3) and checked against the authors' published values
+(``tests/test_bench_quality.py``): images in the 0-255 range, converted to YIQ for
 colour, smoothed by a 2 × 2 mean and subsampled by 2; Haar filters of size 2^j × 2^j (values ±2^-j)
 for scales j = 1, 2, 3 in both orientations; the local similarity of each orientation is the mean over
 scales 1 and 2 of ``(2|a||b| + C) / (|a|² + |b|² + C)``; the weight map is the larger magnitude at scale 3;
@@ -61,10 +62,14 @@ def ssim(reference: Image, distorted: Image) -> float:
 
 
 def _convolve(image: Image, kernel: Image) -> Image:
-    """2-D convolution, output the size of ``image``, zero padding (as ``conv2(…, 'same')``)."""
+    """2-D convolution with zero padding, output the size of ``image``, aligned as MATLAB's
+    ``conv2(…, 'same')`` (the paper's reference implementation): for even kernels the central part of the
+    full convolution starts at ``kernel_size // 2``, one sample later than SciPy's ``mode="same"``."""
     from scipy.signal import convolve2d
 
-    return convolve2d(image, kernel, mode="same")
+    full = convolve2d(image, kernel, mode="full")
+    top, left = kernel.shape[0] // 2, kernel.shape[1] // 2
+    return full[top : top + image.shape[0], left : left + image.shape[1]]
 
 
 def _subsample(image: Image) -> Image:
