@@ -85,6 +85,11 @@ class Method:
     resize: ResizeFn | None = None
     #: Needs neural weights (and so a family and a latent convention).
     neural: bool = False
+    #: Which weights a ``neural`` method asks for: ``"upscaler"`` (learned latent upscalers) or
+    #: ``"autoencoder"`` (a tiny autoencoder for a round trip); see ``latent_upscale.neural.catalog``.
+    weights_role: str = "upscaler"
+    #: A short name for menus, e.g. the hires-fix entry "Latent (tiny VAE)"; empty: the id.
+    short_label: str = ""
 
 
 #: dtypes a latent may have: what the hosts and ComfyUI use, and float64 for reference work. float8
