@@ -21,23 +21,26 @@ log = logging.getLogger("latent_upscale")
 _IDLE = ""
 
 
-def describe_neural_for_loaded_model() -> str:
-    """What ``neural`` would use for the loaded model, or why that cannot be said now."""
+def describe_neural_for_loaded_model(method: str = "neural") -> str:
+    """What a method with weights (``neural``, ``tae``) would use for the loaded model, or why that
+    cannot be said now."""
     from latent_upscale.neural import describe
 
+    chosen = get_method(method)
+    name = chosen.label.split(" (")[0]
     try:
         model = host.loaded_model()
         if model is None:
-            return "**Neural**: picks weights for the loaded model once one is loaded."
+            return f"**{name}**: picks weights for the loaded model once one is loaded."
         info = read_model_latent_info(model)
-        status = describe(info.family, settings.neural_options())
+        status = describe(info.family, settings.neural_options(), role=chosen.weights_role)
     except Exception as error:  # a hint never breaks the UI
-        log.warning("[Latent Upscale] neural hint: %s", error)
+        log.warning("[Latent Upscale] %s hint: %s", method, error)
         return (
-            f"**Neural**: cannot tell which weights it would use: {short_reason(error)}. "
+            f"**{name}**: cannot tell which weights it would use: {short_reason(error)}. "
             "Until that is fixed img2img falls back to bislerp."
         )
-    text = f"**Neural** for this {info.family or 'unknown'} model: {status.text}"
+    text = f"**{name}** for this {info.family or 'unknown'} model: {status.text}"
     if not status.ready and not status.will_download:
         text += " Until then img2img falls back to bislerp (Settings → Latent Upscale → allow downloads)."
     return text
@@ -46,8 +49,7 @@ def describe_neural_for_loaded_model() -> str:
 def neural_hint(method_value: object) -> str:
     """The hint for the method the dropdown shows (an id or a label); empty unless it is neural."""
     try:
-        if not get_method(method_id(method_value)).neural:
-            return _IDLE
+        method = get_method(method_id(method_value))
     except ValueError:
         return _IDLE
-    return describe_neural_for_loaded_model()
+    return describe_neural_for_loaded_model(method.id) if method.neural else _IDLE

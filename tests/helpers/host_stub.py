@@ -109,6 +109,7 @@ class HostStub(types.ModuleType):
         self.models_root = models_path or Path("/nonexistent/webui/models")
         self.xyz: StubXyzModule | None = StubXyzModule()
         self.processed: list[Any] = []
+        self.downloads: list[str] = []
         self.shared = types.SimpleNamespace(opts=types.SimpleNamespace(data=self.opts), hf_endpoint=None)
         self.processing = types.SimpleNamespace(
             StableDiffusionProcessingImg2Img=StubImg2Img, StableDiffusionProcessingTxt2Img=StubTxt2Img
@@ -136,6 +137,13 @@ class HostStub(types.ModuleType):
 
     def models_path(self) -> Path:
         return self.models_root
+
+    def downloader(self) -> Any:
+        def download(url: str, folder: Path, file_name: str) -> str:  # no network: record and fail
+            self.downloads.append(url)
+            raise OSError(f"stub host has no network: {url}")
+
+        return download
 
     def loaded_model(self) -> object | None:
         return self.model
