@@ -169,6 +169,10 @@ def lanczos_image(image: Tensor, size: tuple[int, int]) -> Tensor:
 class BenchAutoencoder:
     """What the benchmark needs from an autoencoder: model-space latents at 1/8 resolution."""
 
+    #: A folder holding this autoencoder's files, searched first by methods with weights (``tae``
+    #: runs its round trip through the same tiny autoencoder); ``None`` for a full VAE.
+    models_dir: Path | None = None
+
     family: str
     description: dict[str, Any]
 
@@ -187,6 +191,7 @@ class _TinyAutoencoder(BenchAutoencoder):
 
         self.model = load_tiny_autoencoder(encoder, decoder).to(device)
         self.device = device
+        self.models_dir = encoder.parent
         variant = self.model.variant
         self.family = variant.families[0]
         self.description = {
@@ -302,10 +307,12 @@ def _scores(reference: np.ndarray, decoded: Tensor) -> dict[str, float]:
 
 
 def _method_runners(
-    plan: QualityPlan, family: str
+    plan: QualityPlan, family: str, models_dir: Path | None = None
 ) -> list[tuple[str, Callable[[Tensor, tuple[int, int]], Tensor]]]:
-    """``(id, resize)`` for every registered method the plan asks for, in registry order."""
+    """``(id, resize)`` for every registered method the plan asks for, in registry order; methods
+    with weights search ``models_dir`` first (then the usual folders)."""
     from latent_upscale.core import UpscaleRequest
+    from latent_upscale.neural.options import NeuralOptions
     from latent_upscale.resize_methods import get_method, registered_methods
 
     methods = [get_method(m) for m in plan.methods] if plan.methods else registered_methods()
@@ -314,7 +321,8 @@ def _method_runners(
         if method.resize is not None:
             runners.append((method.id, method.resize))
             continue
-        request = UpscaleRequest(family=family, latent_space="scaled")
+        options = NeuralOptions(models_dir=models_dir) if models_dir is not None else None
+        request = UpscaleRequest(family=family, latent_space="scaled", neural=options)
 
         def run(
             latent: Tensor, size: tuple[int, int], method: Any = method, request: Any = request
@@ -371,7 +379,7 @@ def run_quality(
 
     started = time.perf_counter()
     images = load_images(plan)
-    runners = _method_runners(plan, autoencoder.family)
+    runners = _method_runners(plan, autoencoder.family, autoencoder.models_dir)
     per_image: dict[tuple[str, float], dict[str, dict[str, float]]] = {}
     skipped: dict[str, str] = {}
     figure_crops: dict[str, Tensor] = {}
