@@ -224,3 +224,17 @@ def test_downloads_stay_off_in_the_library_unless_asked(tmp_path: Path):
     with pytest.raises(WeightsUnavailableError, match=r"Downloads are off"):
         upscale(torch.randn(1, 32, 4, 4), (6, 6), method="tae", family="flux2", neural=options(tmp_path))
     assert not (tmp_path / "models").exists()  # nothing was fetched or created
+
+
+@pytest.mark.parametrize("resampler", ["bicubic", "lanczos"])
+def test_a_tile_resizes_on_the_whole_images_pixel_grid(resampler: str, monkeypatch: pytest.MonkeyPatch):
+    from latent_upscale.neural.archs._grid import TileGrid
+
+    monkeypatch.setattr(tae, "RESAMPLER", resampler)
+    image = torch.rand(1, 3, 8 * 20, 8 * 6, generator=torch.Generator().manual_seed(0))
+    whole = tae.resize_image(image, (8 * 30, 8 * 9))
+    # The tile holding latent rows 6-15 (output rows 9-22): its centre must match the whole image.
+    grid = TileGrid(full_src=(20, 6), full_out=(30, 9), src_offset=(6, 0), out_offset=(9, 0))
+    tile = tae.resize_image(image[:, :, 8 * 6 : 8 * 16], (8 * 14, 8 * 9), grid)
+    centre = slice(8 * 3, 8 * 11)  # away from the tile's edges (the margin the blend hides)
+    assert torch.allclose(tile[:, :, centre], whole[:, :, 8 * 9 :][:, :, centre], atol=1e-5)

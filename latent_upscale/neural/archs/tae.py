@@ -53,7 +53,7 @@ from torch import Tensor, nn
 
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import LatentFormat
-from latent_upscale.neural.archs._grid import TileGrid, resample_separable
+from latent_upscale.neural.archs._grid import TileGrid, resample_filtered
 from latent_upscale.neural.descriptor import ModelDescriptor
 from latent_upscale.resize_methods import lanczos
 
@@ -91,8 +91,11 @@ NAME = "TAESD"
 BEFORE: tuple[str, ...] = ()
 #: A weight set is a decoder and an encoder (``load_parts``); a lone half is refused by the registry.
 PARTS = ("decoder", "encoder")
-#: The pixel-space resize of the round trip (chosen with ``bench quality`` on the real TAEF2 weights).
-RESAMPLER = "lanczos"
+#: The pixel-space resize of the round trip: antialiased bicubic (torch, float32). Chosen with
+#: ``bench quality --quick`` on the real TAEF2 weights (2 photographs, 256 px crops): bicubic 26.74 /
+#: 25.42 dB PSNR and 0.851 / 0.802 HaarPSI at 1.5× / 2×, float Lanczos-3 26.69 / 25.39 dB and
+#: 0.849 / 0.802. ``"lanczos"`` stays selectable for re-measuring.
+RESAMPLER = "bicubic"
 WIDTH = 64
 #: Indices of the Blocks, the stride-2 convs / upsample-convs, and the Blocks with the side branch.
 ENCODER_BLOCKS = (1, 3, 4, 5, 7, 8, 9, 11, 12, 13)
@@ -480,27 +483,6 @@ def part_of(state_dict: Mapping[str, Tensor]) -> str:
     return describe_layout(state_dict).half
 
 
-def _lanczos_rows(
-    full_in: int, full_out: int, out_start: int, count: int, src_start: int, n_src: int
-) -> Tensor:
-    """``[count, n_src]`` float64 Lanczos-3 weights of output pixels ``out_start…`` of a whole-axis
-    resize ``full_in → full_out``, restricted to the source pixels ``src_start…`` a tile holds (taps
-    outside it fall in the tile margin: dropped and the rows renormalised, as at an image border).
-    Pillow's ``precompute_coeffs`` rule, as :func:`latent_upscale.resize_methods.lanczos` uses."""
-    scale = full_in / full_out
-    filter_scale = max(scale, 1.0)
-    support = 3.0 * filter_scale
-    centers = (torch.arange(out_start, out_start + count, dtype=torch.float64) + 0.5) * scale
-    first = torch.trunc(centers - support + 0.5).clamp_min(0)
-    last = torch.trunc(centers + support + 0.5).clamp_max(full_in)
-    sources = torch.arange(src_start, src_start + n_src, dtype=torch.float64)
-    inside = (sources[None, :] >= first[:, None]) & (sources[None, :] < last[:, None])
-    x = (sources[None, :] - centers[:, None] + 0.5) / filter_scale
-    weights = torch.where(x.abs() < 3.0, torch.sinc(x) * torch.sinc(x / 3.0), torch.zeros_like(x)) * inside
-    totals = weights.sum(dim=1, keepdim=True)
-    return torch.where(totals != 0, weights / torch.where(totals != 0, totals, 1.0), weights)
-
-
 def resize_image(image: Tensor, size: tuple[int, int], grid: TileGrid | None = None) -> Tensor:
     """Resize RGB ``[B, 3, H, W]`` to ``size`` image pixels in float32 (antialiased when shrinking, no
     8-bit rounding), with :data:`RESAMPLER`. ``grid`` (in *latent* pixels) places a tile in the
@@ -508,22 +490,13 @@ def resize_image(image: Tensor, size: tuple[int, int], grid: TileGrid | None = N
     work = image.float()
     if tuple(work.shape[-2:]) == tuple(size):
         return work.clamp(0.0, 1.0)
-    if RESAMPLER == "bicubic":
-        if grid is None:
+    if grid is None:
+        if RESAMPLER == "bicubic":
             out = F.interpolate(work, size=size, mode="bicubic", align_corners=False, antialias=True)
         else:
-            out = resample_separable(work, "bicubic", size, _image_grid(grid))
+            out = lanczos(work, size)
         return out.clamp(0.0, 1.0)
-    if grid is None:
-        return lanczos(work, size).clamp(0.0, 1.0)
-    whole = _image_grid(grid)
-    rows = _lanczos_rows(
-        whole.full_src[0], whole.full_out[0], whole.out_offset[0], size[0], whole.src_offset[0], work.shape[2]
-    )
-    cols = _lanczos_rows(
-        whole.full_src[1], whole.full_out[1], whole.out_offset[1], size[1], whole.src_offset[1], work.shape[3]
-    )
-    return (rows.to(work) @ work @ cols.to(work).T).clamp(0.0, 1.0)
+    return resample_filtered(work, RESAMPLER, size, _image_grid(grid)).clamp(0.0, 1.0)
 
 
 def _image_grid(grid: TileGrid) -> TileGrid:
@@ -592,6 +565,8 @@ def load_parts(
 #: Latent pixels trusted inside a tile edge: most of the ~20-pixel receptive field of the decoder and
 #: encoder convolutions (the feathered blend hides the rest).
 TILE_MARGIN = 8
-#: ``‖tiled − untiled‖ / ‖untiled‖`` promised for tiled runs, by "has the GroupNorm side branch"
-#: (measured in tests/test_tae_method.py with random weights; see the bench for the real TAEF2 figure).
-TILE_TOLERANCE = {False: 0.05, True: 0.1}
+#: ``‖tiled − untiled‖ / ‖untiled‖`` promised for tiled runs, by "has the GroupNorm side branch".
+#: Measured: random weights 0.004 (TAEF2 layout) and 1e-6 (TAESD layout), 32-pixel tiles; the real
+#: TAEF2 weights, a 384² photograph at 2× in 32-pixel tiles: 0.14 in the latent, yet 46 dB PSNR
+#: between the decoded tiled and untiled images (the GroupNorm shift sits in little-seen channels).
+TILE_TOLERANCE = {False: 0.02, True: 0.2}
