@@ -137,6 +137,15 @@ def test_the_cli_upscales_a_latent_file_with_tae(real_pair, tmp_path: Path, caps
     assert next(iter(load_file(str(target)).values())).shape == (1, 32, 12, 12)
 
 
+def test_the_cli_models_command_says_what_tae_would_use(real_pair, capsys):
+    folder = real_pair[0]
+    run = run_cli(capsys, "models", "--family", "flux2", "--models-dir", str(folder))
+    assert run.code == 0, run.err
+    assert f"taef2_decoder.pth [flux2; MIT] present: {folder / 'taef2_decoder.pth'}" in run.out
+    assert "What --method tae would use:" in run.out
+    assert f"flux2 TAEF2 (FLUX.2) ({folder / 'taef2_decoder.pth'}, {folder / 'taef2_encoder.pth'})" in run.out
+
+
 # --- every variant with random weights in its real layout ----------------------------------------------
 
 
