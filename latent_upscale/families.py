@@ -12,7 +12,8 @@ A family is the set of models that share one VAE latent convention. Each :class:
 * ``autoencoder``: the id of the tiny-autoencoder weight set (TAESD family) whose decoder and
   encoder serve the ``tae`` round-trip method (``None``: no published tiny autoencoder fits);
 * ``ays``: the id of its Align-Your-Steps noise-level table (``None``: no published table);
-* ``preview``: the 4×3 "Approx cheap" latent → RGB coefficients (``None``: no linear preview).
+* ``preview``: the 4×3 "Approx cheap" latent → RGB coefficients (``None``: no linear preview);
+* ``no_weights_note``: why nothing serves it, when no weights do.
 
 Sources: scale factors from the models' configs (ldm ``v1-inference.yaml`` 0.18215, sgm SDXL 0.13025,
 SD3 1.5305/0.0609, Flux 0.3611/0.1159); Wan 2.1's per-channel statistics from ComfyUI
@@ -77,6 +78,8 @@ class Family:
     weights: tuple[str, ...] = ()
     ays: str | None = None
     preview: Coefficients | None = None
+    #: Why no weights serve it (for the "no weights" message), when ``weights`` is empty.
+    no_weights_note: str = ""
     autoencoder: str | None = None
 
     def __post_init__(self) -> None:
@@ -112,7 +115,16 @@ FAMILY_LIST: tuple[Family, ...] = (
         preview=_SDXL_PREVIEW,
         autoencoder="taesdxl",
     ),
-    Family("sd3", "SD 3.x", 16, scale=1.5305, shift=0.0609, autoencoder="taesd3"),
+    Family(
+        "sd3",
+        "SD 3.x",
+        16,
+        scale=1.5305,
+        shift=0.0609,
+        no_weights_note="no published latent upscaler fits SD3's 16-channel VAE (SesquiLSR's 16-channel "
+        "weights are for the Flux and Wan VAEs, whose latents differ)",
+        autoencoder="taesd3",
+    ),
     Family("flux", "FLUX.1", 16, scale=0.3611, shift=0.1159, weights=("sesqui-flux",), autoencoder="taef1"),
     Family(
         "wan",

@@ -342,6 +342,10 @@ def test_list_models_says_what_is_present_where_and_where_the_rest_comes_from(tm
         and sdxl.found_in == "models folder"
     )
     assert sdxl.download_from is None  # no pinned SHA-256 for SesquiLSR: fetched by hand only
+    assert sdxl.summary().endswith(
+        "; by hand (no pinned SHA-256): "
+        "https://github.com/LoganBooker/SesquiLSR/raw/main/models/upscaler_SDXL.safetensors"
+    )
     assert infos[X2_SD1].local_path is None
     assert infos[X2_SD1].download_from == f"https://huggingface.co/{CITY96_REPO}/resolve/{REV}/{X2_SD1}"
     assert infos[X2_SD1].families == ("sd1", "sd2")

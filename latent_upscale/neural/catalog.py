@@ -308,10 +308,7 @@ CATALOG: tuple[CatalogEntry, ...] = tuple(
 )
 
 #: What would serve a family that has no weights, for error messages.
-UNSERVED_HINTS: dict[str, str] = {
-    "sd3": "no published latent upscaler fits SD3's 16-channel VAE (SesquiLSR's 16-channel weights are "
-    "for the Flux and Wan VAEs, whose latents differ)",
-}
+UNSERVED_HINTS: dict[str, str] = {f.id: f.no_weights_note for f in FAMILY_LIST if f.no_weights_note}
 
 
 def weight_sets_for(family: str, role: str = "upscaler") -> tuple[WeightSet, ...]:

@@ -97,11 +97,18 @@ class ModelInfo:
     local_path: Path | None
     found_in: str | None
     download_from: str | None
+    #: Where to fetch a file we do not download ourselves (no pinned SHA-256), by hand.
+    by_hand_from: str | None = None
 
     def summary(self) -> str:
         """One line: file, families, licence and presence."""
         where = f"present: {self.local_path} ({self.found_in})" if self.local_path else "absent"
-        fetch = f"; download: {self.download_from}" if self.download_from else "; local only"
+        if self.download_from:
+            fetch = f"; download: {self.download_from}"
+        elif self.by_hand_from:
+            fetch = f"; by hand (no pinned SHA-256): {self.by_hand_from}"
+        else:
+            fetch = "; local only"
         return f"{self.entry.filename} [{', '.join(self.families)}; {self.entry.licence}] {where}{fetch}"
 
 
@@ -127,6 +134,9 @@ def list_models(options: NeuralOptions | None = None) -> list[ModelInfo]:
                 local_path=found[0] if found else None,
                 found_in=found[1] if found else None,
                 download_from=manual_url(entry, options) if entry.downloadable else None,
+                by_hand_from=None
+                if entry.downloadable or entry.source == "local"
+                else manual_url(entry, options),
             )
         )
     return infos
