@@ -450,10 +450,37 @@ def _add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     )
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's own choice)")
     parser.add_argument("--only", type=_rows, help="comma-separated rows to run (default: all)")
-    from latent_upscale.bench.quality_cli import add_quality_arguments
-
-    add_quality_arguments(parser)
+    _add_bench_quality_arguments(parser)
     parser.set_defaults(func=_cmd_bench)
+
+
+def _add_bench_quality_arguments(parser: argparse.ArgumentParser) -> None:
+    """``bench [speed|quality]`` and the options only ``bench quality`` reads (issue 9)."""
+    parser.add_argument(
+        "suite",
+        nargs="?",
+        choices=("speed", "quality"),
+        default="speed",
+        help="speed (default): the cost rows above; quality: each method on real photographs through a real "
+        "autoencoder (writes quality.json, quality.md, quality.png)",
+    )
+    group = parser.add_argument_group("bench quality")
+    group.add_argument(
+        "--autoencoder",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="a folder with a TAESD encoder/decoder pair (e.g. ../shared/weights/taef2), the two files, "
+        "or a full SD VAE (diffusers folder or single file; needs diffusers)",
+    )
+    group.add_argument(
+        "--images", type=Path, metavar="DIR", help="your own photographs instead of scikit-image's"
+    )
+    group.add_argument(
+        "--family",
+        choices=("sd1", "sd2", "sdxl", "sd3", "flux", "flux2"),
+        help="the family of a full VAE whose scaling factor does not say",
+    )
 
 
 # --- main ---------------------------------------------------------------------------------------

@@ -229,3 +229,34 @@ def test_real_taef2_ranks_the_references_above_every_interpolation(tmp_path):
     for method in ("bilinear", "nearest"):
         assert by_method["roundtrip"]["perceptual"] > by_method[method]["perceptual"] + 0.1
         assert by_method["roundtrip"]["psnr"] > by_method[method]["psnr"]
+
+
+def test_best_interpolation_breaks_rounding_ties_by_registry_order():
+    rows = [
+        {"method": "bilinear-antialiased", "scale": 2.0, "perceptual": 0.4958393885},
+        {"method": "bilinear", "scale": 2.0, "perceptual": 0.4958393771},
+        {"method": "lanczos", "scale": 2.0, "perceptual": 0.41},
+        {"method": "roundtrip", "scale": 2.0, "perceptual": 0.8},
+        {"method": "lanczos", "scale": 1.5, "perceptual": 0.9},
+    ]
+    assert best_interpolation({"rows": rows}) == "bilinear"
+    assert best_interpolation({"rows": rows}, scale=1.5) == "lanczos"
+    rows[2]["perceptual"] = 0.5
+    assert best_interpolation({"rows": rows}) == "lanczos"
+
+
+def test_committed_quality_results_follow_the_issue_format():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "assets" / "quality-results.json"
+    results = json.loads(path.read_text())
+    assert {"autoencoder", "images", "perceptual_metric", "rows"} <= set(results)
+    assert results["autoencoder"]["name"] == "taef2" and not results["quick"]
+    methods = {(row["method"], row["scale"]) for row in results["rows"]}
+    assert {("ceiling", 2.0), ("roundtrip", 1.5), ("bilinear", 2.0), ("bislerp", 1.5)} <= methods
+    by_key = {(row["method"], row["scale"]): row for row in results["rows"]}
+    assert (
+        by_key[("ceiling", 2.0)]["psnr"]
+        > by_key[("roundtrip", 2.0)]["psnr"]
+        > by_key[("bilinear", 2.0)]["psnr"]
+    )

@@ -519,15 +519,23 @@ def render_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def best_interpolation(results: dict[str, Any], scale: float = 2.0) -> str | None:
-    """The interpolation method with the highest mean perceptual score at ``scale``."""
+def best_interpolation(results: dict[str, Any], scale: float = 2.0, decimals: int = 4) -> str | None:
+    """The interpolation method with the highest mean perceptual score at ``scale``.
+
+    Scores are compared at ``decimals`` places (what the reports show), so methods that compute the
+    same thing (``bilinear`` and ``bilinear-antialiased`` when enlarging differ by float rounding) tie,
+    and a tie goes to the method listed first in the registry.
+    """
     from latent_upscale.resize_methods import registered_methods
 
-    interpolations = {m.id for m in registered_methods() if m.resize is not None}
-    rows = [r for r in results["rows"] if r["method"] in interpolations and r["scale"] == scale]
-    if not rows:
+    order = [m.id for m in registered_methods() if m.resize is not None]
+    scores = {
+        r["method"]: r["perceptual"] for r in results["rows"] if r["method"] in order and r["scale"] == scale
+    }
+    if not scores:
         return None
-    return max(rows, key=lambda r: r["perceptual"])["method"]
+    ranked = sorted(scores, key=lambda method: (-round(scores[method], decimals), order.index(method)))
+    return ranked[0]
 
 
 def draw_figure(crops: dict[str, Tensor], results: dict[str, Any], image_name: str, path: Path) -> None:

@@ -1,44 +1,11 @@
-"""Command-line wiring of ``python -m latent_upscale bench quality`` (kept out of ``cli.py``, and cheap
-to import: the benchmark itself loads only when the command runs)."""
+"""``python -m latent_upscale bench quality``: from parsed arguments (``cli.py`` declares them, so that
+building the parser imports no bench module) to the run and the lines to print."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-__all__ = ["SUITES", "add_quality_arguments", "run_quality_command"]
-
-#: ``bench [SUITE]``: ``speed`` (the default, issue 6's rows) or ``quality`` (issue 9).
-SUITES = ("speed", "quality")
-
-
-def add_quality_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``suite`` positional and the options only ``bench quality`` reads."""
-    parser.add_argument(
-        "suite",
-        nargs="?",
-        choices=SUITES,
-        default="speed",
-        help="speed (default): cost of every method; quality: each method on real photographs through "
-        "a real autoencoder (writes quality.json, quality.md, quality.png)",
-    )
-    group = parser.add_argument_group("bench quality")
-    group.add_argument(
-        "--autoencoder",
-        nargs="+",
-        type=Path,
-        metavar="PATH",
-        help="quality: a folder with a TAESD encoder/decoder pair (e.g. ../shared/weights/taef2), the two "
-        "files, or a full SD VAE (diffusers folder or single file; needs diffusers)",
-    )
-    group.add_argument(
-        "--images", type=Path, metavar="DIR", help="quality: your own photographs instead of scikit-image's"
-    )
-    group.add_argument(
-        "--family",
-        choices=("sd1", "sd2", "sdxl", "sd3", "flux", "flux2"),
-        help="quality: the family of a full VAE when its scaling factor does not say",
-    )
+__all__ = ["run_quality_command"]
 
 
 def run_quality_command(args: argparse.Namespace) -> list[str]:
