@@ -140,13 +140,14 @@ def _xyz_options(host, label):
 def test_xyz_axes_are_appended_once_even_after_reload_ui(fake_webui, webui_flavor):
     host = fake_webui(webui_flavor)
     start(host)
-    labels_before_ours = [o.label for o in host.xyz_grid.axis_options][:-2]
+    ours = ["Latent upscale method", "Latent upscale schedule", "Latent upscale by"]
+    labels_before_ours = [o.label for o in host.xyz_grid.axis_options][:-3]
     host.reload_ui()
     host.reload_ui()
     labels = [o.label for o in host.xyz_grid.axis_options]
-    assert labels.count("Latent upscale method") == 1 and labels.count("Latent upscale schedule") == 1
-    assert labels[-2:] == ["Latent upscale method", "Latent upscale schedule"]  # type="index" dropdowns
-    assert labels[:-2] == labels_before_ours
+    assert all(labels.count(label) == 1 for label in ours)
+    assert labels[-3:] == ours  # type="index" dropdowns: appended at the end
+    assert labels[:-3] == labels_before_ours
     assert _xyz_options(host, "Latent upscale method")[0].choices() == methods()
     assert _xyz_options(host, "Latent upscale schedule")[0].choices() == schedule_ids()
     assert getattr(_xyz_options(host, "Latent upscale schedule")[0], "is_img2img", None) is True
@@ -322,29 +323,3 @@ def test_a_bad_saved_setting_never_fails_a_neural_job(fake_webui, webui_flavor):
     )
     assert processed.images[0].size == (96, 96)
     host.assert_no_errors()
-
-
-def test_an_unreadable_model_never_fails_a_job_with_a_custom_schedule(fake_webui, monkeypatch):
-    # The model-info reads (resize and schedule) sit inside their fallbacks.
-    host = fake_webui()
-    start(host)
-
-    def unreadable(model):
-        raise TypeError("an odd model object")
-
-    for name in ("resize", "img2img"):
-        monkeypatch.setattr(glue(name), "read_model_latent_info", unreadable)
-    processed = host.img2img(
-        png_image(64, 64),
-        script=TITLE,
-        script_args=job_args("lanczos", "karras"),
-        width=96,
-        height=96,
-        resize_mode=3,
-        denoising_strength=0.5,
-        steps=4,
-    )
-    info = host.parse_infotext(processed.infotexts[0])
-    assert info["Latent upscale fallback"] == "default schedule (an odd model object)"
-    assert processed.images[0].size == (96, 96)
-    assert host.runs[-1].x.shape == (1, 4, 12, 12)

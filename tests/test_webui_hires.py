@@ -188,7 +188,9 @@ def test_reload_ui_twice_keeps_one_entry_and_one_wrapper(fake_webui, webui_flavo
         if getattr(c.callback, "__module__", "").startswith("latent_upscale")
     ]
     assert sorted(ours) == [
+        ("callbacks_after_component", "after_component"),
         ("callbacks_before_ui", "register_axes"),
+        ("callbacks_script_unloaded", "forget_components"),
         ("callbacks_script_unloaded", "unregister_hires_upscalers"),
         ("callbacks_ui_settings", "register_settings"),
     ]

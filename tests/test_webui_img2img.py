@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from latent_upscale import methods, upscale
 from latent_upscale.schedules import img2img_sigmas, sd_sigma_table
+from latent_upscale.webui.job import JobOptions
 from latent_upscale.webui.patches import is_interceptor
 from tests.helpers.glue import (
     TITLE,
@@ -435,20 +438,37 @@ def _mask():
 
 
 @pytest.mark.parametrize("fill", [0, 1, 2, 3])
-def test_masked_inpainting_at_a_new_size_is_resized_in_pixels_and_never_crashes(
-    fake_webui, webui_flavor, fill
+def test_masked_inpainting_at_a_new_size_never_crashes_and_records_only_what_ran(
+    fake_webui, webui_flavor, fill, monkeypatch
 ):
-    # In latent-upscale mode the WebUI resizes the mask but not the image: masking.fill and (before 1.9)
-    # the overlay paste fail with "images do not match". We leave the resize to the pixels and say so.
+    # In latent-upscale mode the WebUI resizes the mask but not the image: masking.fill (every masked content
+    # but "original") and, before 1.9.1, the overlay paste fail with "images do not match". There we resize in
+    # pixels and say so; with "original" on 1.9.1+/Forge/reForge the job stays in latent space.
     host = fake_webui(webui_flavor)
     start(host)
+    jobs = capture_jobs(monkeypatch)
+    image = png_image(64, 64)
     processed = _img2img(
-        host, "lanczos", mask=_mask(), inpainting_fill=fill, width=128, height=128, resize_mode=3
+        host, "lanczos", image=image, mask=_mask(), inpainting_fill=fill, width=128, height=128, resize_mode=3
     )
     assert processed.images[0].size == (128, 128)
     info = host.parse_infotext(processed.infotexts[0])
-    assert "resized in pixels" in info["Latent upscale note"]
-    assert len(host.runs[-1].schedule) - 1 == 10  # exact steps still apply
+    assert len(host.runs[-1].schedule) - 1 == 10  # exact steps apply either way
+    if fill == 1 and webui_flavor != "1.6.0":
+        assert info["Latent upscale method"] == "lanczos"
+        assert "Latent upscale note" not in info
+        expected = upscale(source_latent(host, image), (16, 16), method="lanczos")
+        assert torch.allclose(host.runs[-1].x.float(), expected.float(), atol=1e-5)
+        # The original is laid over the whole picture, not over its top-left quarter (apply_overlay's
+        # alpha_composite pastes at the corner whatever size it gets).
+        assert [overlay.size for overlay in jobs[0].overlay_images] == [(128, 128)]
+        corner = np.asarray(processed.images[0].convert("RGB"), dtype=np.float32)[100:, 100:]
+        source = np.asarray(image.resize((128, 128), Image.LANCZOS), dtype=np.float32)[100:, 100:]
+        assert np.abs(corner - source).mean() < 2.0
+    else:
+        assert "resized in pixels" in info["Latent upscale note"]
+        assert "Latent upscale method" not in info  # no latent resize ran: none is recorded
+        assert JobOptions.from_infotext(info).method == "bislerp"  # paste-back still selects the script
 
 
 def test_only_masked_inpainting_keeps_the_latent_path(fake_webui):

@@ -10,11 +10,12 @@ from latent_upscale.schedules import get_schedule, registered_schedules, schedul
 from latent_upscale.webui.job import JobOptions, method_id, schedule_id, script_fields
 
 
-def test_fields_start_with_method_schedule_and_exact_steps_then_every_schedule_parameter():
+def test_fields_are_method_schedule_exact_steps_every_schedule_parameter_then_scale_last():
     fields = script_fields()
     assert [f.name for f in fields[:3]] == ["method", "schedule", "exact_steps"]
     expected = [f"{s.id}_{p.name}" for s in registered_schedules() for p in s.params]
-    assert [f.name for f in fields[3:]] == expected
+    assert [f.name for f in fields[3:-1]] == expected
+    assert fields[-1].name == "scale"  # appended at the end: older positional script_args keep working
     assert len({f.name for f in fields}) == len(fields)
 
 
@@ -27,7 +28,7 @@ def test_dropdown_choices_list_every_registered_method_and_schedule():
 
 
 def test_parameter_fields_carry_their_schedules_range_and_default():
-    for f in script_fields()[3:]:
+    for f in script_fields()[3:-1]:
         spec = {p.name: p for p in get_schedule(f.schedule).params}[f.param]
         assert (f.default, f.minimum, f.maximum) == (spec.default, spec.minimum, spec.maximum)
         assert f.infotext_key == f"Latent upscale {spec.name}"
@@ -40,6 +41,8 @@ def test_parameter_fields_carry_their_schedules_range_and_default():
         JobOptions("lanczos", "karras", True, {"rho": 3.5}),
         JobOptions("neural", "beta", False, {"alpha": 0.4, "beta": 0.9}),
         JobOptions("nearest-exact", "linear_quadratic", True, {"threshold_noise": 0.05}),
+        JobOptions("lanczos", scale=1.5),
+        JobOptions("area", "karras", False, {"rho": 2.0}, scale=0.5),
     ],
 )
 def test_ui_values_infotext_and_script_args_round_trip(options):
@@ -104,3 +107,144 @@ def test_an_infotext_note_on_the_schedule_still_pastes_back():
 
 def test_an_infotext_without_our_keys_is_none():
     assert JobOptions.from_infotext({"Steps": "20"}) is None
+
+
+# --- issue 14 §1: "Upscale by" ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "scale", "expected"),
+    [
+        ((512, 512), 1.5, (768, 768)),
+        ((512, 768), 1.1, (560, 840)),  # int(563.2) = 563 → 560, int(844.8) = 844 → 840
+        ((100, 100), 1.15, (112, 112)),  # int(114.99999999999999) = 114: truncated as the WebUI does
+        ((640, 480), 0.5, (320, 240)),
+        ((77, 33), 2.0, (152, 64)),
+    ],
+)
+def test_upscale_by_rounds_as_the_webui_does(source, scale, expected):
+    from latent_upscale.webui.guide import scaled_size
+
+    assert scaled_size(source, scale) == expected
+    width, height = (int(side * scale) for side in source)  # hires fix: int(width * hr_scale)
+    assert expected == (width - width % 8, height - height % 8)  # then the latent's // 8, as Forge
+
+
+def test_upscale_by_zero_or_one_means_width_and_height():
+    assert not JobOptions(scale=0).uses_scale and not JobOptions(scale=1).uses_scale
+    assert JobOptions(scale=2).uses_scale
+    assert "Latent upscale by" not in JobOptions(scale=1).infotext()
+    assert JobOptions(scale=1.5).infotext()["Latent upscale by"] == "1.5"
+
+
+@pytest.mark.parametrize("scale", [-1, 8.5, "x", float("nan")])
+def test_upscale_by_out_of_range_is_refused(scale):
+    with pytest.raises(LatentUpscaleError, match="Upscale by"):
+        JobOptions(scale=scale)
+
+
+def test_upscale_by_below_eight_pixels_is_refused():
+    from latent_upscale.webui.guide import scaled_size
+
+    with pytest.raises(LatentUpscaleError, match="smaller than 8 pixels"):
+        scaled_size((20, 20), 0.1)
+
+
+def test_the_readout_shows_the_size_the_factor_gives():
+    from latent_upscale.webui.guide import scale_readout
+
+    assert scale_readout(512, 768, 1.5) == "→ 768 × 1152 px"
+    assert scale_readout(512, 512, 1) == scale_readout(512, 512, 0) == "→ Width × Height from the sliders"
+    assert "no image yet" in scale_readout(0, 0, 2)
+
+
+def test_positional_script_args_from_before_upscale_by_keep_their_meaning():
+    old = ["lanczos", "karras", True, 7, 1, 0.6, 0.6, 0.025]  # the README's example before "scale" existed
+    assert JobOptions.from_script_args(old) == JobOptions("lanczos", "karras", True, {"rho": 7.0})
+    assert JobOptions.from_script_args([*old, 1.5]).scale == 1.5
+
+
+# --- issue 14 §2: named script_args ---------------------------------------------------------------------
+
+
+def test_named_script_args_give_the_same_options_as_positional_ones():
+    named = {"method": "lanczos", "schedule": "karras", "scale": 1.5, "karras_rho": 5, "exact_steps": False}
+    expected = JobOptions("lanczos", "karras", False, {"rho": 5.0}, scale=1.5)
+    assert JobOptions.from_script_args([named]) == expected
+    assert JobOptions.from_script_args(expected.ui_values()) == expected
+
+
+def test_named_script_args_ignore_what_follows_the_dict():
+    # The WebUI fills our slice with the next scripts' arguments when the list is short.
+    assert JobOptions.from_script_args([{"method": "area"}, "someone else's", 3]) == JobOptions("area")
+
+
+def test_named_script_args_missing_names_take_the_defaults():
+    defaults = JobOptions("area", "karras", False, {"rho": 5.0})
+    assert JobOptions.from_script_args([{}], defaults) == defaults
+    assert JobOptions.from_script_args([{"method": "lanczos"}], defaults) == JobOptions(
+        "lanczos", "karras", False, {"rho": 5.0}
+    )
+
+
+def test_unknown_script_args_names_are_refused_with_the_known_ones():
+    with pytest.raises(LatentUpscaleError, match=r"unknown .* name\(s\) 'methd'; known: method, schedule"):
+        JobOptions.from_script_args([{"methd": "lanczos"}])
+
+
+def test_a_named_parameter_of_another_schedule_is_refused():
+    with pytest.raises(LatentUpscaleError, match="beta_alpha belong"):
+        JobOptions.from_script_args([{"schedule": "karras", "beta_alpha": 0.5}])
+
+
+# --- issue 14 §8: nulls mean the default, for every field ---------------------------------------------
+
+
+def test_null_method_and_null_schedule_both_take_the_default():
+    defaults = JobOptions("area", "karras", False, {"rho": 5.0}, scale=2.0)
+    nulls = [None] * len(script_fields())
+    assert JobOptions.from_script_args(nulls, defaults) == defaults
+    assert JobOptions.from_script_args([None, None], defaults) == defaults
+    named_nulls = {f.name: None for f in script_fields()}
+    assert JobOptions.from_script_args([named_nulls], defaults) == defaults
+    assert JobOptions.from_script_args(["lanczos", None, None]) == JobOptions("lanczos")
+
+
+# --- issue 14 §3: advice from the registries and the "Which method?" guide ----------------------------------
+
+
+def test_every_field_has_advice_from_its_registry():
+    from latent_upscale.webui.guide import param_meta
+
+    for f in script_fields():
+        if f.param is not None:
+            meta = param_meta(f.schedule, f.param)
+            assert meta.advice and (meta.minimum, meta.maximum) == (f.minimum, f.maximum)
+    for method in methods():
+        from latent_upscale.webui.guide import method_advice
+
+        assert method_advice(method)
+
+
+def test_which_method_comes_from_the_quality_results_when_present(tmp_path):
+    import json
+
+    from latent_upscale.webui.guide import which_method_markdown
+
+    results = tmp_path / "quality-results.json"
+    results.write_text(
+        json.dumps(
+            {
+                "recommendations": [
+                    {"family": "sdxl", "denoise": "0.3–0.5", "method": "lanczos", "why": "sharp"}
+                ],
+                "exact_steps": {"steps": 30, "denoise": 0.4, "without": 13},
+            }
+        )
+    )
+    text = which_method_markdown(results)
+    assert "| sdxl | 0.3–0.5 | Lanczos-3 | sharp |" in text and "30 sampler steps instead of 13" in text
+    fallback = which_method_markdown(tmp_path / "missing.json")
+    assert "Bislerp" in fallback and "instead of 13 at denoising 0.4" in fallback
+    results.write_text("{not json")
+    assert which_method_markdown(results) == fallback

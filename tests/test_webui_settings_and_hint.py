@@ -192,12 +192,16 @@ def test_xyz_axes_are_appended_once_and_apply_per_tab():
         xyz.register_axes()
         xyz.register_axes()
         labels = [o.label for o in host.xyz.axis_options]
-        assert labels == ["Seed", xyz.METHOD_AXIS, xyz.SCHEDULE_AXIS]
-        method_axis, schedule_axis = host.xyz.axis_options[1:]
+        assert labels == ["Seed", xyz.METHOD_AXIS, xyz.SCHEDULE_AXIS, xyz.SCALE_AXIS]
+        method_axis, schedule_axis, scale_axis = host.xyz.axis_options[1:]
+        assert scale_axis.is_img2img and scale_axis.type is float
         p = StubImg2Img()
         method_axis.apply(p, "lanczos", None)
+        scale_axis.apply(p, 1.5, None)
         schedule_axis.apply(p, "karras", None)
-        assert host.glue("state").attached_options(p) == JobOptions("lanczos", "karras")
+        assert host.glue("state").attached_options(p) == JobOptions("lanczos", "karras", scale=1.5)
+        with pytest.raises(ValueError, match="Upscale by must lie in"):
+            scale_axis.confirm(None, [1.5, 9])
         t = StubTxt2Img()
         method_axis.apply(t, "area", None)
         assert t.hr_upscaler == "Latent (area)"

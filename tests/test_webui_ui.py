@@ -38,8 +38,11 @@ def test_the_ui_builds_one_component_per_script_field(fake_webui, webui_flavor):
     assert components[0].value == "Bislerp (spherical)"  # labels shown, ids accepted
     assert components[1].value == "Automatic"
     assert components[2].value is True
-    # Schedule parameters are hidden until their schedule is chosen.
-    assert not any(c.visible for c in components[3:])
+    # Schedule parameters are hidden until their schedule is chosen; "Upscale by" (last) always shows.
+    assert not any(c.visible for c in components[3:-1])
+    assert components[-1].visible and components[-1].value == 1.0
+    # Every control carries its advice from the registries.
+    assert all(getattr(c, "info", None) for c in components)
 
 
 @host_gradio
@@ -183,3 +186,163 @@ def test_the_ui_builds_with_bad_saved_settings_and_the_hint_says_why(fake_webui)
         b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "latent_upscale_neural_hint"
     )
     assert "cannot tell which weights" in hint.value and "falls back to bislerp" in hint.value
+
+
+# --- issue 14: advice, "Upscale by" readout, the guide, the hint on a checkpoint change, API names ------
+
+
+def _functions(demo):
+    fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+    return [getattr(f, "fn", None) for f in fns]
+
+
+def _dependencies(demo):
+    return demo.get_config_file()["dependencies"]
+
+
+@host_gradio
+def test_the_ui_shows_the_size_upscale_by_gives_with_the_hosts_own_browser_function(fake_webui):
+    import gradio as gr
+
+    from tests.helpers.glue import glue, start
+
+    host = fake_webui()
+    start(host)
+    with gr.Blocks() as demo:
+        glue("ui").build_ui()
+    readouts = [d for d in _dependencies(demo) if d.get("js") == "currentImg2imgSourceResolution"]
+    assert len(readouts) == 1
+    blocks = demo.blocks.values()
+    readout = next(b for b in blocks if getattr(b, "elem_id", None) == "latent_upscale_scale_readout")
+    assert readout.value == "→ Width × Height from the sliders"
+    guide = next(b for b in blocks if getattr(b, "elem_id", None) == "latent_upscale_guide")
+    assert guide.label == "Which method?"
+
+
+@host_gradio
+def test_the_method_and_schedule_advice_follow_the_choice(fake_webui):
+    import gradio as gr
+
+    from latent_upscale.webui.guide import method_advice, schedule_advice
+    from tests.helpers.glue import glue, start
+
+    host = fake_webui()
+    start(host)
+    with gr.Blocks() as demo:
+        glue("ui").build_ui()
+    on_method = next(f for f in _functions(demo) if getattr(f, "__name__", "") == "on_method")
+    on_schedule = next(f for f in _functions(demo) if getattr(f, "__name__", "") == "on_schedule")
+    method_update, hint = on_method("Lanczos-3")
+    assert method_update["info"] == method_advice("lanczos") and hint == ""
+    schedule_update = on_schedule("Karras")[0]
+    assert schedule_update["info"] == schedule_advice("karras")
+
+
+@host_gradio
+def test_the_neural_hint_follows_a_checkpoint_change(fake_webui, tmp_path):
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from tests.helpers.glue import glue, start
+
+    host = fake_webui(model="sdxl")
+    start(host)
+    host.sd_models.model_data = SimpleNamespace(sd_model=None)
+    ui = glue("ui")
+    with gr.Blocks() as demo:
+        ui.build_ui()
+        checkpoint = gr.Dropdown(choices=["xl.safetensors [abc]"], elem_id="setting_sd_model_checkpoint")
+        ui.after_component(checkpoint, elem_id="setting_sd_model_checkpoint")
+    assert any(getattr(f, "__name__", "") == "hint_after_checkpoint_change" for f in _functions(demo))
+    # The host loads the checkpoint in its own handler; ours draws the hint once it is loaded.
+    host.sd_model.sd_checkpoint_info = SimpleNamespace(title="xl.safetensors [abc]", name="xl.safetensors")
+    host.sd_models.model_data = SimpleNamespace(sd_model=host.sd_model)
+    hint = glue("hint").hint_after_checkpoint_change("neural", "xl.safetensors [abc]", wait_s=1)
+    assert hint.startswith("**Neural** for this sdxl model")
+    later = glue("hint").hint_after_checkpoint_change("neural", "other.safetensors", wait_s=0.3)
+    assert "other.safetensors is not loaded yet" in later
+    assert glue("hint").hint_after_checkpoint_change("lanczos", "other.safetensors", wait_s=0) == ""
+
+
+@host_gradio
+def test_the_settings_show_labels_and_read_saved_ids(fake_webui):
+    host = fake_webui(config={"latent_upscale_default_method": "lanczos", "latent_upscale_exact_steps": True})
+    host.start()
+    info = host.opts.data_labels["latent_upscale_default_method"]
+    assert "Lanczos-3" in info.component_args["choices"] and "lanczos" not in info.component_args["choices"]
+    assert host.opts.data["latent_upscale_default_method"] == "Lanczos-3"  # the saved id, shown as its label
+    assert _our_components(host)[0].value == "Lanczos-3"
+
+
+@host_gradio
+@pytest.mark.parametrize(
+    "script_args",
+    [
+        [{"method": "lanczos", "schedule": "karras", "scale": 1.5}],
+        ["lanczos", "karras", True, 7, 1, 0.6, 0.6, 0.025, 1.5],
+    ],
+    ids=["named", "positional"],
+)
+def test_api_img2img_with_named_or_positional_script_args_and_upscale_by(
+    fake_webui, webui_flavor, script_args
+):
+    host = fake_webui(webui_flavor)
+    host.start()
+    response = host.api_img2img(
+        {
+            "init_images": [png_image(64, 48)],
+            "width": 512,
+            "height": 512,
+            "denoising_strength": 0.4,
+            "steps": 6,
+            "sampler_name": "Euler",
+            "script_name": "latent upscale",
+            "script_args": script_args,
+        }
+    )
+    assert response["images"][0].size == (96, 72)
+    infotext = response["info"]["infotexts"][0]
+    assert "Latent upscale method: lanczos" in infotext and "Latent upscale schedule: karras" in infotext
+    assert "Latent upscale by: 1.5" in infotext
+    assert len(host.runs[-1].schedule) - 1 == 6 and host.runs[-1].override_used
+
+
+@host_gradio
+def test_api_null_method_and_null_schedule_take_the_defaults(fake_webui):
+    host = fake_webui(
+        config={"latent_upscale_default_method": "area", "latent_upscale_default_schedule": "karras"}
+    )
+    host.start()
+    response = host.api_img2img(
+        {
+            "init_images": [png_image(64, 64)],
+            "width": 96,
+            "height": 96,
+            "denoising_strength": 0.4,
+            "steps": 6,
+            "script_name": "latent upscale",
+            "script_args": [None, None, None],
+        }
+    )
+    infotext = response["info"]["infotexts"][0]
+    assert "Latent upscale method: area" in infotext and "Latent upscale schedule: karras" in infotext
+
+
+@host_gradio
+def test_api_unknown_script_args_name_fails_with_the_known_names(fake_webui):
+    host = fake_webui()
+    host.start()
+    with pytest.raises(
+        Exception, match=r"unknown Latent Upscale script_args name\(s\) 'methd'; known: method"
+    ):
+        host.api_img2img(
+            {
+                "init_images": [png_image(64, 64)],
+                "width": 96,
+                "height": 96,
+                "script_name": "latent upscale",
+                "script_args": [{"methd": "lanczos"}],
+            }
+        )
+    assert host.runs == []

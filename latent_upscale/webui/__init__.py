@@ -17,7 +17,7 @@ __all__ = ["register"]
 
 def register() -> None:
     """Everything the script file does at import; safe to run again on Reload UI."""
-    from latent_upscale.webui import hires, host, settings, xyz
+    from latent_upscale.webui import hires, host, settings, ui, xyz
 
     added = hires.register_hires_upscalers()
     if added:
@@ -27,4 +27,6 @@ def register() -> None:
     # load_scripts() clears every callback before re-importing scripts, so these are added once.
     host.script_callbacks.on_ui_settings(settings.register_settings)
     host.script_callbacks.on_before_ui(xyz.register_axes)
+    host.script_callbacks.on_after_component(ui.after_component)
     host.script_callbacks.on_script_unloaded(hires.unregister_hires_upscalers)
+    host.script_callbacks.on_script_unloaded(ui.forget_components)

@@ -7,6 +7,7 @@ changes, so it must never fail: a bad saved setting or an odd model object becom
 from __future__ import annotations
 
 import logging
+import time
 
 from latent_upscale.resize_methods import get_method
 from latent_upscale.webui import host, settings
@@ -14,7 +15,12 @@ from latent_upscale.webui.job import method_id
 from latent_upscale.webui.model import read_model_latent_info
 from latent_upscale.webui.state import short_reason
 
-__all__ = ["describe_neural_for_loaded_model", "neural_hint"]
+__all__ = [
+    "describe_neural_for_loaded_model",
+    "hint_after_checkpoint_change",
+    "neural_hint",
+    "neural_hint_applies",
+]
 
 log = logging.getLogger("latent_upscale")
 
@@ -46,10 +52,37 @@ def describe_neural_for_loaded_model(method: str = "neural") -> str:
     return text
 
 
+def neural_hint_applies(method_value: object) -> bool:
+    """True when the dropdown shows a neural method (an id or a label)."""
+    try:
+        return get_method(method_id(method_value)).neural
+    except ValueError:
+        return False
+
+
 def neural_hint(method_value: object) -> str:
     """The hint for the method the dropdown shows (an id or a label); empty unless it is neural."""
-    try:
-        method = get_method(method_id(method_value))
-    except ValueError:
+    if not neural_hint_applies(method_value):
         return _IDLE
-    return describe_neural_for_loaded_model(method.id) if method.neural else _IDLE
+    return describe_neural_for_loaded_model(method_id(method_value))
+
+
+#: How long a checkpoint change may take to load before the hint is drawn anyway (A1111 loads in the
+#: settings handler that runs beside ours; Forge loads at the next job).
+CHECKPOINT_WAIT_S = 20.0
+
+
+def hint_after_checkpoint_change(
+    method_value: object, checkpoint: object, wait_s: float | None = None
+) -> str:
+    """The hint once the chosen ``checkpoint`` (the dropdown's title) is the loaded one, or after
+    :data:`CHECKPOINT_WAIT_S`, saying so when it is not loaded yet."""
+    if not neural_hint_applies(method_value):
+        return _IDLE
+    deadline = time.monotonic() + (CHECKPOINT_WAIT_S if wait_s is None else wait_s)
+    while not host.is_loaded_checkpoint(checkpoint) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    text = describe_neural_for_loaded_model(method_id(method_value))
+    if not host.is_loaded_checkpoint(checkpoint):
+        text += f" ({checkpoint} is not loaded yet: this hint follows when it is.)"
+    return text

@@ -6,8 +6,10 @@ Importing this module needs a running WebUI (or the test host under ``tests/fake
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
+import re
 from pathlib import Path
 
 from modules import processing, script_callbacks, scripts, shared
@@ -18,6 +20,7 @@ __all__ = [
     "add_option",
     "downloader",
     "is_img2img",
+    "is_loaded_checkpoint",
     "is_txt2img",
     "latent_upscale_modes",
     "loaded_model",
@@ -26,6 +29,7 @@ __all__ = [
     "option_info",
     "process_images",
     "processing",
+    "resizes_mask_for_overlay",
     "script_callbacks",
     "scripts",
     "shared",
@@ -124,6 +128,13 @@ def loaded_model() -> object | None:
     return getattr(shared, "sd_model", None)
 
 
+def is_loaded_checkpoint(title: object) -> bool:
+    """Whether the loaded model is the checkpoint a dropdown names (its title, name or file name)."""
+    info = getattr(loaded_model(), "sd_checkpoint_info", None)
+    names = {getattr(info, key, None) for key in ("title", "name", "name_for_extra", "model_name")}
+    return info is not None and title in names - {None}
+
+
 def is_img2img(p: object) -> bool:
     """True for an img2img job."""
     return isinstance(p, processing.StableDiffusionProcessingImg2Img)
@@ -138,6 +149,32 @@ def sigma_device() -> object:
     """Where custom sigmas go: 1.6–1.9 use the override's result as returned, on ``shared.device`` like
     their own schedules; 1.10/Forge/reForge move it themselves (``.cpu()``, then ``x.device``)."""
     return shared.device
+
+
+def _a1111_version() -> tuple[int, ...] | None:
+    """The A1111 release the host is (or tracks), from ``launch_utils.git_tag()`` ("v1.10.1",
+    "f2.0.1v1.10.1-previous-669" on Forge), or None when the tag says nothing (a zip install)."""
+    try:
+        from modules import launch_utils
+
+        tag = str(launch_utils.git_tag())
+    except Exception:  # no git, no CHANGELOG: the host's own fallback is "<none>"
+        return None
+    found = re.search(r"v(\d+)\.(\d+)(?:\.(\d+))?", tag)
+    return tuple(int(part or 0) for part in found.groups()) if found else None
+
+
+@functools.cache
+def resizes_mask_for_overlay() -> bool:
+    """True where img2img resizes ``mask_for_overlay`` to the source image (A1111 1.9.1+, Forge, reForge):
+    there a masked job with masked content "original" can stay in latent space (``host-api.md`` §1)."""
+    if HOST_NAME != "A1111":
+        return True
+    version = _a1111_version()
+    if version is not None:
+        return version >= (1, 9, 1)
+    # No version to read: 1.10's hook is a safe sign of a release that has the fix.
+    return hasattr(scripts.Script, "process_before_every_sampling")
 
 
 def xyz_grid_module() -> object | None:

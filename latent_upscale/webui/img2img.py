@@ -24,17 +24,27 @@ from torch import Tensor
 
 from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas, get_schedule
 from latent_upscale.webui import host, resize
-from latent_upscale.webui.job import INFOTEXT_FALLBACK, INFOTEXT_NOTE, INFOTEXT_SCHEDULE, JobOptions
+from latent_upscale.webui.guide import scaled_size
+from latent_upscale.webui.job import (
+    INFOTEXT_FALLBACK,
+    INFOTEXT_METHOD,
+    INFOTEXT_NOTE,
+    INFOTEXT_SCHEDULE,
+    JobOptions,
+)
 from latent_upscale.webui.model import read_model_latent_info
 from latent_upscale.webui.patches import InterpolateInterceptor, instance_patch, temporary_attribute
 from latent_upscale.webui.state import JobState, note, short_reason
 
-__all__ = ["LATENT_RESIZE_MODE", "ScheduleOverride", "install"]
+__all__ = ["HOST_SCHEDULE_KEY", "LATENT_RESIZE_MODE", "ScheduleOverride", "install"]
 
 log = logging.getLogger("latent_upscale")
 
 LATENT_RESIZE_MODE = 3  # img2img "Just resize (latent upscale)", the same int in UI and API
 _RESIZE_MODE_NAMES = {0: "Just resize", 1: "Crop and resize", 2: "Resize and fill"}
+_FILL_ORIGINAL = 1  # img2img "Masked content: original" (`inpainting_fill`, the same int in the API)
+#: The host's own infotext key for the schedule (1.9+: ``"Schedule type": p.scheduler``).
+HOST_SCHEDULE_KEY = "Schedule type"
 
 
 @dataclass
@@ -91,7 +101,9 @@ def _sample_img2img(original: Callable[..., Any], job: _Job, *args: Any, **kwarg
             kwargs["steps"] = p.steps
     calls_before = job.state.override_calls
     result = original(*args, **kwargs)
-    if options.schedule != AUTOMATIC and job.state.override_calls == calls_before:
+    if options.schedule == AUTOMATIC:
+        return result
+    if job.state.override_calls == calls_before:
         sampler = getattr(p, "sampler_name", "this sampler")
         log.warning(
             "[Latent Upscale] %s ignores custom noise schedules; schedule %s was not used",
@@ -99,6 +111,11 @@ def _sample_img2img(original: Callable[..., Any], job: _Job, *args: Any, **kwarg
             options.schedule,
         )
         note(p, INFOTEXT_SCHEDULE, f"{options.schedule} (not used: {sampler} ignores it)")
+    elif hasattr(p, "scheduler"):
+        # 1.9+ write the user's "Schedule type" although our schedule replaced it: name the one that ran
+        # (its label; pasting a label the host lacks gives the host's Automatic, and our own field is
+        # restored from "Latent upscale schedule").
+        p.extra_generation_params[HOST_SCHEDULE_KEY] = get_schedule(options.schedule).label
     return result
 
 
@@ -109,10 +126,13 @@ def _target(p: Any) -> tuple[int, int]:
 def _init(original: Callable[..., Any], job: _Job, *args: Any, **kwargs: Any) -> Any:
     """The host's ``init()`` with its mode-3 interpolate served by our method."""
     p = job.p
-    replacement = functools.partial(resize.resize_host_latent, p, job.options.method)
+    replacement = functools.partial(
+        resize.resize_host_latent, p, job.options.method, infotext_key=INFOTEXT_METHOD
+    )
     expected = functools.partial(getattr, p, "init_latent", None)  # assigned just before the resize
     with InterpolateInterceptor(expected, functools.partial(_target, p), replacement):
         result = original(*args, **kwargs)
+    _overlays_to_target(p)
     sampler = getattr(p, "sampler", None)
     if sampler is not None:  # created by the host's init; per job, so patched per instance
         job.state.stack.enter_context(instance_patch(sampler, "sample_img2img", _sample_img2img, job))
@@ -138,35 +158,70 @@ def _image_conditioning(
 
 
 def _masked_resize(p: Any) -> bool:
-    """A whole-picture inpaint job that changes size: the WebUI cannot run it in latent-upscale mode.
-
-    In that mode the mask is resized to the target but the image is not, so ``masking.fill`` (every
-    "masked content" but "original") and, before 1.9, the overlay paste fail with "images do not match"
-    (``processing.py`` ``StableDiffusionProcessingImg2Img.init``). "Only masked" crops and resizes in
-    pixels, which works.
-    """
+    """A whole-picture inpaint job that changes size (the mask's size then differs from the image's)."""
     if getattr(p, "image_mask", None) is None or getattr(p, "inpaint_full_res", False):
         return False
     images = getattr(p, "init_images", None) or []
     return any(getattr(image, "size", None) != (p.width, p.height) for image in images)
 
 
+def _masked_latent_path(p: Any) -> bool:
+    """Whether a masked job at a new size can stay in latent space on this host.
+
+    In latent-upscale mode the host resizes the mask to the target but not the image: ``masking.fill``
+    (every "masked content" but "original") fails with "images do not match", and so does the overlay
+    paste before A1111 1.9.1, which first resizes ``mask_for_overlay`` to the source
+    (``processing.py`` ``StableDiffusionProcessingImg2Img.init``; 1.9.1+, Forge, reForge).
+    """
+    return getattr(p, "inpainting_fill", None) == _FILL_ORIGINAL and host.resizes_mask_for_overlay()
+
+
+def _overlays_to_target(p: Any) -> None:
+    """Source-size overlays (masked latent path) scaled to the target, so the host's
+    ``apply_overlay`` (``alpha_composite`` at the top-left corner) lays the original over the whole
+    picture instead of over its top-left part."""
+    overlays = getattr(p, "overlay_images", None)
+    if not overlays or getattr(p, "paste_to", None) is not None:
+        return
+    target = (p.width - p.width % resize.OPT_F, p.height - p.height % resize.OPT_F)
+    from PIL import Image
+
+    p.overlay_images = [
+        image.convert("RGBa").resize(target, Image.LANCZOS).convert("RGBA")
+        if getattr(image, "size", target) != target
+        else image
+        for image in overlays
+    ]
+
+
 def _choose_resize_mode(p: Any) -> None:
-    if _masked_resize(p):
+    if _masked_resize(p) and not _masked_latent_path(p):
         if p.resize_mode == LATENT_RESIZE_MODE:
             p.resize_mode = 0
         mode = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
         log.warning(
-            "[Latent Upscale] inpainting with a mask at a new size: the WebUI cannot do that in latent "
-            "upscale mode, so the image is resized in pixels ('%s'); exact steps and schedule still apply",
+            "[Latent Upscale] inpainting with a mask at a new size: the WebUI can do that in latent space "
+            "only with masked content 'original' (A1111 1.9.1+, Forge, reForge), so the image is resized "
+            "in pixels ('%s'); exact steps and schedule still apply",
             mode,
         )
         note(p, INFOTEXT_NOTE, f"inpainting with a mask: resized in pixels ('{mode}'), not in latent space")
     elif p.resize_mode != LATENT_RESIZE_MODE:
         previous = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
-        log.info("[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous)
+        # WARNING: the level the hosts show (none sets up logging for extensions; Python prints WARNING+).
+        log.warning("[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous)
         note(p, INFOTEXT_NOTE, f"resize mode switched from '{previous}' to latent upscale")
         p.resize_mode = LATENT_RESIZE_MODE
+
+
+def _apply_scale(p: Any, options: JobOptions) -> None:
+    """ "Upscale by": the job's Width/Height from the source image (the first; a batch shares one size)."""
+    if not options.uses_scale:
+        return
+    images = getattr(p, "init_images", None) or []
+    if not images:
+        return
+    p.width, p.height = scaled_size(images[0].size, options.scale)
 
 
 def _steps_fixed(options: JobOptions) -> bool:
@@ -176,9 +231,11 @@ def _steps_fixed(options: JobOptions) -> bool:
 
 def install(p: Any, state: JobState, options: JobOptions) -> None:
     """Install this img2img job's changes on ``state.stack`` (undone when the job ends)."""
+    _apply_scale(p, options)
     _choose_resize_mode(p)
     for key, value in options.infotext(steps_fixed=_steps_fixed(options)).items():
-        p.extra_generation_params[key] = value
+        if key != INFOTEXT_METHOD:  # written by the resize, if one runs
+            p.extra_generation_params[key] = value
     job = _Job(p, state, options)
     state.stack.enter_context(instance_patch(p, "init", _init, job))
     state.stack.enter_context(instance_patch(p, "img2img_image_conditioning", _image_conditioning))

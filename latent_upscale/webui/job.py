@@ -14,11 +14,13 @@ from types import MappingProxyType
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.resize_methods import get_method, registered_methods
 from latent_upscale.schedules import AUTOMATIC, get_schedule, registered_schedules
+from latent_upscale.webui.guide import SCALE_RANGE, SCALE_STEP, param_meta
 
 __all__ = [
     "INFOTEXT_FALLBACK",
     "INFOTEXT_METHOD",
     "INFOTEXT_NOTE",
+    "INFOTEXT_SCALE",
     "INFOTEXT_SCHEDULE",
     "INFOTEXT_STEPS_FIXED",
     "INFOTEXT_WEIGHTS",
@@ -35,6 +37,7 @@ INFOTEXT_STEPS_FIXED = "Latent upscale steps fixed"
 INFOTEXT_WEIGHTS = "Latent upscale weights"
 INFOTEXT_FALLBACK = "Latent upscale fallback"
 INFOTEXT_NOTE = "Latent upscale note"
+INFOTEXT_SCALE = "Latent upscale by"
 
 
 def _param_infotext_key(param: str) -> str:
@@ -106,36 +109,50 @@ def script_fields() -> tuple[ScriptField, ...]:
     ]
     for schedule in registered_schedules():
         for spec in schedule.params:
+            meta = param_meta(schedule.id, spec.name)
             fields.append(
                 ScriptField(
                     f"{schedule.id}_{spec.name}",
-                    f"{spec.label} ({schedule.label})",
+                    f"{meta.label} ({schedule.label})",
                     "slider",
-                    spec.default,
+                    meta.default,
                     _param_infotext_key(spec.name),
-                    minimum=spec.minimum,
-                    maximum=spec.maximum,
-                    step=_slider_step(spec.minimum, spec.maximum),
+                    minimum=meta.minimum,
+                    maximum=meta.maximum,
+                    step=meta.step,
                     schedule=schedule.id,
                     param=spec.name,
                 )
             )
+    # Appended last, so positional script_args written before it existed keep their meaning.
+    fields.append(
+        ScriptField(
+            "scale",
+            "Upscale by",
+            "slider",
+            1.0,
+            INFOTEXT_SCALE,
+            minimum=SCALE_RANGE[0],
+            maximum=SCALE_RANGE[1],
+            step=SCALE_STEP,
+        )
+    )
     return tuple(fields)
-
-
-def _slider_step(minimum: float, maximum: float) -> float:
-    span = maximum - minimum
-    return 0.01 if span <= 5 else 0.05 if span <= 50 else 1.0
 
 
 @dataclass(frozen=True)
 class JobOptions:
-    """An img2img job's choices, by id; ``schedule_params`` holds only the chosen schedule's values."""
+    """An img2img job's choices, by id; ``schedule_params`` holds only the chosen schedule's values.
+
+    ``scale``: "Upscale by"; 0 or 1 keeps the job's Width/Height, anything else sizes the job as the
+    source image times ``scale`` (:func:`scaled_size`).
+    """
 
     method: str = "bislerp"
     schedule: str = AUTOMATIC
     exact_steps: bool = True
     schedule_params: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    scale: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method", method_id(self.method))
@@ -157,11 +174,28 @@ class JobOptions:
                 )
             values[name] = number
         object.__setattr__(self, "schedule_params", MappingProxyType(values))
+        scale = _as_float(self.scale, "Upscale by")
+        if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+            raise LatentUpscaleError(
+                f"Upscale by must lie in [{SCALE_RANGE[0]:g}, {SCALE_RANGE[1]:g}] "
+                f"(0 or 1: use Width/Height), got {scale:g}"
+            )
+        object.__setattr__(self, "scale", scale)
+
+    @property
+    def uses_scale(self) -> bool:
+        """True when "Upscale by" sizes the job (any value but 0 and 1)."""
+        return self.scale not in (0.0, 1.0)
 
     @classmethod
     def from_script_args(cls, args: Sequence[object], defaults: JobOptions | None = None) -> JobOptions:
-        """Parse ``run(p, *args)`` (UI or HTTP API). Missing trailing args take ``defaults``."""
-        defaults = defaults or cls()
+        """Parse ``run(p, *args)`` (UI or HTTP API). Missing trailing args and nulls take ``defaults``.
+
+        The HTTP API may also send one dict of named values (:meth:`from_named`) as the first entry;
+        whatever follows it belongs to the scripts after ours (the WebUI shifts a short list).
+        """
+        if args and isinstance(args[0], Mapping):
+            return cls.from_named(args[0], defaults)
         fields = script_fields()
         if len(args) > len(fields):
             raise LatentUpscaleError(
@@ -169,16 +203,57 @@ class JobOptions:
                 f"({', '.join(f.name for f in fields)}), got {len(args)}"
             )
         given = dict(zip((f.name for f in fields), args, strict=False))
-        method = given.get("method", defaults.method)
-        schedule = schedule_id(given.get("schedule", defaults.schedule))
-        exact = given.get("exact_steps", defaults.exact_steps)
+        return cls._from_given(given, defaults or cls())
+
+    @classmethod
+    def from_named(cls, values: Mapping[str, object], defaults: JobOptions | None = None) -> JobOptions:
+        """Parse ``script_args: [{"method": "lanczos", "schedule": "karras", "scale": 1.5}]``.
+
+        Names are the ``script_args`` names (:func:`script_fields`); unknown names, and a parameter of a
+        schedule other than the chosen one, are refused with what is accepted. Nulls take ``defaults``.
+        """
+        fields = {f.name: f for f in script_fields()}
+        unknown = [str(name) for name in values if name not in fields]
+        if unknown:
+            raise LatentUpscaleError(
+                f"unknown Latent Upscale script_args name(s) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(fields)}"
+            )
+        options = cls._from_given(dict(values), defaults or cls())
+        stray = [
+            name
+            for name, value in values.items()
+            if value is not None and fields[name].schedule not in (None, options.schedule)
+        ]
+        if stray:
+            raise LatentUpscaleError(
+                f"{', '.join(stray)} belong(s) to another schedule than {options.schedule!r}; "
+                f"send them with that schedule, or leave them out"
+            )
+        return options
+
+    @classmethod
+    def _from_given(cls, given: Mapping[str, object], defaults: JobOptions) -> JobOptions:
+        def value(name: str, default: object) -> object:
+            found = given.get(name)
+            return default if found is None else found  # null means "the default", for every field
+
+        method = value("method", defaults.method)
+        schedule = schedule_id(value("schedule", defaults.schedule))
+        exact = value("exact_steps", defaults.exact_steps)
         if not isinstance(exact, bool):
             exact = _as_bool(exact)
         params = dict(defaults.schedule_params) if schedule == defaults.schedule else {}
-        for f in fields:
-            if f.schedule == schedule and f.name in given and given[f.name] is not None:
+        for f in script_fields():
+            if f.schedule == schedule and given.get(f.name) is not None:
                 params[f.param] = given[f.name]
-        return cls(method=method, schedule=schedule, exact_steps=exact, schedule_params=params)
+        return cls(
+            method=method,
+            schedule=schedule,
+            exact_steps=exact,
+            schedule_params=params,
+            scale=value("scale", defaults.scale),
+        )
 
     def resolved_schedule_params(self) -> dict[str, float]:
         """Every parameter of the chosen schedule: given values over defaults."""
@@ -198,12 +273,18 @@ class JobOptions:
             for name, value in self.schedule_params.items():
                 if value != defaults[name]:
                     entries[_param_infotext_key(name)] = f"{value:g}"
+        if self.uses_scale:
+            entries[INFOTEXT_SCALE] = f"{self.scale:g}"
         return entries
 
     @classmethod
     def from_infotext(cls, params: Mapping[str, object]) -> JobOptions | None:
-        """The options an infotext records (PNG Info → Send to img2img), or None if it has none of ours."""
-        if INFOTEXT_METHOD not in params:
+        """The options an infotext records (PNG Info → Send to img2img), or None if it has none of ours.
+
+        The method is written only when a latent resize ran, so any of our keys marks a job as ours.
+        """
+        ours = (INFOTEXT_METHOD, INFOTEXT_SCHEDULE, INFOTEXT_STEPS_FIXED, INFOTEXT_SCALE)
+        if not any(key in params for key in ours):
             return None
         schedule = schedule_id(_strip_note(params.get(INFOTEXT_SCHEDULE, AUTOMATIC)))
         specs = get_schedule(schedule).params
@@ -213,10 +294,11 @@ class JobOptions:
             if _param_infotext_key(spec.name) in params
         }
         return cls(
-            method=str(params[INFOTEXT_METHOD]),
+            method=str(params.get(INFOTEXT_METHOD, cls.method)),
             schedule=schedule,
             exact_steps=_as_bool(params.get(INFOTEXT_STEPS_FIXED, "True")),
             schedule_params=values,
+            scale=params.get(INFOTEXT_SCALE, 1.0),  # type: ignore[arg-type]
         )
 
     def ui_values(self) -> list[object]:
@@ -230,6 +312,8 @@ class JobOptions:
                 values.append(get_schedule(self.schedule).label)
             elif f.name == "exact_steps":
                 values.append(self.exact_steps)
+            elif f.name == "scale":
+                values.append(self.scale)
             else:
                 values.append(params[f.param] if f.schedule == self.schedule else f.default)
         return values

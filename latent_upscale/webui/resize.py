@@ -52,15 +52,25 @@ def _upscale(p: Any, method: str, latent: Tensor, size: tuple[int, int]) -> Upsc
 
 
 def resize_host_latent(
-    p: Any, method: str, latent: Tensor, size: tuple[int, int], call_host: Callable[[], Tensor]
+    p: Any,
+    method: str,
+    latent: Tensor,
+    size: tuple[int, int],
+    call_host: Callable[[], Tensor],
+    *,
+    infotext_key: str | None = None,
 ) -> Tensor:
     """``latent`` resized to ``size`` (latent pixels) by ``method``, in place of ``call_host()``.
 
     An :data:`~latent_upscale.webui.patches.Replacement` once ``p`` and ``method`` are bound.
+    ``infotext_key``: where to record ``method``, written only when a resize really runs (ours or a
+    fallback, which then has its own line).
     """
     if tuple(latent.shape[-2:]) == tuple(size):
         note(p, INFOTEXT_NOTE, "nothing to resize (the latent already has the target size)")
         return call_host()
+    if infotext_key is not None:
+        note(p, infotext_key, method)
     try:
         result = _upscale(p, method, latent, size)
     except Exception as error:  # interrupts are BaseException and pass through

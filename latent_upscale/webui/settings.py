@@ -6,15 +6,16 @@ Every read goes through :func:`latent_upscale.webui.host.option` with our defaul
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.neural.options import NeuralOptions
-from latent_upscale.resize_methods import method_ids
-from latent_upscale.schedules import AUTOMATIC, schedule_ids
+from latent_upscale.resize_methods import get_method, registered_methods
+from latent_upscale.schedules import AUTOMATIC, get_schedule, registered_schedules
 from latent_upscale.webui import host
-from latent_upscale.webui.job import JobOptions
+from latent_upscale.webui.job import JobOptions, method_id, schedule_id
 
 __all__ = ["SECTION", "SETTINGS", "Setting", "default_job_options", "neural_options", "register_settings"]
 
@@ -34,19 +35,20 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    # Labels, as the script shows them (gradio 3.41 has no value/label pairs); ids are read too.
     Setting(
         "latent_upscale_default_method",
-        "bislerp",
+        get_method("bislerp").label,
         "Default upscale method (img2img script)",
         "dropdown",
-        tuple(method_ids()),
+        tuple(m.label for m in registered_methods()),
     ),
     Setting(
         "latent_upscale_default_schedule",
-        AUTOMATIC,
+        get_schedule(AUTOMATIC).label,
         "Default noise schedule (img2img script)",
         "dropdown",
-        tuple(schedule_ids()),
+        tuple(s.label for s in registered_schedules()),
     ),
     Setting(
         "latent_upscale_exact_steps", True, "Exact step count on by default (img2img script)", "checkbox"
@@ -92,10 +94,27 @@ def _get(key: str) -> object:
     return host.option(key, _DEFAULTS[key])
 
 
+_AS_LABEL = {
+    "latent_upscale_default_method": lambda value: get_method(method_id(value)).label,
+    "latent_upscale_default_schedule": lambda value: get_schedule(schedule_id(value)).label,
+}
+
+
+def _show_saved_ids_as_labels() -> None:
+    # A config saved before the settings showed labels holds ids: show them as the labels they are.
+    data = getattr(host.shared.opts, "data", None)
+    for key, as_label in _AS_LABEL.items():
+        if data is not None and key in data:
+            # An unknown value stays: default_job_options() falls back, the dropdown shows it.
+            with contextlib.suppress(ValueError):
+                data[key] = as_label(data[key])
+
+
 def register_settings() -> None:
     """``on_ui_settings`` callback: add our section (called while the settings UI is built)."""
     import gradio as gr
 
+    _show_saved_ids_as_labels()
     for setting in SETTINGS:
         if setting.kind == "checkbox":
             component, args = gr.Checkbox, None

@@ -8,11 +8,12 @@ UI and API job, also when it raised). Host-free: no ``modules.*`` here.
 
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from latent_upscale.webui.job import JobOptions
+from latent_upscale.webui.job import INFOTEXT_FALLBACK, INFOTEXT_NOTE, JobOptions
 
 __all__ = [
     "JobState",
@@ -23,10 +24,13 @@ __all__ = [
     "end_job",
     "note",
     "short_reason",
+    "without_paths",
 ]
 
 _OPTIONS_ATTRIBUTE = "latent_upscale_options"
 _STATE_ATTRIBUTE = "latent_upscale_state"
+#: Infotext keys whose notes add up (a fallback in the resize and one in the schedule); others replace.
+_ADDED_UP = frozenset({INFOTEXT_FALLBACK, INFOTEXT_NOTE})
 
 
 @dataclass
@@ -69,8 +73,34 @@ def end_job(p: object) -> None:
         state.stack.close()
 
 
+# An absolute path (POSIX, Windows drive, home-relative) not inside a word or a URL.
+_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:[\\/]|~[\\/]?|/)[^\s,;()'\"]*")
+
+
+def _last_part(match: re.Match[str]) -> str:
+    parts = [part for part in re.split(r"[\\/]", match.group(0)) if part and part != "~"]
+    return parts[-1] if parts else "…"
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last part (a file or folder name).
+
+    Images get shared, and the infotext travels with them: it names files and reasons, never a
+    user's folders (the console keeps the whole path).
+    """
+    return _PATH.sub(_last_part, text)
+
+
 def note(p: Any, key: str, value: str) -> None:
-    """Write an infotext entry (built after sampling from ``p.extra_generation_params``: in time)."""
+    """Write an infotext entry (built after sampling from ``p.extra_generation_params``: in time).
+
+    Paths are cut to their last part; a second note under the same key is added to the first, so a
+    fallback in the resize and another in the schedule are both recorded.
+    """
+    value = without_paths(value)
+    previous = p.extra_generation_params.get(key)
+    if key in _ADDED_UP and isinstance(previous, str) and previous and value not in previous.split("; "):
+        value = f"{previous}; {value}"
     p.extra_generation_params[key] = value
 
 

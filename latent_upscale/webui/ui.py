@@ -2,34 +2,62 @@
 
 Works with A1111/reForge's gradio 3.41.2, Forge's 4.40 and current gradio: plain string choices
 (3.41 has no label/value pairs, so dropdowns show labels and we accept labels or ids), and
-``gr.update`` for visibility. ``ui()`` is also called twice by the HTTP API to read defaults, so
-building it does no I/O beyond reading settings.
+``gr.update`` for visibility and advice. ``ui()`` is also called twice by the HTTP API to read
+defaults, so building it does no I/O beyond reading settings (and the guide's optional JSON file).
+
+Every control carries its advice (``info=``) from the registries (:mod:`latent_upscale.webui.guide`);
+the method's and the schedule's follow the choice. "Upscale by" shows the size it gives ("→ W × H px")
+from the source image, which the host's own ``currentImg2imgSourceResolution`` (``javascript/ui.js``,
+every version) reads in the browser, as img2img's "Resize by" does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from latent_upscale.webui import settings
-from latent_upscale.webui.hint import neural_hint
-from latent_upscale.webui.job import JobOptions, ScriptField, schedule_id, script_fields
+from latent_upscale.webui import guide, settings
+from latent_upscale.webui.hint import hint_after_checkpoint_change, neural_hint
+from latent_upscale.webui.job import JobOptions, ScriptField, method_id, schedule_id, script_fields
 
-__all__ = ["ELEM_PREFIX", "build_ui", "infotext_fields", "neural_hint", "paste_field_names"]
+__all__ = [
+    "CHECKPOINT_ELEM_IDS",
+    "ELEM_PREFIX",
+    "after_component",
+    "build_ui",
+    "forget_components",
+    "infotext_fields",
+    "neural_hint",
+    "paste_field_names",
+]
 
 ELEM_PREFIX = "latent_upscale_"
+#: The checkpoint dropdown: A1111/reForge quicksettings (``ui_settings.py``); Forge builds its own
+#: dropdown without an id (``modules_forge/main_entry.py``), found by its label and class.
+CHECKPOINT_ELEM_IDS = ("setting_sd_model_checkpoint",)
+_SOURCE_SIZE_JS = "currentImg2imgSourceResolution"
+
+#: The (method dropdown, neural hint) pairs of the UIs built so far, to refresh on a checkpoint change.
+_hints: list[tuple[Any, Any]] = []
 
 
-def _component(gr: Any, f: ScriptField, value: object, visible: bool) -> Any:
+def _field_advice(f: ScriptField, options: JobOptions) -> str:
+    if f.name == "method":
+        return guide.method_advice(options.method)
+    if f.name == "schedule":
+        return guide.schedule_advice(options.schedule)
+    if f.name == "exact_steps":
+        return guide.EXACT_STEPS_ADVICE
+    if f.name == "scale":
+        return guide.SCALE_ADVICE
+    return guide.param_meta(f.schedule or "", f.param or "").advice
+
+
+def _component(gr: Any, f: ScriptField, value: object, visible: bool, advice: str) -> Any:
     elem_id = f"{ELEM_PREFIX}{f.name}"
     if f.kind == "dropdown":
-        return gr.Dropdown(label=f.label, choices=list(f.choices), value=value, elem_id=elem_id)
+        return gr.Dropdown(label=f.label, choices=list(f.choices), value=value, elem_id=elem_id, info=advice)
     if f.kind == "checkbox":
-        return gr.Checkbox(
-            label=f.label,
-            value=bool(value),
-            elem_id=elem_id,
-            info="run exactly the steps on the slider (img2img runs fewer by default)",
-        )
+        return gr.Checkbox(label=f.label, value=bool(value), elem_id=elem_id, info=advice)
     return gr.Slider(
         label=f.label,
         minimum=f.minimum,
@@ -38,7 +66,13 @@ def _component(gr: Any, f: ScriptField, value: object, visible: bool) -> Any:
         value=value,
         visible=visible,
         elem_id=elem_id,
+        info=advice,
     )
+
+
+def _js_keyword(gr: Any) -> str:
+    # gradio 3 names an event's browser-side function `_js`, gradio 4 and later `js`.
+    return "_js" if int(str(gr.__version__).split(".")[0]) < 4 else "js"
 
 
 def build_ui() -> list[Any]:
@@ -46,28 +80,89 @@ def build_ui() -> list[Any]:
     import gradio as gr
 
     defaults = settings.default_job_options()
-    fields = script_fields()
-    values = defaults.ui_values()
+    fields = {f.name: f for f in script_fields()}
+    values = dict(zip(fields, defaults.ui_values(), strict=True))
+    param_fields = [f for f in fields.values() if f.schedule is not None]
     components: dict[str, Any] = {}
-    with gr.Row():
-        for f, value in zip(fields[:2], values[:2], strict=True):
-            components[f.name] = _component(gr, f, value, True)
-    hint = gr.Markdown(neural_hint(defaults.method), elem_id=f"{ELEM_PREFIX}neural_hint")
-    components["exact_steps"] = _component(gr, fields[2], values[2], True)
-    param_fields = fields[3:]
-    with gr.Row():
-        for f, value in zip(param_fields, values[3:], strict=True):
-            components[f.name] = _component(gr, f, value, f.schedule == defaults.schedule)
 
-    def show_params(schedule_value: object) -> list[Any]:
+    def add(name: str, visible: bool = True) -> None:
+        f = fields[name]
+        components[name] = _component(gr, f, values[name], visible, _field_advice(f, defaults))
+
+    with gr.Row():
+        add("method")
+        add("schedule")
+    hint = gr.Markdown(neural_hint(defaults.method), elem_id=f"{ELEM_PREFIX}neural_hint")
+    with gr.Row():
+        add("exact_steps")
+        add("scale")
+    readout = gr.Markdown(guide.scale_readout(0, 0, defaults.scale), elem_id=f"{ELEM_PREFIX}scale_readout")
+    with gr.Row():
+        for f in param_fields:
+            add(f.name, visible=f.schedule == defaults.schedule)
+    with gr.Accordion("Which method?", open=False, elem_id=f"{ELEM_PREFIX}guide"):
+        gr.Markdown(guide.which_method_markdown())
+    # Stand-ins the browser-side function replaces with the source image's width and height.
+    source_width = gr.Number(value=0, visible=False, elem_id=f"{ELEM_PREFIX}source_width")
+    source_height = gr.Number(value=0, visible=False, elem_id=f"{ELEM_PREFIX}source_height")
+
+    def on_schedule(schedule_value: object) -> list[Any]:
         chosen = schedule_id(schedule_value)
-        return [gr.update(visible=f.schedule == chosen) for f in param_fields]
+        return [
+            gr.update(info=guide.schedule_advice(chosen)),
+            *(gr.update(visible=f.schedule == chosen) for f in param_fields),
+        ]
+
+    def on_method(method_value: object) -> list[Any]:
+        try:
+            advice = guide.method_advice(method_id(method_value))
+        except ValueError:
+            advice = ""
+        return [gr.update(info=advice), neural_hint(method_value)]
 
     components["schedule"].change(
-        fn=show_params, inputs=[components["schedule"]], outputs=[components[f.name] for f in param_fields]
+        fn=on_schedule,
+        inputs=[components["schedule"]],
+        outputs=[components["schedule"], *(components[f.name] for f in param_fields)],
     )
-    components["method"].change(fn=neural_hint, inputs=[components["method"]], outputs=[hint])
-    return [components[f.name] for f in fields]
+    components["method"].change(
+        fn=on_method, inputs=[components["method"]], outputs=[components["method"], hint]
+    )
+    components["scale"].change(
+        fn=guide.scale_readout,
+        inputs=[source_width, source_height, components["scale"]],
+        outputs=[readout],
+        **{_js_keyword(gr): _SOURCE_SIZE_JS},
+    )
+    # The img2img tab's build is the last before the quicksettings (the API's default-reading builds
+    # come later, at requests); a checkpoint dropdown built after it refreshes this hint.
+    _hints[:] = [(components["method"], hint)]
+    return [components[name] for name in fields]
+
+
+def forget_components() -> None:
+    """``on_script_unloaded``: Reload UI builds new components; never wire the old ones."""
+    _hints.clear()
+
+
+def _is_checkpoint_dropdown(component: Any, elem_id: object) -> bool:
+    if elem_id in CHECKPOINT_ELEM_IDS or getattr(component, "elem_id", None) in CHECKPOINT_ELEM_IDS:
+        return True
+    classes = getattr(component, "elem_classes", None) or []
+    return getattr(component, "label", None) == "Checkpoint" and "model_selection" in classes
+
+
+def after_component(component: Any, **kwargs: Any) -> None:
+    """``on_after_component``: when the checkpoint dropdown is built, refresh our neural hints on change.
+
+    The quicksettings are built after the img2img tab (``ui.py``), so our components exist by then.
+    """
+    if not _is_checkpoint_dropdown(component, kwargs.get("elem_id")) or not _hints:
+        return
+    for method, hint in _hints:
+        component.change(
+            fn=hint_after_checkpoint_change, inputs=[method, component], outputs=[hint], show_progress=False
+        )
 
 
 def infotext_fields(components: list[Any]) -> list[tuple[Any, Any]]:

@@ -1,4 +1,4 @@
-"""X/Y/Z plot axes "Latent upscale method" and "Latent upscale schedule": registration and behaviour.
+"""X/Y/Z plot axes "Latent upscale method", "… schedule" and "… by": registration and behaviour.
 
 Registered from ``on_before_ui`` (after every script has loaded) into the built-in ``xyz_grid.py``
 module's ``axis_options``, appended at the end (its dropdowns use ``type="index"``), and only when no
@@ -22,8 +22,10 @@ from latent_upscale.webui.state import attach_options, attached_options
 
 __all__ = [
     "METHOD_AXIS",
+    "SCALE_AXIS",
     "SCHEDULE_AXIS",
     "apply_method",
+    "apply_scale",
     "apply_schedule",
     "check_values",
     "register_axes",
@@ -33,6 +35,7 @@ log = logging.getLogger("latent_upscale")
 
 METHOD_AXIS = "Latent upscale method"
 SCHEDULE_AXIS = "Latent upscale schedule"
+SCALE_AXIS = "Latent upscale by"
 
 
 def _current(p: Any) -> JobOptions:
@@ -40,7 +43,7 @@ def _current(p: Any) -> JobOptions:
 
 
 def apply_method(p: Any, value: str, _values: object) -> None:
-    """ "Latent upscale method": img2img uses it directly; txt2img picks the matching hires upscaler."""
+    """The "Latent upscale method" axis: img2img uses it directly; txt2img picks the hires upscaler."""
     method = JobOptions(method=value).method
     if host.is_img2img(p):
         attach_options(p, replace(_current(p), method=method))
@@ -49,16 +52,22 @@ def apply_method(p: Any, value: str, _values: object) -> None:
 
 
 def apply_schedule(p: Any, value: str, _values: object) -> None:
-    """ "Latent upscale schedule" (img2img)."""
-    current = _current(p)
-    attach_options(p, JobOptions(current.method, value, current.exact_steps))
+    """The "Latent upscale schedule" axis (img2img); the schedule's parameters take their defaults."""
+    attach_options(p, replace(_current(p), schedule=value, schedule_params={}))
+
+
+def apply_scale(p: Any, value: float, _values: object) -> None:
+    """The "Latent upscale by" axis (img2img): the job's size from the source image (0 or 1: Width/Height)."""
+    attach_options(p, replace(_current(p), scale=value))
 
 
 def check_values(kind: str, values: Sequence[object]) -> None:
-    """The axes' ``confirm``: reject unknown ids before any image is generated."""
+    """The axes' ``confirm``: reject unknown ids and out-of-range factors before any image is generated."""
     for value in values:
         if kind == "method":
             JobOptions(method=str(value))
+        elif kind == "scale":
+            JobOptions(scale=value)  # type: ignore[arg-type]
         else:
             JobOptions(schedule=str(value))
 
@@ -92,6 +101,10 @@ def register_axes() -> None:
                     confirm=partial(_confirm, "schedule"),
                     choices=schedule_ids,
                 )
+            )
+        if SCALE_AXIS not in present:
+            axes.append(
+                xyz.AxisOptionImg2Img(SCALE_AXIS, float, apply_scale, confirm=partial(_confirm, "scale"))
             )
         xyz.axis_options.extend(axes)
     except Exception as error:  # a future xyz_grid must not take the UI down with it

@@ -63,9 +63,9 @@ def spy_resizes(monkeypatch: Any) -> ResizeSpy:
     spy = ResizeSpy()
     original = resize.resize_host_latent
 
-    def recording(p, method, latent, size, call_host):
+    def recording(p, method, latent, size, call_host, **kwargs):
         spy.calls.append((latent.detach().clone(), tuple(size), method))
-        result = original(p, method, latent, size, call_host)
+        result = original(p, method, latent, size, call_host, **kwargs)
         spy.results.append(result.detach().clone())
         return result
 

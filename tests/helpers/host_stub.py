@@ -110,6 +110,7 @@ class HostStub(types.ModuleType):
         self.xyz: StubXyzModule | None = StubXyzModule()
         self.processed: list[Any] = []
         self.downloads: list[str] = []
+        self.overlay_resized = True
         self.shared = types.SimpleNamespace(opts=types.SimpleNamespace(data=self.opts), hf_endpoint=None)
         self.processing = types.SimpleNamespace(
             StableDiffusionProcessingImg2Img=StubImg2Img, StableDiffusionProcessingTxt2Img=StubTxt2Img
@@ -151,8 +152,15 @@ class HostStub(types.ModuleType):
     def is_img2img(self, p: object) -> bool:
         return isinstance(p, StubImg2Img)
 
+    def is_loaded_checkpoint(self, title: object) -> bool:
+        info = getattr(self.model, "sd_checkpoint_info", None)
+        return info is not None and title in (getattr(info, "title", None), getattr(info, "name", None))
+
     def is_txt2img(self, p: object) -> bool:
         return isinstance(p, StubTxt2Img)
+
+    def resizes_mask_for_overlay(self) -> bool:
+        return self.overlay_resized
 
     def sigma_device(self) -> object:
         return "cpu"

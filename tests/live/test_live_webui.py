@@ -139,4 +139,91 @@ def test_whole_picture_inpainting_with_a_mask_at_a_new_size_completes(webui, fil
         inpainting_fill=fill,
     )
     assert image_size(response["images"][0]) == (TARGET, TARGET)
-    assert "resized in pixels" in _infotext(response)
+    infotext = _infotext(response)
+    # "original" stays in latent space where the host allows it (A1111 1.9.1+, Forge, reForge); otherwise the
+    # job is resized in pixels, and then no latent method is recorded, since none ran.
+    in_pixels = "resized in pixels" in infotext
+    assert in_pixels != (f"{INFOTEXT_METHOD}: lanczos" in infotext)
+    if fill != 1:
+        assert in_pixels
+
+
+# --- issue 14: Upscale by, named and null script_args, what the infotext says -------------------------------
+
+
+def _img2img_args(webui, script_args: list, source: tuple[int, int] = (SOURCE, SOURCE), **extra) -> dict:
+    payload = {
+        "init_images": [png_base64(*source)],
+        "prompt": "a red house under a yellow sun",
+        "steps": STEPS,
+        "denoising_strength": 0.5,
+        "width": 512,
+        "height": 512,
+        "sampler_name": "Euler",
+        "seed": 1234,
+        "script_name": "latent upscale",
+        "script_args": script_args,
+        "send_images": True,
+        "save_images": False,
+    }
+    payload.update(extra)
+    return webui.post("/sdapi/v1/img2img", payload)
+
+
+def test_upscale_by_appended_to_positional_script_args_sizes_the_job_from_the_source(webui):
+    args = _script_args("lanczos")  # every argument, "scale" last
+    args[-1] = 1.5
+    response = _img2img_args(webui, args, source=(64, 48))
+    assert image_size(response["images"][0]) == (96, 72)
+    assert "Latent upscale by: 1.5" in _infotext(response)
+
+
+def _padded(first: object) -> list[object]:
+    # Nulls after it keep the arguments of the scripts after ours in place (a short list shifts them).
+    return [first, *[None] * (len(JobOptions().ui_values()) - 1)]
+
+
+def test_named_script_args_in_one_object(webui):
+    response = _img2img_args(webui, _padded({"method": "lanczos", "schedule": "karras", "scale": 2}))
+    assert image_size(response["images"][0]) == (2 * SOURCE, 2 * SOURCE)
+    infotext = _infotext(response)
+    assert f"{INFOTEXT_METHOD}: lanczos" in infotext and f"{INFOTEXT_SCHEDULE}: karras" in infotext
+
+
+def test_unknown_script_args_names_are_refused_with_the_known_ones(webui):
+    with pytest.raises(AssertionError, match="known: method"):
+        _img2img_args(webui, _padded({"methd": "lanczos"}))
+
+
+def test_null_method_and_schedule_take_the_defaults(webui):
+    response = _img2img_args(webui, [None] * len(JobOptions().ui_values()), width=TARGET, height=TARGET)
+    assert image_size(response["images"][0]) == (TARGET, TARGET)
+    assert INFOTEXT_METHOD in _infotext(response)
+
+
+def test_when_our_schedule_ran_the_schedule_type_names_it(webui):
+    response = _img2img_args(
+        webui, _script_args("lanczos", "exponential"), width=TARGET, height=TARGET, scheduler="Karras"
+    )
+    infotext = _infotext(response)
+    assert f"{INFOTEXT_SCHEDULE}: exponential" in infotext
+    if "Schedule type:" in infotext:  # A1111 1.9+, Forge, reForge write one
+        assert "Schedule type: Karras" not in infotext
+
+
+def test_the_neural_fallback_names_no_folder_in_the_infotext(webui):
+    options = webui.get("/sdapi/v1/options")
+    folder = options.get("latent_upscale_models_dir") or ""
+    response = _img2img_args(webui, _script_args("neural"), width=TARGET, height=TARGET)
+    infotext = _infotext(response)
+    for private in (folder, "/home/", "/Users/", ":\\"):
+        assert not private or private not in infotext
+
+
+def test_the_xyz_scale_axis_is_listed_last_of_ours(webui):
+    info = webui.get("/sdapi/v1/script-info")
+    xyz = next((s for s in info if s.get("name") == "x/y/z plot" and s.get("is_img2img")), None)
+    if xyz is None:
+        pytest.skip("this host's script-info does not describe the X/Y/Z plot script")
+    choices = next(a for a in xyz["args"] if a.get("label") == "X type")["choices"]
+    assert "Latent upscale by" in choices
