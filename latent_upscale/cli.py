@@ -158,11 +158,14 @@ def _neural_options(args: argparse.Namespace) -> object:
 
 
 def _neural_kwargs(args: argparse.Namespace) -> dict[str, object]:
-    return {"neural": _neural_options(args)} if args.method == "neural" else {}
+    from latent_upscale.resize_methods import get_method
+
+    # Every method that needs weights (neural, tae) takes the same options.
+    return {"neural": _neural_options(args)} if get_method(args.method).neural else {}
 
 
 def _add_neural_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("neural method")
+    group = parser.add_argument_group("methods with weights (neural, tae)")
     group.add_argument(
         "--models-dir",
         type=Path,
@@ -172,7 +175,8 @@ def _add_neural_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--allow-download",
         action="store_true",
-        help="download missing weights (city96 from Hugging Face, SesquiLSR from GitHub)",
+        help="download missing weights (city96 from Hugging Face; SesquiLSR and the tiny autoencoders "
+        "from GitHub), each checked against its pinned SHA-256",
     )
     group.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"))
     group.add_argument(
@@ -216,6 +220,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
     # One line per VAE (SD 2.x shares SD 1.x's files), in the family registry's order.
     for family in args.family or [f.id for f in FAMILY_LIST if f.vae_group == f.id]:
         print(f"  {family:5} {describe(family, options)}")
+    print("\nWhat --method tae would use:")
+    for family in args.family or ("sd1", "sdxl", "sd3", "flux", "flux2"):
+        print(f"  {family:5} {describe(family, options, role='autoencoder')}")
     return 0
 
 
@@ -259,7 +266,7 @@ def _add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     target.add_argument("--scale", type=_positive_float, help="factor for both axes, e.g. 1.5")
     target.add_argument("--size", type=_size, help="exact latent size ROWSxCOLUMNS, e.g. 96x128")
     parser.add_argument("--method", default=DEFAULT_METHOD, choices=methods(), help="default: %(default)s")
-    parser.add_argument("--family", choices=sorted(FAMILIES), help="model family (needed by neural)")
+    parser.add_argument("--family", choices=sorted(FAMILIES), help="model family (needed by neural and tae)")
     parser.add_argument(
         "--latent-space",
         choices=LATENT_SPACES,

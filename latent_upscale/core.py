@@ -92,6 +92,11 @@ class Method:
     #: so a finite input whose magnitude leaves headroom gives a finite output that fits the input's
     #: dtype, and :func:`latent_upscale.upscale` skips the output check.
     convex: bool = False
+    #: Which weights a ``neural`` method asks for: ``"upscaler"`` (learned latent upscalers) or
+    #: ``"autoencoder"`` (a tiny autoencoder for a round trip); see ``latent_upscale.neural.catalog``.
+    weights_role: str = "upscaler"
+    #: A short name for menus, e.g. the hires-fix entry "Latent (tiny VAE)"; empty: the id.
+    short_label: str = ""
 
 
 #: dtypes a latent may have: what the hosts and ComfyUI use, and float64 for reference work. float8

@@ -9,6 +9,8 @@ A family is the set of models that share one VAE latent convention. Each :class:
   neural network trained on one serves the others (SD 2.x kept SD 1.x's autoencoder);
 * ``weights``: the ids of the neural weight sets that serve it, best first (defined in
   :mod:`latent_upscale.neural.catalog`; ids only, so this module imports nothing of ours);
+* ``autoencoder``: the id of the tiny-autoencoder weight set (TAESD family) whose decoder and
+  encoder serve the ``tae`` round-trip method (``None``: no published tiny autoencoder fits);
 * ``ays``: the id of its Align-Your-Steps noise-level table (``None``: no published table);
 * ``preview``: the 4×3 "Approx cheap" latent → RGB coefficients (``None``: no linear preview);
 * ``no_weights_note``: why nothing serves it, when no weights do.
@@ -78,6 +80,7 @@ class Family:
     preview: Coefficients | None = None
     #: Why no weights serve it (for the "no weights" message), when ``weights`` is empty.
     no_weights_note: str = ""
+    autoencoder: str | None = None
 
     def __post_init__(self) -> None:
         if not self.vae_group:
@@ -87,11 +90,21 @@ class Family:
 _SD1_WEIGHTS = ("city96-2.1-sdv1", "ttl-sd1", "city96-2.0-sdv1", "city96-1.0-sdv1")
 
 #: Every family, in display order. SesquiLSR leads where it exists (best published LPIPS); city96
-#: v2.1 next; Ttl (local only) before city96's older versions. No published weights fit SD3.
+#: v2.1 next; Ttl (local only) before city96's older versions. No published upscaler fits SD3; the
+#: tiny autoencoders (madebyollin/taesd) cover every family but Wan.
 FAMILY_LIST: tuple[Family, ...] = (
-    Family("sd1", "SD 1.x", 4, scale=0.18215, weights=_SD1_WEIGHTS, ays="sd1", preview=_SD1_PREVIEW),
-    # SD 2.x kept SD 1.x's VAE: same group, weights, AYS table and preview.
-    Family("sd2", "SD 2.x", 4, 0.18215, 0.0, "sd1", _SD1_WEIGHTS, ays="sd1", preview=_SD1_PREVIEW),
+    Family(
+        "sd1",
+        "SD 1.x",
+        4,
+        scale=0.18215,
+        weights=_SD1_WEIGHTS,
+        ays="sd1",
+        preview=_SD1_PREVIEW,
+        autoencoder="taesd",
+    ),
+    # SD 2.x kept SD 1.x's VAE: same group, weights, AYS table, preview and tiny autoencoder.
+    Family("sd2", "SD 2.x", 4, 0.18215, 0.0, "sd1", _SD1_WEIGHTS, "sd1", _SD1_PREVIEW, autoencoder="taesd"),
     Family(
         "sdxl",
         "SDXL",
@@ -100,6 +113,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         weights=("sesqui-sdxl", "city96-2.1-sdxl", "ttl-sdxl", "city96-2.0-sdxl", "city96-1.0-sdxl"),
         ays="sdxl",
         preview=_SDXL_PREVIEW,
+        autoencoder="taesdxl",
     ),
     Family(
         "sd3",
@@ -109,8 +123,9 @@ FAMILY_LIST: tuple[Family, ...] = (
         shift=0.0609,
         no_weights_note="no published latent upscaler fits SD3's 16-channel VAE (SesquiLSR's 16-channel "
         "weights are for the Flux and Wan VAEs, whose latents differ)",
+        autoencoder="taesd3",
     ),
-    Family("flux", "FLUX.1", 16, scale=0.3611, shift=0.1159, weights=("sesqui-flux",)),
+    Family("flux", "FLUX.1", 16, scale=0.3611, shift=0.1159, weights=("sesqui-flux",), autoencoder="taef1"),
     Family(
         "wan",
         "Wan 2.1 / Qwen-Image",
@@ -119,7 +134,7 @@ FAMILY_LIST: tuple[Family, ...] = (
         shift=WAN21_LATENTS_MEAN,
         weights=("sesqui-wan",),
     ),
-    Family("flux2", "FLUX.2", 32, weights=("sesqui-flux2",)),
+    Family("flux2", "FLUX.2", 32, weights=("sesqui-flux2",), autoencoder="taef2"),
 )
 
 #: Family ids in display order.

@@ -18,8 +18,10 @@ from latent_upscale.neural.archs import (
     load_descriptor,
     order_by_before,
     sesqui,
+    tae,
     ttl,
 )
+from latent_upscale.neural.archs.tae_random import tae_state_dict
 from latent_upscale.neural.runner import load_model
 from latent_upscale.neural.state_dict import canonicalize_state_dict, read_state_dict
 from tests.helpers.neural_arch_contract import ArchitectureContract
@@ -286,14 +288,27 @@ class TestTtlContract(ArchitectureContract):
         return ttl_state_dict(1, 1, channels=32)
 
 
+class TestTaeContract(ArchitectureContract):
+    """The tiny autoencoder (``tae``): a decoder + encoder pair in TAEF2's real layout (the GroupNorm
+    side branch makes its tiles inexact)."""
+
+    arch = tae
+    # Long and thin: two tiles along the height (tiles are at least 40 latent pixels), cheap on a CPU.
+    source = (42, 5)
+    target = (63, 8)
+
+    def random_weights(self):
+        return {part: tae_state_dict("taef2", part, seed=i) for i, part in enumerate(tae.PARTS)}
+
+
 def test_every_registered_architecture_has_a_contract_test_class():
     tested = {cls.arch.ARCH_ID for cls in ArchitectureContract.__subclasses__() if hasattr(cls, "arch")}
     assert {arch.ARCH_ID for arch in ARCHITECTURES} <= tested
 
 
 def test_detection_order_follows_before_declarations_and_refuses_cycles_and_duplicates():
-    assert [arch.ARCH_ID for arch in ARCHITECTURES] == ["sesqui", "ttl", "city96"]
-    assert order_by_before((city96, ttl, sesqui)) == ARCHITECTURES
+    assert [arch.ARCH_ID for arch in ARCHITECTURES] == ["sesqui", "ttl", "city96", "tae"]
+    assert order_by_before((city96, ttl, sesqui, tae)) == ARCHITECTURES
     first = SimpleNamespace(ARCH_ID="a", BEFORE=("b",))
     second = SimpleNamespace(ARCH_ID="b", BEFORE=("a",))
     with pytest.raises(LatentUpscaleError, match="cycle"):

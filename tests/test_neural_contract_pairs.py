@@ -58,7 +58,9 @@ def _make_module() -> ModuleType:
     def part_of(state: Mapping[str, Tensor]) -> str:
         return "decoder" if any(key.startswith("decoder.") for key in state) else "encoder"
 
-    def load_parts(parts: Mapping[str, Mapping[str, Tensor]]) -> ModelDescriptor:
+    def load_parts(
+        parts: Mapping[str, Mapping[str, Tensor]], names: Mapping[str, str | None] | None = None
+    ) -> ModelDescriptor:
         model = _RoundTrip()
         model.load_state_dict({**parts["decoder"], **parts["encoder"]}, strict=True)
         return ModelDescriptor(

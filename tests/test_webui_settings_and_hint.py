@@ -145,7 +145,8 @@ def test_unknown_or_stale_settings_fall_back_to_our_defaults():
         assert settings.default_job_options() == JobOptions()
         options = settings.neural_options()
     assert options.allow_download is True and options.tile_size is None
-    assert str(options.models_dir).endswith("LatentUpscaler")
+    # Ours first (downloads land there), then the hosts' tiny-autoencoder folder.
+    assert [folder.name for folder in options.caller_models_dirs] == ["LatentUpscaler", "VAE-taesd"]
 
 
 def test_the_settings_defaults_feed_the_script():

@@ -24,7 +24,7 @@ _ISSUE_SHAPES = (
 )
 
 #: Row ids, in report order (issue 6's list).
-ROWS = ("methods", "vae_round_trip", "reference", "growth", "overhead")
+ROWS = ("methods", "vae_round_trip", "tae_round_trip", "reference", "growth", "overhead")
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,10 @@ def lanczos_image(image: Tensor, size: tuple[int, int]) -> Tensor:
 class BenchAutoencoder:
     """What the benchmark needs from an autoencoder: model-space latents at 1/8 resolution."""
 
+    #: A folder holding this autoencoder's files, searched first by methods with weights (``tae``
+    #: runs its round trip through the same tiny autoencoder); ``None`` for a full VAE.
+    models_dir: Path | None = None
+
     family: str
     description: dict[str, Any]
 
@@ -197,6 +201,7 @@ class _TinyAutoencoder(BenchAutoencoder):
 
         self.model = load_tiny_autoencoder(encoder, decoder).to(device)
         self.device = device
+        self.models_dir = encoder.parent
         variant = self.model.variant
         self.family = variant.families[0]
         self.description = {
@@ -463,7 +468,11 @@ def run_quality(
 
     started = time.perf_counter()
     images = load_images(plan)
-    runners = method_runners(autoencoder.family, plan.methods)
+    from latent_upscale.neural.options import NeuralOptions
+
+    # Methods with weights (tae) look in the autoencoder's folder first, then the usual places.
+    options = NeuralOptions(models_dir=autoencoder.models_dir) if autoencoder.models_dir else None
+    runners = method_runners(autoencoder.family, plan.methods, options)
     per_image: dict[tuple[str, float], dict[str, dict[str, float]]] = {}
     skipped: dict[str, str] = {}
     logged: set[str] = set()

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from latent_upscale.bench import row_tae
 from latent_upscale.bench.environment import environment_line
 from latent_upscale.latent_io import atomic_write
 
@@ -28,6 +29,7 @@ GOALS = {
     "interpolation_time_slope_max": ("<=", 1.1, "interpolation time slope vs output pixels at most 1.1"),
     "interpolation_memory_slope_min": (">=", 0.9, "interpolation memory slope at least 0.9"),
     "interpolation_memory_slope_max": ("<=", 1.1, "interpolation memory slope at most 1.1"),
+    **row_tae.GOALS,
 }
 
 
@@ -79,6 +81,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     if vae:
         summary["vae_ratios"] = {f"{r['vae']} {_size(r['input'])} vs {r['model']}": r["ratio"] for r in vae}
         summary["vae_ratio_min"] = min(r["ratio"] for r in vae)
+    summary.update(row_tae.tae_summary(_rows(results, row_tae.ROW) or []))
     reference_rows = _rows(results, "reference") or []
     reference = [r for r in reference_rows if _kind(r, "neural runner") == "neural runner"]
     yardsticks = [r for r in reference_rows if _kind(r, "") == "yardstick"]
@@ -465,6 +468,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     sections = {
         "methods": _methods_section,
         "vae_round_trip": _vae_section,
+        row_tae.ROW: row_tae.tae_section,
         "reference": _reference_section,
         "growth": _growth_section,
         "overhead": _overhead_section,

@@ -40,6 +40,8 @@ def _cases(context: BenchContext) -> list[_Case]:
     plan = context.plan
     cases = []
     for method in registered_methods():
+        if method.neural and method.weights_role != "upscaler":
+            continue  # a round trip (tae) has its own row: tae_round_trip
         variants = (
             [(model.id, f"neural: {model.label}") for model in NEURAL_MODELS]
             if method.neural

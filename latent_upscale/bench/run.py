@@ -19,6 +19,7 @@ from latent_upscale.bench.row_growth import run_growth_row
 from latent_upscale.bench.row_methods import run_methods_row
 from latent_upscale.bench.row_overhead import run_overhead_row
 from latent_upscale.bench.row_reference import run_reference_row
+from latent_upscale.bench.row_tae import run_tae_row
 from latent_upscale.bench.row_vae import run_vae_row
 
 __all__ = ["BenchOutcome", "run_bench"]
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 _ROW_RUNNERS: dict[str, Callable[[BenchContext], Any]] = {
     "methods": run_methods_row,
     "vae_round_trip": run_vae_row,
+    "tae_round_trip": run_tae_row,
     "reference": run_reference_row,
     "growth": run_growth_row,
     "overhead": run_overhead_row,
@@ -35,7 +37,7 @@ _ROW_RUNNERS: dict[str, Callable[[BenchContext], Any]] = {
 
 
 #: Rows that run the neural models (the overhead row needs none: no models are written or loaded).
-_ROWS_WITH_MODELS = {"methods", "vae_round_trip", "reference", "growth"}
+_ROWS_WITH_MODELS = {"methods", "vae_round_trip", "tae_round_trip", "reference", "growth"}
 
 
 class BenchOutcome:

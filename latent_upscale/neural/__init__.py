@@ -1,4 +1,5 @@
-"""Neural latent upscalers: SesquiLSR, city96 SD-Latent-Upscaler and Ttl's NNLatentUpscale.
+"""Neural latent upscalers (SesquiLSR, city96 SD-Latent-Upscaler, Ttl's NNLatentUpscale) and the
+tiny autoencoders (TAESD family) behind the ``tae`` round-trip method.
 
 Light on import: only :class:`NeuralOptions` loads eagerly; everything else (the model cache, the
 architectures, the runner, huggingface-hub) loads when first used.

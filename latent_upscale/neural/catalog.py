@@ -12,6 +12,13 @@ ids as the Hub publishes them (city96: the ``oid sha256:`` lines of the upload c
 214ab44 v2.0, 99c6502 v2.1, seen on 2026-11-29). SesquiLSR's files are plain Git blobs on GitHub
 whose SHA-256 we could not obtain, so they are not downloaded: the message says how to fetch them
 by hand. A pin is never guessed.
+
+The tiny autoencoders (madebyollin/taesd, MIT) are weight sets of two files (decoder + encoder) that
+serve the ``tae`` round-trip method, named per family by ``Family.autoencoder`` (:data:`AUTOENCODERS`).
+Their files are plain Git blobs fetched from GitHub's raw URL at the pinned commit 5cccb12; only the
+TAEF2 pair's SHA-256 is established (computed from the blobs of that commit, and matching the copy in
+``shared/weights/taef2``), so only TAEF2 downloads; the other variants are found locally (our
+models folders, the WebUI's ``models/VAE-taesd``) or fetched by hand.
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ from dataclasses import dataclass
 from latent_upscale.families import FAMILY_LIST
 
 __all__ = [
+    "AUTOENCODERS",
     "CATALOG",
     "CITY96_FACTORS",
     "PREFERENCES",
+    "ROLES",
     "WEIGHT_SETS",
     "CatalogEntry",
     "FileHints",
@@ -66,6 +75,28 @@ CITY96_SHA256: dict[tuple[str, str, float], str] = {
     ("2.1", "xl", 2.0): "cedf7806b0b27f883ae3c0d0466d63594d431fa5468d7ef41e55a1bffe38fe1e",
 }
 SESQUI_REPO_URL = "https://github.com/LoganBooker/SesquiLSR"
+TAESD_REPO_URL = "https://github.com/madebyollin/taesd"
+#: The madebyollin/taesd commit downloads are pinned to (2025-12-27, "Add support for FLUX.2 VAE").
+TAESD_COMMIT = "5cccb12dc72074a4be35680c3b108548a7c69978"
+TAESD_BASE_URL = f"{TAESD_REPO_URL}/raw/{TAESD_COMMIT}/"
+#: SHA-256 of the tiny-autoencoder files at :data:`TAESD_COMMIT`, computed from the Git blobs of that
+#: commit (``git cat-file -p <blob> | sha256sum``). Only the TAEF2 blobs could be read; the others'
+#: SHA-256 is unknown here (their Git blob ids at that commit: taesd 5915a42/65f85af, taesdxl
+#: 477bc7e/56dfb7e, taesd3 7943be7/9678667, taef1 b772c9c/d8ee13f, decoder/encoder), so they stay
+#: local-only until someone pins them.
+TAESD_SHA256: dict[str, str] = {
+    "taef2_decoder.pth": "0a44a31e1ae59eb9dbf9359d24942fd3ef5928162c1800d97a28c61d51be0ab5",
+    "taef2_encoder.pth": "10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6",
+}
+#: Each tiny autoencoder: (weight-set id = variant, label, family it is listed under, bytes per file).
+_TAESD_VARIANTS = (
+    # float32 state dicts of about 1.22 M parameters (sizes not read from the files: estimates).
+    ("taesd", "TAESD (SD 1.x/2.x)", "sd1", 4_900_000),
+    ("taesdxl", "TAESDXL (SDXL)", "sdxl", 4_900_000),
+    ("taesd3", "TAESD3 (SD 3.x)", "sd3", 4_950_000),
+    ("taef1", "TAEF1 (FLUX.1)", "flux", 4_950_000),
+    ("taef2", "TAEF2 (FLUX.2)", "flux2", 2_704_756),
+)
 TTL_REPO_URL = "https://github.com/Ttl/ComfyUi_NNLatentUpscale"
 
 
@@ -92,6 +123,11 @@ class CatalogEntry:
     hf_revision: str | None = None
     #: Where a ``url`` file lives (the options may name a mirror base URL).
     url: str | None = None
+    #: The :class:`~latent_upscale.neural.options.NeuralOptions` field holding the base URL (a
+    #: mirror) that a ``url`` file's name is appended to.
+    base_url_option: str = "sesqui_base_url"
+    #: Which part of a multi-file weight set this file is (``"decoder"``/``"encoder"``), else ``None``.
+    part: str | None = None
 
     @property
     def downloadable(self) -> bool:
@@ -123,6 +159,11 @@ class WeightSet:
     def fixed_factor(self) -> bool:
         """True when each file enlarges by one set factor."""
         return any(entry.factor is not None for entry in self.entries)
+
+    @property
+    def multi_part(self) -> bool:
+        """True when the files are parts loaded together (a decoder and an encoder): all or none."""
+        return any(entry.part is not None for entry in self.entries)
 
 
 def _city96(version: str, vae: str, family: str, factor: float, approx_bytes: int) -> CatalogEntry:
@@ -176,6 +217,38 @@ def _ttl(filename: str, family: str) -> CatalogEntry:
     )
 
 
+def _taesd(variant: str, part: str, family: str, approx_bytes: int) -> CatalogEntry:
+    filename = f"{variant}_{part}.pth"
+    return CatalogEntry(
+        key=f"{variant}-{part}",
+        arch="tae",
+        filename=filename,
+        family=family,
+        version="",
+        factor=None,
+        source="url",
+        approx_bytes=approx_bytes,
+        licence="MIT",
+        homepage=TAESD_REPO_URL,
+        sha256=TAESD_SHA256.get(filename),
+        url=TAESD_BASE_URL + filename,
+        base_url_option="tae_base_url",
+        part=part,
+    )
+
+
+def _taesd_sets() -> list[WeightSet]:
+    return [
+        WeightSet(
+            label,
+            "tae",
+            tuple(_taesd(variant, part, family, size) for part in ("decoder", "encoder")),
+            id=variant,
+        )
+        for variant, label, family, size in _TAESD_VARIANTS
+    ]
+
+
 #: File sizes on the Hub (v2.x: 595,524 float32 weights; v1.0: 511,588).
 _V2_BYTES = 2_385_200
 _V1_BYTES = 2_047_192
@@ -200,6 +273,7 @@ def _weight_sets() -> dict[str, WeightSet]:
     for version, approx_bytes in (("2.1", _V2_BYTES), ("2.0", _V2_BYTES), ("1.0", _V1_BYTES)):
         sets.append(_city96_set(version, "v1", "sd1", approx_bytes))
         sets.append(_city96_set(version, "xl", "sdxl", approx_bytes))
+    sets += _taesd_sets()
     return {weight_set.id: weight_set for weight_set in sets}
 
 
@@ -212,10 +286,24 @@ PREFERENCES: dict[str, tuple[WeightSet, ...]] = {
     family.id: tuple(WEIGHT_SETS[set_id] for set_id in family.weights) for family in FAMILY_LIST
 }
 
+#: Family → its tiny autoencoder (the weight set of the ``tae`` round-trip method), from
+#: ``Family.autoencoder``; empty for families no published tiny autoencoder fits (Wan).
+AUTOENCODERS: dict[str, tuple[WeightSet, ...]] = {
+    family.id: (WEIGHT_SETS[family.autoencoder],) if family.autoencoder else () for family in FAMILY_LIST
+}
+
+#: What a method asks weights for: ``"upscaler"`` (the ``neural`` method: :data:`PREFERENCES`) or
+#: ``"autoencoder"`` (the ``tae`` round trip: :data:`AUTOENCODERS`).
+ROLES = ("upscaler", "autoencoder")
+
 #: Every known file once, in a stable order (for ``list_models``).
 CATALOG: tuple[CatalogEntry, ...] = tuple(
     dict.fromkeys(
-        entry for sets in PREFERENCES.values() for weight_set in sets for entry in weight_set.entries
+        entry
+        for table in (PREFERENCES, AUTOENCODERS)
+        for sets in table.values()
+        for weight_set in sets
+        for entry in weight_set.entries
     )
 )
 
@@ -223,9 +311,11 @@ CATALOG: tuple[CatalogEntry, ...] = tuple(
 UNSERVED_HINTS: dict[str, str] = {f.id: f.no_weights_note for f in FAMILY_LIST if f.no_weights_note}
 
 
-def weight_sets_for(family: str) -> tuple[WeightSet, ...]:
-    """The preference-ordered weight sets of a family (empty for families nothing serves)."""
-    return PREFERENCES.get(family, ())
+def weight_sets_for(family: str, role: str = "upscaler") -> tuple[WeightSet, ...]:
+    """The preference-ordered weight sets of a family for ``role`` (empty when nothing serves it)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown weights role {role!r}; expected one of {ROLES}")
+    return (AUTOENCODERS if role == "autoencoder" else PREFERENCES).get(family, ())
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,9 @@ class ModelDescriptor:
     #: Input pixels on each side that influence an output pixel (for tile margins); ``None`` when
     #: some layer sees the whole image (normalisation, attention), so tiles only agree closely.
     receptive_radius: int | None = None
+    #: Input pixels trusted inside a tile edge when tiles are inexact (``receptive_radius`` is
+    #: ``None``); ``None``: the runner's default of a few pixels. Wider margins cost more overlap.
+    tile_margin: int | None = None
     #: Smallest input height/width the network accepts (reflect padding needs a few pixels).
     min_input_size: int = 1
     #: Automatic tiling kicks in when an output would exceed this many pixels (height × width).

@@ -62,7 +62,8 @@ def manual_url(entry: CatalogEntry, options: NeuralOptions) -> str:
         repo, revision = _hf_repo(entry, options), hf_revision(entry, options)
         return f"{endpoint.rstrip('/')}/{repo}/resolve/{revision}/{entry.filename}"
     if entry.source == "url":
-        return options.sesqui_base_url.rstrip("/") + "/" + entry.filename
+        base = getattr(options, entry.base_url_option, None)  # the options' base URL (a mirror)
+        return base.rstrip("/") + "/" + entry.filename if base else (entry.url or entry.homepage)
     return f"{entry.homepage} (download it yourself: {entry.licence}; we do not fetch it)"
 
 

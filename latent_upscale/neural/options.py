@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_HF_REPO_ID",
     "DEFAULT_HF_REVISION",
     "DEFAULT_SESQUI_BASE_URL",
+    "DEFAULT_TAE_BASE_URL",
     "MODELS_DIR_ENV",
     "PRECISIONS",
     "NeuralOptions",
@@ -31,6 +32,9 @@ DEFAULT_HF_REPO_ID = "city96/SD-Latent-Upscaler"
 DEFAULT_HF_REVISION: str | None = None
 #: SesquiLSR's weights are published in the ``models/`` folder of its GitHub repository (MIT).
 DEFAULT_SESQUI_BASE_URL = "https://github.com/LoganBooker/SesquiLSR/raw/main/models/"
+#: The tiny autoencoders' files: madebyollin/taesd's raw files at the commit their SHA-256 is pinned to
+#: (MIT). Keep in step with :data:`latent_upscale.neural.catalog.TAESD_COMMIT`.
+DEFAULT_TAE_BASE_URL = "https://github.com/madebyollin/taesd/raw/5cccb12dc72074a4be35680c3b108548a7c69978/"
 #: Extra weights folders, separated by ``os.pathsep``; searched after the folders the caller names.
 MODELS_DIR_ENV = "LATENT_UPSCALE_MODELS"
 #: ``auto``: float32 on CPU; on accelerators the half type the architecture prefers.
@@ -58,6 +62,8 @@ class NeuralOptions:
     hf_endpoint: str | None = None
     hf_cache_dir: str | os.PathLike[str] | None = None
     sesqui_base_url: str = DEFAULT_SESQUI_BASE_URL
+    #: Base URL of the tiny-autoencoder files (a mirror); the pinned SHA-256 is checked all the same.
+    tae_base_url: str = DEFAULT_TAE_BASE_URL
     offline: bool | None = None
     precision: str = "auto"
     device: str | torch.device | None = None

@@ -172,6 +172,12 @@ class ResolvedWeights:
     sources: dict[float | None, str]
     weight_set: WeightSet | None = None
     places_tried: tuple[str, ...] = ()
+    #: Every file of a multi-part set (decoder, encoder), loaded together; empty otherwise.
+    parts: tuple[Path, ...] = ()
+
+    def load_paths(self, key: float | None) -> Path | tuple[Path, ...]:
+        """What the runner loads for ``key``: the one file, or all parts of a multi-part set."""
+        return self.parts if self.parts else self.files[key]
 
     @property
     def path(self) -> Path:
@@ -211,7 +217,13 @@ class Search:
         return False
 
     def local_set(self, weight_set: WeightSet) -> ResolvedWeights | None:
-        """The files of ``weight_set`` present on this machine (any subset), or ``None``."""
+        """The files of ``weight_set`` present on this machine (any subset; all parts of a
+        multi-part set, or ``None`` when one is missing), or ``None``."""
+        if weight_set.multi_part:
+            found_parts = [self.local(entry) for entry in weight_set.entries]
+            if any(found is None for found in found_parts):
+                return None
+            return _parts_resolved(weight_set, found_parts)  # type: ignore[arg-type]
         files: dict[float | None, Path] = {}
         sources: dict[float | None, str] = {}
         for entry in weight_set.entries:
@@ -229,6 +241,16 @@ class Search:
             cache = self.options.hf_cache_dir or "the default Hugging Face cache"
             places.append(f"{cache} (HF cache of {self.options.hf_repo_id})")
         return places
+
+
+def _parts_resolved(
+    weight_set: WeightSet, found: Sequence[tuple[Path, str]], places: tuple[str, ...] = ()
+) -> ResolvedWeights:
+    paths = tuple(path for path, _ in found)
+    source = ", ".join(dict.fromkeys(label for _, label in found))
+    return ResolvedWeights(
+        weight_set.label, weight_set.arch, {None: paths[0]}, {None: source}, weight_set, places, paths
+    )
 
 
 def _resolve_explicit(path: str | os.PathLike[str], dirs: Sequence[tuple[Path, str]]) -> ResolvedWeights:
@@ -272,6 +294,7 @@ def resolve_weights(
     explicit: str | os.PathLike[str] | None = None,
     factors_wanted: Sequence[float] = (),
     sizes: tuple[tuple[int, int], tuple[int, int]] | None = None,
+    role: str = "upscaler",
 ) -> ResolvedWeights:
     """Find (or, when allowed, download) the weights to upscale latents of ``family``.
 
@@ -279,7 +302,9 @@ def resolve_weights(
     the module docstring. ``factors_wanted`` says which factors to download when a fixed-factor
     set has to be fetched; by default they are planned from ``sizes`` (``(source, target)`` in
     latent pixels) and the set's own factors. Local fixed-factor files are returned whatever their
-    factors. Raises :class:`WeightsUnavailableError` (or :class:`LatentUpscaleError` for bad input).
+    factors. ``role`` picks the table: ``"upscaler"`` (the ``neural`` method) or ``"autoencoder"``
+    (the ``tae`` round trip: the family's tiny autoencoder, a decoder + encoder pair). Raises
+    :class:`WeightsUnavailableError` (or :class:`LatentUpscaleError` for bad input).
     """
     search = Search.of(options)
     if explicit is not None:
@@ -289,10 +314,16 @@ def resolve_weights(
             "the neural method needs the model family (sd1, sdxl, flux, wan, …) to choose weights, "
             "or an explicit weights file"
         )
-    sets = catalog.weight_sets_for(family)
+    sets = catalog.weight_sets_for(family, role)
     if not sets:
+        served = sorted(f for f in FAMILY_IDS if catalog.weight_sets_for(f, role))
+        if role == "autoencoder":
+            raise WeightsUnavailableError(
+                f"no tiny autoencoder serves {family!r} latents (madebyollin/taesd publishes none for it). "
+                f"Served families: {', '.join(served)}.",
+                summary=f"no tiny autoencoder for {family}",
+            )
         hint = UNSERVED_HINTS.get(family, f"no published latent upscaler is known for {family!r}")
-        served = sorted(f for f in FAMILY_IDS if catalog.weight_sets_for(f))
         raise WeightsUnavailableError(
             f"no neural weights serve {family!r} latents: {hint}. Served families: {', '.join(served)}."
         )
@@ -327,6 +358,13 @@ def _download_set(
     files: dict[float | None, Path] = {}
     sources: dict[float | None, str] = {}
     folder = download_dir(options)
+    if weight_set.multi_part:  # every part, each verified before it lands
+        search = Search.of(options)
+        found = [
+            search.local(entry) or download_entry(entry, options, folder, "; ".join(places))
+            for entry in entries
+        ]
+        return _parts_resolved(weight_set, found, tuple(places))
     for entry in entries:
         files[entry.factor], sources[entry.factor] = download_entry(entry, options, folder, "; ".join(places))
     return ResolvedWeights(weight_set.label, weight_set.arch, files, sources, weight_set, tuple(places))

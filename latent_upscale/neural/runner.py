@@ -123,7 +123,8 @@ def load_model(
     cpu_key = cache_key(path, cpu, torch.float32, *others)
 
     def load_cpu() -> ModelDescriptor:
-        descriptor = load_weight_set([read_state_dict(each) for each in paths])
+        # File names travel with the parts: they tell apart variants whose layouts are identical.
+        descriptor = load_weight_set([read_state_dict(each) for each in paths], names=[p.name for p in paths])
         if descriptor.channels_last and descriptor.model is not None:
             descriptor.model.to(memory_format=torch.channels_last)
         logger.info("loaded %s from %s", descriptor.label, ", ".join(str(each) for each in paths))
@@ -160,7 +161,7 @@ def tile_geometry(
         tile = max(32, int(math.sqrt(descriptor.auto_tile_output_pixels) / ratio))
     else:
         tile = options.tile_size
-    margin_in = descriptor.receptive_radius or _GLOBAL_TILE_MARGIN
+    margin_in = descriptor.receptive_radius or descriptor.tile_margin or _GLOBAL_TILE_MARGIN
     overlap = 2 * margin_in + 4
     # A tile must be wider than two margins, or its trusted centre would be empty.
     return max(tile, 2 * overlap), overlap, math.ceil(margin_in * ratio)
@@ -219,37 +220,44 @@ def _target_device(latent: Tensor, options: NeuralOptions) -> torch.device:
     return torch.device(options.device) if options.device is not None else latent.device
 
 
-def _shrink_only(latent: Tensor, size: Size) -> UpscaleResult:
+def _shrink_only(latent: Tensor, size: Size, method_id: str) -> UpscaleResult:
     out, step = resample(latent, size)
     return UpscaleResult(
         latent=out,
-        method=METHOD_ID,
+        method=method_id,
         steps=("not enlarged (≤1× on both axes): network not run", step),
     )
 
 
-def _resolve(latent: Tensor, size: Size, request: UpscaleRequest, options: NeuralOptions) -> ResolvedWeights:
+def _resolve(
+    latent: Tensor, size: Size, request: UpscaleRequest, options: NeuralOptions, role: str
+) -> ResolvedWeights:
     src = (latent.shape[2], latent.shape[3])
-    return resolve_weights(request.family, options, explicit=request.weights, sizes=(src, size))
+    return resolve_weights(request.family, options, explicit=request.weights, sizes=(src, size), role=role)
 
 
-def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
-    """The neural ``Method.run``: see the module docstring. Errors are ``LatentUpscaleError``s."""
+def run(
+    latent: Tensor, size: Size, request: UpscaleRequest, *, role: str = "upscaler", method_id: str = METHOD_ID
+) -> UpscaleResult:
+    """A weights-backed ``Method.run``: see the module docstring. ``role`` says which weights the
+    method uses (``"upscaler"``: ``neural``; ``"autoencoder"``: the ``tae`` round trip), ``method_id``
+    what the result reports. Errors are ``LatentUpscaleError``s."""
     size = (int(size[0]), int(size[1]))
     options = request.neural or NeuralOptions()
     src = (latent.shape[2], latent.shape[3])
     if size[0] <= src[0] and size[1] <= src[1]:
-        return _shrink_only(latent, size)
+        return _shrink_only(latent, size, method_id)
     if request.family is None and request.weights is None:
         raise LatentUpscaleError(
-            "the neural method needs family= (sd1, sdxl, flux, wan, flux2, …) or weights= to choose a model"
+            f"the {method_id} method needs family= (sd1, sdxl, flux, wan, flux2, …) or weights= to choose "
+            "a model"
         )
     device = _target_device(latent, options)
-    resolved = _resolve(latent, size, request, options)
+    resolved = _resolve(latent, size, request, options, role)
     files = sorted(resolved.files.items(), key=lambda item: (item[0] is None, item[0] or 0.0))
     models: dict[float | None, tuple[ModelDescriptor, torch.dtype, Path]] = {}
     for factor, path in files:
-        descriptor, dtype = load_model(path, options, device)
+        descriptor, dtype = load_model(resolved.load_paths(factor), options, device)
         _check_compatible(descriptor, latent, request.family, path)
         models[factor] = (descriptor, dtype, path)
     first_descriptor, _, first_path = next(iter(models.values()))
@@ -267,7 +275,8 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
         if first_descriptor.is_fixed_factor:
             work, steps, used = _run_fixed(work, size, models, options)
         else:
-            work, steps, used = _run_range(work, size, next(iter(models.values())), options)
+            names = " + ".join(part.name for part in resolved.parts) or None
+            work, steps, used = _run_range(work, size, next(iter(models.values())), options, names)
         if not bool(torch.isfinite(work).all()):  # one check per upscale: cheap beside the network
             names = ", ".join(dict.fromkeys(path.name for path in used))
             raise LatentUpscaleError(
@@ -282,10 +291,10 @@ def run(latent: Tensor, size: Size, request: UpscaleRequest) -> UpscaleResult:
     # A normal tensor for the caller: hosts update latents in place, which inference tensors forbid.
     out = out.clone(memory_format=torch.contiguous_format)
     # Only the files whose network ran: the infotext must not name a factor that was merely present.
-    weights_used = ", ".join(dict.fromkeys(path.name for path in used))
+    weights_used = ", ".join(dict.fromkeys(path.name for path in (resolved.parts or used)))
     return UpscaleResult(
         latent=out,
-        method=METHOD_ID,
+        method=method_id,
         steps=tuple(steps),
         weights=weights_used,
         extra={
@@ -340,14 +349,16 @@ def _run_range(
     size: Size,
     model: tuple[ModelDescriptor, torch.dtype, Path],
     options: NeuralOptions,
+    names: str | None = None,
 ) -> tuple[Tensor, list[str], list[Path]]:
     descriptor, dtype, path = model
+    names = names or path.name  # a weight set of several files names them all
     assert descriptor.scale_range is not None
     steps: list[str] = []
     for out in plan_range((work.shape[2], work.shape[3]), size, descriptor.scale_range[1]):
         result, tiles = run_step(descriptor, work.to(dtype), None, out, options)
         work = result.float()
-        steps.append(f"{descriptor.label} ({path.name}){_tiles(tiles)} → {out[0]}x{out[1]}")
+        steps.append(f"{descriptor.label} ({names}){_tiles(tiles)} → {out[0]}x{out[1]}")
     return work, steps, [path]
 
 

@@ -30,14 +30,17 @@ _WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")
 
 def unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralOptions) -> str:
     """One line for the infotext: the best file, where it belongs, and why it was not fetched."""
-    best = sets[0].entries[-1] if sets[0].fixed_factor else sets[0].entries[0]
+    if sets[0].multi_part:
+        names = " + ".join(entry.filename for entry in sets[0].entries)
+    else:
+        names = (sets[0].entries[-1] if sets[0].fixed_factor else sets[0].entries[0]).filename
     if options.is_offline:
         why = "offline"
     elif not options.allow_download:
         why = "downloads off"
     else:
         why = "not downloadable"
-    return f"no {family} weights: put {best.filename} in {download_dir(options)} ({why})"
+    return f"no {family} weights: put {names} in {download_dir(options)} ({why})"
 
 
 def unavailable_message(
@@ -55,7 +58,14 @@ def unavailable_message(
             lines.append(f"  - {weight_set.label} ({licence}, older): {names}, from the same place")
             continue
         seen_arches.add(weight_set.arch)
-        if weight_set.fixed_factor:
+        if weight_set.multi_part:
+            lines.append(f"  - {weight_set.label} ({licence}), all of:")
+            lines += [
+                f"      {entry.filename} from {manual_url(entry, options)}"
+                + ("" if entry.downloadable else " (no pinned SHA-256: fetch it by hand)")
+                for entry in weight_set.entries
+            ]
+        elif weight_set.fixed_factor:
             lines.append(f"  - {weight_set.label} ({licence}), one file per scale factor, any subset:")
             lines += [
                 f"      {entry.filename} from {manual_url(entry, options)}" for entry in weight_set.entries
@@ -104,7 +114,9 @@ class ModelInfo:
 
 def _families_of(entry: CatalogEntry) -> tuple[str, ...]:
     return tuple(
-        family for family, sets in catalog.PREFERENCES.items() if any(entry in s.entries for s in sets)
+        family
+        for family in catalog.PREFERENCES
+        if any(entry in s.entries for role in catalog.ROLES for s in catalog.weight_sets_for(family, role))
     )
 
 
@@ -169,20 +181,25 @@ def _format_mb(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:.1f} MB"
 
 
-def describe(family: str | None, options: NeuralOptions | None = None) -> NeuralStatus:
+def describe(
+    family: str | None, options: NeuralOptions | None = None, role: str = "upscaler"
+) -> NeuralStatus:
     """One line for the WebUI: e.g. ``SesquiLSR SDXL (…/upscaler_SDXL.safetensors)`` or
-    ``city96 v2.1 SDv1 (will download 2.4 MB per factor from HF city96/SD-Latent-Upscaler)``."""
+    ``city96 v2.1 SDv1 (will download 2.4 MB per factor from HF city96/SD-Latent-Upscaler)``.
+    ``role`` as in :func:`~latent_upscale.neural.resolution.resolve_weights`."""
     options = options or NeuralOptions()
     if family is None:
         return NeuralStatus(None, "needs the model family", ready=False, will_download=False)
-    sets = catalog.weight_sets_for(family)
+    sets = catalog.weight_sets_for(family, role)
     if not sets:
         return NeuralStatus(family, f"unavailable for {family}: no published weights", False, False)
     search = Search.of(options)
     for weight_set in sets:
         found = search.local_set(weight_set)
         if found is not None:
-            if weight_set.fixed_factor:
+            if weight_set.multi_part:
+                where = ", ".join(str(path) for path in found.parts)
+            elif weight_set.fixed_factor:
                 factors = ", ".join(f"x{f:g}" for f in sorted(k for k in found.files if k is not None))
                 where = f"{factors} in {found.path.parent}"
             else:
@@ -191,11 +208,16 @@ def describe(family: str | None, options: NeuralOptions | None = None) -> Neural
     top = next((s for s in sets if s.downloadable), None)
     if top is None:
         first = sets[0].entries[0]
-        where = f"fetch it by hand from {manual_url(first, options)}"
-        text = f"missing: put {first.filename} in a models folder ({where})"
+        if sets[0].multi_part:
+            names = " + ".join(entry.filename for entry in sets[0].entries)
+            where = f"fetch them by hand from {manual_url(first, options).rsplit('/', 1)[0]}/"
+        else:
+            names, where = first.filename, f"fetch it by hand from {manual_url(first, options)}"
+        text = f"missing: put {names} in a models folder ({where})"
         return NeuralStatus(family, text, ready=False, will_download=False)
     entry = top.entries[0]
-    size = _format_mb(entry.approx_bytes) + (" per factor" if top.fixed_factor else "")
+    size = _format_mb(sum(e.approx_bytes for e in top.entries) if top.multi_part else entry.approx_bytes)
+    size += " per factor" if top.fixed_factor else ""
     origin = f"HF {options.hf_repo_id}" if entry.source == "hf" else "GitHub"
     if options.may_download:
         return NeuralStatus(family, f"{top.label} (will download {size} from {origin})", False, True)

@@ -28,23 +28,26 @@ log = logging.getLogger("latent_upscale")
 _IDLE = ""
 
 
-def describe_neural_for_loaded_model() -> str:
-    """What ``neural`` would use for the loaded model, or why that cannot be said now."""
+def describe_neural_for_loaded_model(method: str = "neural") -> str:
+    """What a method with weights (``neural``, ``tae``) would use for the loaded model, or why that
+    cannot be said now."""
     from latent_upscale.neural import describe
 
+    chosen = get_method(method)
+    name = chosen.label.split(" (")[0]
     try:
         model = host.loaded_model()
         if model is None:
-            return "**Neural**: picks weights for the loaded model once one is loaded."
+            return f"**{name}**: picks weights for the loaded model once one is loaded."
         info = read_model_latent_info(model)
-        status = describe(info.family, settings.neural_options())
+        status = describe(info.family, settings.neural_options(), role=chosen.weights_role)
     except Exception as error:  # a hint never breaks the UI
-        log.warning("[Latent Upscale] neural hint: %s", error)
+        log.warning("[Latent Upscale] %s hint: %s", method, error)
         return (
-            f"**Neural**: cannot tell which weights it would use: {short_reason(error)}. "
+            f"**{name}**: cannot tell which weights it would use: {short_reason(error)}. "
             f"Until that is fixed img2img falls back to {DEFAULT_METHOD}."
         )
-    text = f"**Neural** for this {info.family or 'unknown'} model: {status.text}"
+    text = f"**{name}** for this {info.family or 'unknown'} model: {status.text}"
     if not status.ready and not status.will_download:
         text += (
             f" Until then img2img falls back to {DEFAULT_METHOD} "
@@ -63,7 +66,9 @@ def neural_hint_applies(method_value: object) -> bool:
 
 def neural_hint(method_value: object) -> str:
     """The hint for the method the dropdown shows (an id or a label); empty unless it is neural."""
-    return describe_neural_for_loaded_model() if neural_hint_applies(method_value) else _IDLE
+    if not neural_hint_applies(method_value):
+        return _IDLE
+    return describe_neural_for_loaded_model(method_id(method_value))
 
 
 #: How long a checkpoint change may take to load before the hint is drawn anyway (A1111 loads in the
@@ -81,7 +86,7 @@ def hint_after_checkpoint_change(
     deadline = time.monotonic() + (CHECKPOINT_WAIT_S if wait_s is None else wait_s)
     while not host.is_loaded_checkpoint(checkpoint) and time.monotonic() < deadline:
         time.sleep(0.25)
-    text = describe_neural_for_loaded_model()
+    text = describe_neural_for_loaded_model(method_id(method_value))
     if not host.is_loaded_checkpoint(checkpoint):
         text += f" ({checkpoint} is not loaded yet: this hint follows when it is.)"
     return text

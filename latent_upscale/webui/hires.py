@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from latent_upscale.resize_methods import method_ids
+from latent_upscale.resize_methods import get_method, method_ids
 from latent_upscale.webui import host, resize
 from latent_upscale.webui.patches import InterpolateInterceptor, instance_patch
 from latent_upscale.webui.state import JobState
@@ -44,7 +44,7 @@ _HIRES_MARK = "latent_upscale_method"
 
 def hires_key(method: str) -> str:
     """The hires-fix upscaler name of a method: the host's own entry, or ours."""
-    return HIRES_BUILTINS.get(method) or f"Latent ({method})"
+    return HIRES_BUILTINS.get(method) or f"Latent ({get_method(method).short_label or method})"
 
 
 def hires_method(name: object) -> str | None:

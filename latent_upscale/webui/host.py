@@ -18,6 +18,7 @@ __all__ = [
     "HOST_NAME",
     "TITLE",
     "add_option",
+    "downloader",
     "is_img2img",
     "is_loaded_checkpoint",
     "is_txt2img",
@@ -101,6 +102,19 @@ def models_path() -> Path:
         return Path(paths.models_path)
     except (ImportError, AttributeError):
         return Path(shared.models_path)
+
+
+def downloader() -> object:
+    """``(url, folder, file_name) → path`` through the WebUI's own ``modelloader.load_file_from_url``
+    (keyword-only ``model_dir``/``file_name`` in 1.6.0–1.10.1, Forge and reForge), so downloads show
+    the host's progress bar and honour its settings. The neural room checks the SHA-256 afterwards."""
+
+    def download(url: str, folder: Path, file_name: str) -> str:
+        from modules import modelloader
+
+        return modelloader.load_file_from_url(url, model_dir=str(folder), file_name=file_name)
+
+    return download
 
 
 def loaded_model() -> object | None:

@@ -109,6 +109,7 @@ class HostStub(types.ModuleType):
         self.models_root = models_path or Path("/nonexistent/webui/models")
         self.xyz: StubXyzModule | None = StubXyzModule()
         self.processed: list[Any] = []
+        self.downloads: list[str] = []
         self.overlay_resized = True
         self.shared = types.SimpleNamespace(opts=types.SimpleNamespace(data=self.opts), hf_endpoint=None)
         self.processing = types.SimpleNamespace(
@@ -137,6 +138,13 @@ class HostStub(types.ModuleType):
 
     def models_path(self) -> Path:
         return self.models_root
+
+    def downloader(self) -> Any:
+        def download(url: str, folder: Path, file_name: str) -> str:  # no network: record and fail
+            self.downloads.append(url)
+            raise OSError(f"stub host has no network: {url}")
+
+        return download
 
     def loaded_model(self) -> object | None:
         return self.model

@@ -41,6 +41,11 @@ class ArchitectureContract:
     def random_weights(self) -> StateDict | dict[str, StateDict]:
         raise NotImplementedError
 
+    def file_names(self) -> dict[str, str] | None:
+        """``{part: file name}`` for a weight set whose variants only their published names tell
+        apart (TAESD/TAESDXL); ``None`` when the layout says everything."""
+        return None
+
     # --- helpers -----------------------------------------------------------------------------------
 
     def _files(self) -> list[StateDict]:
@@ -48,9 +53,13 @@ class ArchitectureContract:
         parts = getattr(self.arch, "PARTS", ())
         return [weights[part] for part in parts] if parts else [weights]  # type: ignore[index]
 
+    def _names(self) -> list[str | None] | None:
+        names = self.file_names()
+        return [names.get(part) for part in self.arch.PARTS] if names else None
+
     def descriptor(self) -> ModelDescriptor:
         files = self._files()
-        descriptor = load_weight_set(files) if len(files) > 1 else load_descriptor(files[0])
+        descriptor = load_weight_set(files, self._names()) if len(files) > 1 else load_descriptor(files[0])
         if self.factor is not None:
             from dataclasses import replace
 
@@ -70,7 +79,7 @@ class ArchitectureContract:
         files = [dict(state) for state in self._files()]
         files[0]["stray.weight"] = torch.zeros(1)  # strict loading refuses a key the layout lacks
         with pytest.raises(LatentUpscaleError):  # refused by detection or by strict loading
-            load_weight_set(files) if len(files) > 1 else load_descriptor(files[0])
+            load_weight_set(files, self._names()) if len(files) > 1 else load_descriptor(files[0])
 
     def test_detection_is_unique_among_registered_architectures(self):
         assert self.arch in archs.ARCHITECTURES, f"{self.arch.ARCH_ID} is not registered"

@@ -9,8 +9,9 @@ An architecture is one module (see ``ADDING_AN_ARCHITECTURE.md`` beside this fil
   shapes only;
 * ``load(state_dict) -> ModelDescriptor``: strict; the descriptor carries the one uniform call;
 * for a weight set of several files (a tiny autoencoder's decoder + encoder): ``PARTS`` (e.g.
-  ``("decoder", "encoder")``), ``part_of(state_dict) -> str`` and ``load_parts({part: state_dict})``
-  instead of ``load``.
+  ``("decoder", "encoder")``), ``part_of(state_dict) -> str`` and ``load_parts({part: state_dict},
+  names)`` instead of ``load``; ``names`` maps each part to its file name (or ``None``), for
+  variants that only their published names tell apart (TAESD and TAESDXL share one layout).
 
 Adding one is one module and one line in :data:`REGISTERED`. Detection order is computed from
 ``BEFORE`` (a stable topological order of :data:`REGISTERED`); a duplicate id, an unknown id in
@@ -25,7 +26,7 @@ from types import ModuleType
 from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
-from latent_upscale.neural.archs import city96, sesqui, ttl
+from latent_upscale.neural.archs import city96, sesqui, tae, ttl
 from latent_upscale.neural.descriptor import ModelDescriptor
 
 __all__ = [
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 #: Every architecture, one line each (order here only breaks ties; ``BEFORE`` decides).
-REGISTERED: tuple[ModuleType, ...] = (city96, sesqui, ttl)
+REGISTERED: tuple[ModuleType, ...] = (city96, sesqui, ttl, tae)
 
 
 def order_by_before(modules: Sequence[ModuleType]) -> tuple[ModuleType, ...]:
@@ -117,10 +118,13 @@ def load_descriptor(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
     return _loading(arch, lambda: arch.load(state_dict))
 
 
-def load_weight_set(state_dicts: Sequence[Mapping[str, Tensor]]) -> ModelDescriptor:
+def load_weight_set(
+    state_dicts: Sequence[Mapping[str, Tensor]], names: Sequence[str | None] | None = None
+) -> ModelDescriptor:
     """Load a weight set of several files (e.g. a decoder and an encoder) as one descriptor.
 
     Every file must be detected as the same multi-part architecture, each part exactly once.
+    ``names`` (the files' names, in the same order) are passed on to ``load_parts`` by part.
     """
     if len(state_dicts) == 1:
         return load_descriptor(state_dicts[0])
@@ -133,15 +137,17 @@ def load_weight_set(state_dicts: Sequence[Mapping[str, Tensor]]) -> ModelDescrip
     if not getattr(arch, "PARTS", ()):
         raise LatentUpscaleError(f"{arch.NAME} weights are one file each, got a set of {len(state_dicts)}")
     parts: dict[str, Mapping[str, Tensor]] = {}
-    for state in state_dicts:
+    part_names: dict[str, str | None] = {}
+    for index, state in enumerate(state_dicts):
         part = arch.part_of(state)
         if part in parts:
             raise LatentUpscaleError(f"two files are the {part} of {arch.NAME}")
         parts[part] = state
+        part_names[part] = names[index] if names is not None else None
     missing = [part for part in arch.PARTS if part not in parts]
     if missing:
         raise LatentUpscaleError(f"{arch.NAME} needs its {', '.join(missing)} as well")
-    return _loading(arch, lambda: arch.load_parts(parts))
+    return _loading(arch, lambda: arch.load_parts(parts, part_names))
 
 
 def _loading(arch: ModuleType, load: Callable[[], ModelDescriptor]) -> ModelDescriptor:

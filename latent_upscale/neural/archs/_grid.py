@@ -16,7 +16,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["TileGrid", "head_positions", "interpolation_matrix", "log2_footprint", "resample_separable"]
+__all__ = [
+    "TileGrid",
+    "filter_rows",
+    "head_positions",
+    "interpolation_matrix",
+    "log2_footprint",
+    "resample_filtered",
+    "resample_separable",
+]
 
 #: torch's bicubic uses Keys' cubic convolution with a = -0.75.
 _CUBIC_A = -0.75
@@ -111,3 +119,71 @@ def head_positions(
 def log2_footprint(n_src: int, n_out: int) -> float:
     """SesquiLSR's scale code: log2 of source pixels per output pixel (clamped as the original)."""
     return math.log2(max(n_src / n_out, 0.01))
+
+
+# --- Pillow-rule filters (antialiased resizes of images) ----------------------------------------------
+
+
+def _lanczos3(x: Tensor) -> Tensor:
+    return torch.where(x.abs() < 3.0, torch.sinc(x) * torch.sinc(x / 3.0), torch.zeros_like(x))
+
+
+def _cubic(x: Tensor) -> Tensor:
+    """Keys' cubic with a = -0.5: Pillow's BICUBIC and torch's antialiased bicubic."""
+    a, d = -0.5, x.abs()
+    near = ((a + 2) * d - (a + 3)) * d * d + 1
+    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return torch.where(d < 1, near, torch.where(d < 2, far, torch.zeros_like(d)))
+
+
+#: Resampler → (kernel, support in source pixels when enlarging).
+_KERNELS = {"lanczos": (_lanczos3, 3.0), "bicubic": (_cubic, 2.0)}
+
+
+def filter_rows(
+    kernel: str, full_in: int, full_out: int, out_start: int, count: int, src_start: int, n_src: int
+) -> Tensor:
+    """``[count, n_src]`` float64 weights (kernel ``"lanczos"`` or ``"bicubic"``) of output pixels
+    ``out_start…`` of a whole-axis resize ``full_in → full_out``, restricted to the source pixels
+    ``src_start…`` a tile holds (taps outside it fall in the tile margin: dropped and the rows
+    renormalised, as at an image border).
+    Pillow's ``precompute_coeffs`` rule, which torch's antialiased modes and
+    :func:`latent_upscale.resize_methods.lanczos` follow, so a tile samples the whole image's grid."""
+    fn, support = _KERNELS[kernel]
+    scale = full_in / full_out
+    filter_scale = max(scale, 1.0)
+    support *= filter_scale
+    centers = (torch.arange(out_start, out_start + count, dtype=torch.float64) + 0.5) * scale
+    first = torch.trunc(centers - support + 0.5).clamp_min(0)
+    last = torch.trunc(centers + support + 0.5).clamp_max(full_in)
+    sources = torch.arange(src_start, src_start + n_src, dtype=torch.float64)
+    inside = (sources[None, :] >= first[:, None]) & (sources[None, :] < last[:, None])
+    weights = fn((sources[None, :] - centers[:, None] + 0.5) / filter_scale) * inside
+    totals = weights.sum(dim=1, keepdim=True)
+    return torch.where(totals != 0, weights / torch.where(totals != 0, totals, 1.0), weights)
+
+
+def resample_filtered(x: Tensor, kernel: str, size: tuple[int, int], grid: TileGrid) -> Tensor:
+    """Resize a tile ``x [B, C, h, w]`` to ``size`` with ``kernel`` (Pillow's rule, float) on the
+    whole image's sampling grid; the whole-image counterpart is torch's antialiased bicubic or
+    :func:`latent_upscale.resize_methods.lanczos`."""
+    rows = filter_rows(
+        kernel,
+        grid.full_src[0],
+        grid.full_out[0],
+        grid.out_offset[0],
+        size[0],
+        grid.src_offset[0],
+        x.shape[2],
+    )
+    cols = filter_rows(
+        kernel,
+        grid.full_src[1],
+        grid.full_out[1],
+        grid.out_offset[1],
+        size[1],
+        grid.src_offset[1],
+        x.shape[3],
+    )
+    work = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+    return (rows.to(work) @ work @ cols.to(work).T).to(x.dtype)
