@@ -323,16 +323,24 @@ Resize = Callable[[Tensor, tuple[int, int]], Tensor]
 
 
 def method_runners(
-    family: str, method_ids: Sequence[str] | None = None, neural: NeuralOptions | None = None
+    family: str,
+    method_ids: Sequence[str] | None = None,
+    neural: NeuralOptions | None = None,
+    autoencoder_dir: Path | None = None,
 ) -> list[tuple[str, Resize]]:
     """``(id, resize)`` for the registered methods ``method_ids`` (default: every one), in registry order.
 
     ``resize(latent, (height, width))`` takes and returns model-space latents ``[1, C, h, w]``.
     Interpolations are their pure ``resize``; any other method (``neural``, a round-trip method) runs
     through its ``run`` with ``family`` and ``neural`` (``None``: the defaults, no downloads) and raises
-    :class:`LatentUpscaleError` when it cannot run or falls back.
+    :class:`LatentUpscaleError` when it cannot run or falls back. ``autoencoder_dir`` (the folder of the
+    autoencoder under test) is searched first by round-trip methods only, so they use the same files,
+    and the other methods' messages do not point at it.
     """
+    from dataclasses import replace
+
     from latent_upscale.core import UpscaleRequest
+    from latent_upscale.neural.options import NeuralOptions
     from latent_upscale.resize_methods import get_method, registered_methods
 
     methods = [get_method(m) for m in method_ids] if method_ids else registered_methods()
@@ -341,7 +349,10 @@ def method_runners(
         if method.resize is not None:
             runners.append((method.id, method.resize))
             continue
-        request = UpscaleRequest(family=family, latent_space="scaled", neural=neural)
+        options = neural
+        if autoencoder_dir is not None and method.weights_role == "autoencoder":
+            options = replace(neural or NeuralOptions(), models_dir=autoencoder_dir)
+        request = UpscaleRequest(family=family, latent_space="scaled", neural=options)
 
         def run(
             latent: Tensor, size: tuple[int, int], method: Any = method, request: Any = request
@@ -418,8 +429,9 @@ def decode_protocol(
             try:
                 latent = resize(low, size)
             except LatentUpscaleError as error:
-                skipped[method_id] = error.summary
-                yield Decoded(method_id, scale, None, note=error.summary)
+                # Results get shared: the home folder is written as "~" (as the WebUI's infotext does).
+                skipped[method_id] = error.summary.replace(str(Path.home()), "~")
+                yield Decoded(method_id, scale, None, note=skipped[method_id])
                 continue
             # Methods that compute the same latent (nearest, nearest-exact and area at 2×) share one
             # decode: the decoder is deterministic, so the picture is the same, at a fraction of the time.
@@ -468,11 +480,7 @@ def run_quality(
 
     started = time.perf_counter()
     images = load_images(plan)
-    from latent_upscale.neural.options import NeuralOptions
-
-    # Methods with weights (tae) look in the autoencoder's folder first, then the usual places.
-    options = NeuralOptions(models_dir=autoencoder.models_dir) if autoencoder.models_dir else None
-    runners = method_runners(autoencoder.family, plan.methods, options)
+    runners = method_runners(autoencoder.family, plan.methods, autoencoder_dir=autoencoder.models_dir)
     per_image: dict[tuple[str, float], dict[str, dict[str, float]]] = {}
     skipped: dict[str, str] = {}
     logged: set[str] = set()

@@ -151,9 +151,8 @@ def _measure(
     from latent_upscale.bench.quality import as_array, decode_protocol, method_runners, score_decoded
 
     times: dict[tuple[str, int], float] = {}
-    runners = [
-        (id_, _timed(id_, run, times)) for id_, run in method_runners(autoencoder.family, neural=neural)
-    ]
+    plain = method_runners(autoencoder.family, neural=neural, autoencoder_dir=autoencoder.models_dir)
+    runners = [(id_, _timed(id_, run, times)) for id_, run in plain]
     reference = as_array(image)
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
