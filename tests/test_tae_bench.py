@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from latent_upscale.bench import report, row_tae
 from latent_upscale.bench.plan import ROWS
-from latent_upscale.bench.quality import QualityPlan, _method_runners
+from latent_upscale.bench.quality import method_runners
 
 
 def _row(family: str, vae_s: float, tae_s: float, vae_peak: int, tae_peak: int) -> dict:
@@ -33,8 +33,9 @@ def test_the_cost_row_is_planned_and_its_goals_are_judged_from_the_worst_job():
 
 
 def test_the_quality_bench_runs_tae_from_the_autoencoders_own_folder(tmp_path):
-    plan = QualityPlan(methods=("tae", "lanczos"))
-    runners = dict(_method_runners(plan, "flux2", tmp_path))
-    assert set(runners) == {"tae", "lanczos"}
+    runners = dict(method_runners("flux2", ("tae", "neural", "lanczos"), autoencoder_dir=tmp_path))
+    assert set(runners) == {"tae", "neural", "lanczos"}
     request = runners["tae"].__defaults__[1]
     assert request.neural.caller_models_dirs == (tmp_path,) and request.family == "flux2"
+    # Only round-trip methods look there: neural's messages must not point at the autoencoder's folder.
+    assert runners["neural"].__defaults__[1].neural is None

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from latent_upscale import upscale
+from latent_upscale.api import DEFAULT_METHOD
 from latent_upscale.neural import NeuralOptions
 from latent_upscale.neural.archs.tae_random import save_tae_pair
 from tests.helpers.glue import glue, start, use_models_dir
@@ -57,10 +58,10 @@ def test_without_weights_the_hires_entry_falls_back_and_says_so(fake_webui, tmp_
     processed = _hires(host, "Latent (tiny VAE)")
     first, hires = _runs(host)
     assert torch.allclose(
-        hires.x.float(), upscale(first.result, (16, 16), method="bislerp").float(), atol=1e-5
+        hires.x.float(), upscale(first.result, (16, 16), method=DEFAULT_METHOD).float(), atol=1e-5
     )
     fallback = host.parse_infotext(processed.infotexts[0])["Latent upscale fallback"]
-    assert fallback.startswith("bislerp (") and "taesdxl" in fallback
+    assert fallback.startswith(f"{DEFAULT_METHOD} (") and "taesdxl" in fallback
 
 
 def test_the_webui_downloads_taef2_with_its_own_downloader_and_checks_the_pin(

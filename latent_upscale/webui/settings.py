@@ -64,7 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
         "latent_upscale_hf_repo", "city96/SD-Latent-Upscaler", "Hugging Face repo id of the city96 weights"
     ),
     Setting(
-        "latent_upscale_hf_revision", "main", "Hugging Face revision (branch, tag or commit) of that repo"
+        "latent_upscale_hf_revision",
+        "",
+        "Hugging Face revision (branch, tag or commit) of that repo; empty: the pinned commit",
     ),
     Setting(
         "latent_upscale_precision",
@@ -203,7 +205,7 @@ def neural_options() -> NeuralOptions:
         downloader=host.downloader(),  # type: ignore[arg-type]
         allow_download=bool(_get("latent_upscale_allow_download")),
         hf_repo_id=str(_get("latent_upscale_hf_repo") or "city96/SD-Latent-Upscaler"),
-        hf_revision=str(_get("latent_upscale_hf_revision") or "main"),
+        hf_revision=str(_get("latent_upscale_hf_revision") or ""),
         # 1.9+ read HF_ENDPOINT into shared.hf_endpoint; huggingface-hub reads the variable itself too.
         hf_endpoint=getattr(host.shared, "hf_endpoint", None),
         precision=_choice("latent_upscale_precision", setting["latent_upscale_precision"].choices),
