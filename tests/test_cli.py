@@ -310,7 +310,11 @@ def test_sigmas_bad_arguments_exit_2(capsys, args, message):
 
 
 def _city96_weights(folder: Path, factor: float = 2.0) -> Path:
-    from tests.helpers.neural_weights import city96_filename, city96_state_dict, save_safetensors
+    from latent_upscale.neural.archs.random_weights import (
+        city96_filename,
+        city96_state_dict,
+        save_safetensors,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     return save_safetensors(

@@ -21,11 +21,7 @@ from latent_upscale.neural.archs import (
     tae,
     ttl,
 )
-from latent_upscale.neural.archs.tae_random import tae_state_dict
-from latent_upscale.neural.runner import load_model
-from latent_upscale.neural.state_dict import canonicalize_state_dict, read_state_dict
-from tests.helpers.neural_arch_contract import ArchitectureContract
-from tests.helpers.neural_weights import (
+from latent_upscale.neural.archs.random_weights import (
     city96_filename,
     city96_state_dict,
     parameter_count,
@@ -34,6 +30,10 @@ from tests.helpers.neural_weights import (
     sesqui_state_dict,
     ttl_state_dict,
 )
+from latent_upscale.neural.archs.tae_random import tae_state_dict
+from latent_upscale.neural.runner import load_model
+from latent_upscale.neural.state_dict import canonicalize_state_dict, read_state_dict
+from tests.helpers.neural_arch_contract import ArchitectureContract
 
 SMALL_LAYOUTS = {
     "city96 v1.0": lambda: city96_state_dict("1.0"),

@@ -11,13 +11,13 @@ import pytest
 
 from latent_upscale.errors import WeightsUnavailableError
 from latent_upscale.neural import unload
+from latent_upscale.neural.archs.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.downloads import torch_hub_downloader
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
 from tests.helpers.neural_env import isolate, options
 from tests.helpers.neural_pins import pin_files
-from tests.helpers.neural_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 
 SESQUI_PATH = "/LoganBooker/SesquiLSR/raw/main/models/"
 SDXL = "upscaler_SDXL.safetensors"

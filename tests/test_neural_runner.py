@@ -15,12 +15,12 @@ from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import FAMILIES, LatentFormat
 from latent_upscale.neural import NeuralOptions, unload
 from latent_upscale.neural.archs import load_descriptor
+from latent_upscale.neural.archs.random_weights import city96_state_dict, ttl_state_dict
 from latent_upscale.neural.cache import model_cache
 from latent_upscale.neural.runner import plan_fixed_factors, tile_geometry
 from latent_upscale.neural.state_dict import read_state_dict
 from tests.helpers.latents import random_latent
 from tests.helpers.neural_env import isolate, options, put_city96, put_sesqui, put_ttl
-from tests.helpers.neural_weights import city96_state_dict, ttl_state_dict
 
 SD1 = 0.18215
 TTL_SCALE = 0.13025
@@ -355,7 +355,11 @@ def test_the_result_is_an_ordinary_tensor_the_host_may_update_in_place(tmp_path:
 def test_result_names_only_the_weights_whose_network_ran(tmp_path):
     from latent_upscale import upscale_detailed
     from latent_upscale.neural import NeuralOptions
-    from tests.helpers.neural_weights import city96_filename, city96_state_dict, save_safetensors
+    from latent_upscale.neural.archs.random_weights import (
+        city96_filename,
+        city96_state_dict,
+        save_safetensors,
+    )
 
     for factor in (1.25, 1.5, 2.0):
         save_safetensors(

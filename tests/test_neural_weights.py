@@ -13,13 +13,13 @@ from latent_upscale import upscale_detailed
 from latent_upscale.errors import WeightsUnavailableError
 from latent_upscale.neural import describe, find_local_weights, list_models, unload
 from latent_upscale.neural import resolution as resolution_module
+from latent_upscale.neural.archs.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
 from tests.helpers.latents import random_latent
 from tests.helpers.neural_env import isolate, options, put_city96, put_sesqui, put_ttl
 from tests.helpers.neural_pins import pin_files
-from tests.helpers.neural_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 
 REPO = Path(__file__).resolve().parents[1]
 CITY96_REPO = "city96/SD-Latent-Upscaler"

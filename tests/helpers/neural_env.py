@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from latent_upscale.neural import NeuralOptions, unload
-from tests.helpers.neural_weights import (
+from latent_upscale.neural.archs.random_weights import (
     city96_filename,
     city96_state_dict,
     save_safetensors,
