@@ -5,15 +5,16 @@ ever lands, and a later correct download succeeds."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from latent_upscale.errors import WeightsUnavailableError
-from latent_upscale.neural import unload
+from latent_upscale.neural import downloads, unload
 from latent_upscale.neural.archs.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 from latent_upscale.neural.catalog import CITY96_COMMITS
-from latent_upscale.neural.downloads import torch_hub_downloader
+from latent_upscale.neural.downloads import url_downloader
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
 from tests.helpers.neural_env import isolate, options
@@ -84,6 +85,27 @@ def test_a_wrong_file_from_the_hub_is_refused_and_removed_from_its_cache(
     assert found.path.read_bytes() == good.read_bytes() and found.sources[2.0] == "downloaded"
 
 
+def test_a_stalled_download_fails_within_its_timeout_and_leaves_nothing(
+    tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+):
+    data = sesqui_bytes(tmp_path)
+    pin_files(monkeypatch.setattr, {SDXL: data})
+    hub.add_file(SESQUI_PATH + SDXL, data, stall_after=len(data) // 4)
+    opts = hub_options(tmp_path, hub, downloader=url_downloader(progress=False, timeout=0.5))
+    started = time.monotonic()
+    with pytest.raises(
+        WeightsUnavailableError, match=r"could not download upscaler_SDXL\.safetensors.*timed out"
+    ):
+        resolve_weights("sdxl", opts)
+    assert time.monotonic() - started < 20  # the server stays silent for 30 s
+    assert leftovers(tmp_path / "models") == []
+
+
+def test_the_default_downloader_has_a_stall_timeout():
+    assert downloads.DOWNLOAD_STALL_TIMEOUT_S > 0
+    assert downloads.url_downloader.__defaults__ == (downloads.DOWNLOAD_STALL_TIMEOUT_S,)
+
+
 def test_two_threads_downloading_one_file_never_share_a_temporary_name(
     tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ):
@@ -92,7 +114,7 @@ def test_two_threads_downloading_one_file_never_share_a_temporary_name(
     hub.add_file(SESQUI_PATH + SDXL, data)
     both_started = threading.Barrier(2, timeout=30)
     folders: list[Path] = []
-    default = torch_hub_downloader(progress=False)
+    default = url_downloader(progress=False)
 
     def downloader(url: str, folder: Path, name: str) -> Path:
         folders.append(folder)

@@ -3,7 +3,9 @@
 * Hugging Face files (city96) go through ``huggingface_hub.hf_hub_download`` (its cache, its
   progress bar, ``HF_ENDPOINT`` mirrors) at the catalog's pinned commit (or the revision the options
   name); the cached file is then checked against the pin and removed from the cache if it differs.
-* URL files go through a downloader: ``torch.hub.download_url_to_file`` by default, or the hook in
+* URL files go through a downloader: :func:`url_downloader` by default (the standard library's
+  ``urllib`` with a stall timeout, so a server that stops sending fails the download instead of
+  hanging the job; ``torch.hub.download_url_to_file`` has no timeout), or the hook in
   ``NeuralOptions.downloader`` (the WebUI passes its ``modelloader.load_file_from_url``). Each
   download lands in a private temporary folder inside the target folder (unique per call, so two
   threads fetching one file never share a name), is checked against the pin, and only then is
@@ -21,6 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from latent_upscale.errors import LatentUpscaleError, WeightsUnavailableError
 from latent_upscale.neural.catalog import CatalogEntry
 from latent_upscale.neural.options import NeuralOptions
 
-__all__ = ["Downloader", "download_entry", "file_sha256", "hf_revision", "manual_url", "torch_hub_downloader"]
+__all__ = ["Downloader", "download_entry", "file_sha256", "hf_revision", "manual_url", "url_downloader"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,18 +70,45 @@ def manual_url(entry: CatalogEntry, options: NeuralOptions) -> str:
     return f"{entry.homepage} (download it yourself: {entry.licence}; we do not fetch it)"
 
 
-def torch_hub_downloader(progress: bool) -> Downloader:
-    """The default downloader: ``torch.hub.download_url_to_file`` (it writes a uniquely named
-    ``.partial`` file and renames it when the transfer ends; we check the hash afterwards)."""
+#: Seconds a download may go without receiving a byte (connecting included) before it fails.
+DOWNLOAD_STALL_TIMEOUT_S = 60.0
+_CHUNK = 1 << 20
+
+
+def url_downloader(progress: bool, timeout: float = DOWNLOAD_STALL_TIMEOUT_S) -> Downloader:
+    """The default downloader: ``urllib.request.urlopen(url, timeout=timeout)`` streamed into
+    ``folder/file_name``. ``timeout`` (seconds) bounds every wait for the server, so a stalled
+    transfer raises ``TimeoutError``/``URLError`` (reported by :func:`download_entry` as
+    :class:`WeightsUnavailableError`) instead of hanging. ``progress`` shows a ``tqdm`` bar
+    (huggingface-hub's own dependency) when tqdm is importable. The caller checks the hash."""
 
     def download(url: str, folder: Path, file_name: str) -> Path:
-        from torch.hub import download_url_to_file
-
         target = folder / file_name
-        download_url_to_file(url, str(target), progress=progress)
+        request = urllib.request.Request(url, headers={"User-Agent": "latent-upscale"})
+        with urllib.request.urlopen(request, timeout=timeout) as response, target.open("wb") as out:
+            total = response.headers.get("Content-Length")
+            bar = _progress_bar(progress, int(total) if total and total.isdigit() else None, file_name)
+            try:
+                while chunk := response.read(_CHUNK):
+                    out.write(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+            finally:
+                if bar is not None:
+                    bar.close()
         return target
 
     return download
+
+
+def _progress_bar(progress: bool, total: int | None, name: str):  # noqa: ANN202 - tqdm is optional
+    if not progress:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=name)
 
 
 def _check(path: Path, entry: CatalogEntry, source: str) -> None:
@@ -153,7 +183,7 @@ def _download_url(entry: CatalogEntry, options: NeuralOptions, folder: Path, pla
         private = Path(tempfile.mkdtemp(prefix=f".{entry.filename}.", suffix=".download", dir=folder))
     except OSError as error:
         raise WeightsUnavailableError(f"cannot write to the models folder {folder}: {error}") from error
-    downloader = options.downloader or torch_hub_downloader(options.progress)
+    downloader = options.downloader or url_downloader(options.progress)
     logger.info("downloading %s from %s into %s", entry.filename, url, folder)
     try:
         fetched = downloader(url, private, entry.filename)

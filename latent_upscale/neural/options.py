@@ -73,8 +73,9 @@ class NeuralOptions:
     search_extension_models: bool = True
     #: Show a progress bar while downloading.
     progress: bool = True
-    #: ``downloader(url, folder, file_name) → path`` for URL downloads (default: torch.hub's
-    #: ``download_url_to_file``); the WebUI passes its ``modelloader.load_file_from_url``.
+    #: ``downloader(url, folder, file_name) → path`` for URL downloads (default:
+    #: :func:`~latent_upscale.neural.downloads.url_downloader`, with a stall timeout); the WebUI
+    #: passes its ``modelloader.load_file_from_url``.
     downloader: Callable[[str, Path, str], object] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -28,6 +28,9 @@ class _Content:
     cut_after: int | None = None
     #: The commit the Hub reports for this file (a pinned commit revision reports itself).
     commit: str = FAKE_COMMIT
+    #: Send the full Content-Length but only this many bytes, then go silent until the hub stops
+    #: (a stalled download).
+    stall_after: int | None = None
 
 
 @dataclass
@@ -39,16 +42,20 @@ class LocalHub:
     requests: list[tuple[str, str]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def add_hub_file(self, repo_id: str, revision: str, filename: str, data: bytes) -> None:
         """Serve ``data`` at the Hub's resolve URL of ``repo_id@revision/filename``."""
         commit = revision if len(revision) == 40 else FAKE_COMMIT
         self.files[f"/{repo_id}/resolve/{revision}/{filename}"] = _Content(data, hub=True, commit=commit)
 
-    def add_file(self, path: str, data: bytes, *, cut_after: int | None = None) -> None:
+    def add_file(
+        self, path: str, data: bytes, *, cut_after: int | None = None, stall_after: int | None = None
+    ) -> None:
         """Serve ``data`` at ``path`` (e.g. ``/LoganBooker/SesquiLSR/raw/main/models/x.safetensors``);
-        with ``cut_after``, send only that many bytes, without a Content-Length, and close."""
-        self.files[path] = _Content(data, hub=False, cut_after=cut_after)
+        with ``cut_after``, send only that many bytes, without a Content-Length, and close; with
+        ``stall_after``, announce the full length, send that many bytes and then nothing more."""
+        self.files[path] = _Content(data, hub=False, cut_after=cut_after, stall_after=stall_after)
 
     @property
     def url(self) -> str:
@@ -95,7 +102,12 @@ class LocalHub:
                     self.send_header("ETag", f'"{hashlib.sha256(content.data).hexdigest()}"')
                     self.send_header("X-Repo-Commit", content.commit)
                 self.end_headers()
-                if with_body:
+                if with_body and content.stall_after is not None:
+                    self.wfile.write(content.data[: content.stall_after])
+                    self.wfile.flush()
+                    hub._stopping.wait(timeout=30)  # silent, connection open
+                    self.close_connection = True
+                elif with_body:
                     self.wfile.write(content.data[: content.cut_after])
                     self.close_connection = True
 
@@ -115,6 +127,7 @@ class LocalHub:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         assert self._server is not None and self._thread is not None
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
