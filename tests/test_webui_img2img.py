@@ -128,7 +128,7 @@ def test_runs_exactly_the_slider_steps_and_leaves_the_setting_alone(fake_webui, 
 @pytest.mark.parametrize("sampler", ["Euler", "DDIM", "PLMS", "UniPC"])
 def test_exact_steps_runs_exactly_the_slider_steps_with_every_sampler(fake_webui, webui_flavor, sampler):
     # DDIM calls the model S - 2 times and PLMS/UniPC S - 1 for a fixed-steps request of S (the fake
-    # reproduces the real walks, tests/test_fake_webui.py): the glue asks them for S + 2 / S + 1.
+    # reproduces the real walks, tests/test_fake_webui_sampling.py): the glue asks them for S + 2 / S + 1.
     host = fake_webui(webui_flavor)
     start(host)
     for steps, denoise in ((6, 0.5), (30, 0.4), (10, 1.0), (4, 0.2), (3, 0.75)):

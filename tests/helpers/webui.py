@@ -7,7 +7,7 @@ imports a FRESH copy of the tree configured for the flavor; leaving removes it f
 module of the tree (and every repository module first imported inside the context, e.g. the glue) from
 ``sys.modules``, restores ``torch.load`` (A1111's ``modules.safe`` replaces it) and the environment.
 
-Typical use (see tests/test_fake_webui.py)::
+Typical use (see tests/test_fake_webui_*.py)::
 
     with fake_webui("forge", model="sdxl") as host:      # or the ``fake_webui`` pytest fixture
         host.start()                                      # load_scripts + build the UI (real gradio)

@@ -1,0 +1,119 @@
+"""The report of ``bench quality``: the Markdown table, the best interpolation, the figure."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+__all__ = ["best_interpolation", "draw_figure", "render_markdown"]
+
+#: The figure: a crop of the first image around this relative centre (row, column), this many pixels.
+_FIGURE_CROP = 160
+
+
+def _cell(row: dict[str, Any] | None) -> list[str]:
+    if row is None:
+        return ["–", "–", "–"]
+    return [f"{row['psnr']:.2f}", f"{row['ssim']:.3f}", f"{row['perceptual']:.3f}"]
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    """The table: one line per method, PSNR / SSIM / HaarPSI at each scale, best interpolation marked."""
+    scales = results["scales"]
+    by_key = {(row["method"], row["scale"]): row for row in results["rows"]}
+    methods = list(dict.fromkeys(row["method"] for row in results["rows"]))
+    ae = results["autoencoder"]
+    crops = "quick run: centre crops" if results["quick"] else "whole photographs, cropped to multiples of 16"
+    lines = [
+        f"# Latent upscaling on real photographs ({ae.get('label', ae.get('name'))})",
+        "",
+        f"Images: {', '.join(results['images'])} ({crops}). "
+        "Each is Lanczos-downsampled by the scale, encoded, its latent enlarged back to the full-size latent "
+        "by each method, decoded and compared with the original. `ceiling`: the original encoded and "
+        "decoded; "
+        "`roundtrip`: the small latent decoded, Lanczos-enlarged in pixels and encoded again. "
+        "Higher is better for every column (HaarPSI: Reisenhofer et al. 2018).",
+        "",
+    ]
+    header = ["method"]
+    for scale in scales:
+        header += [f"PSNR dB {scale:g}×", f"SSIM {scale:g}×", f"HaarPSI {scale:g}×"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for method in methods:
+        cells = [f"`{method}`"]
+        for scale in scales:
+            cells += _cell(by_key.get((method, scale)))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    best = best_interpolation(results)
+    if best is not None:
+        lines.append(f"Best interpolation by mean HaarPSI at 2×: `{best}`.")
+    for entry in results.get("skipped", []):
+        lines.append(f"Skipped `{entry['method']}`: {entry['reason']}")
+    lines += [
+        "",
+        "These numbers measure the enlarged latent decoded directly, not the image after a denoising "
+        f"pass; the latent space is {ae.get('family')}'s, not every model's.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def best_interpolation(results: dict[str, Any], scale: float = 2.0, decimals: int = 4) -> str | None:
+    """The interpolation method with the highest mean perceptual score at ``scale``.
+
+    Scores are compared at ``decimals`` places (what the reports show), so methods that compute the
+    same thing (``bilinear`` and ``bilinear-antialiased`` when enlarging differ by float rounding) tie,
+    and a tie goes to the method listed first in the registry.
+    """
+    from latent_upscale.resize_methods import registered_methods
+
+    order = [m.id for m in registered_methods() if m.resize is not None]
+    scores = {
+        r["method"]: r["perceptual"] for r in results["rows"] if r["method"] in order and r["scale"] == scale
+    }
+    if not scores:
+        return None
+    ranked = sorted(scores, key=lambda method: (-round(scores[method], decimals), order.index(method)))
+    return ranked[0]
+
+
+def draw_figure(crops: dict[str, Tensor], results: dict[str, Any], image_name: str, path: Path) -> None:
+    """One photograph's crop after each method at 2×, beside the original, ceiling and round trip."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scores = {
+        row["method"]: row["per_image"].get(image_name)
+        for row in results["rows"]
+        if row["scale"] == 2.0 and image_name in row["per_image"]
+    }
+    order = ["original", "ceiling", "roundtrip"] + [
+        k for k in crops if k not in ("original", "ceiling", "roundtrip")
+    ]
+    panels = [k for k in order if k in crops]
+    columns = min(4, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    height, width = crops["original"].shape[2:]
+    side = min(_FIGURE_CROP, height, width)
+    # A detailed region: the first image's upper-middle area (the astronaut's face for the default set).
+    top, left = max(0, min(height - side, height // 5)), max(0, min(width - side, (width - side) // 2))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.0 * columns, 3.6 * rows), squeeze=False)
+    for axis in axes.flat:
+        axis.set_axis_off()
+    for axis, key in zip(axes.flat, panels, strict=False):
+        crop = crops[key][0, :, top : top + side, left : left + side].permute(1, 2, 0).clamp(0, 1).numpy()
+        axis.imshow(crop, interpolation="nearest")
+        score = scores.get(key)
+        title = key if score is None else f"{key}\n{score['psnr']:.1f} dB, HaarPSI {score['perceptual']:.2f}"
+        axis.set_title(title, fontsize=9)
+    ae = results["autoencoder"]
+    fig.suptitle(f"{image_name}, 2× latent upscale through {ae.get('name')} ({side} px crop)", fontsize=10)
+    fig.tight_layout(h_pad=1.2)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

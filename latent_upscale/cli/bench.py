@@ -1,0 +1,114 @@
+"""``bench [speed|quality]``: the speed rows, or each method's quality on real photographs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from latent_upscale.cli.common import UsageError, check_device_available, device
+
+__all__ = ["add_bench"]
+
+
+def _rows(text: str) -> tuple[str, ...]:
+    from latent_upscale.bench import ROWS
+
+    rows = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [row for row in rows if row not in ROWS]
+    if unknown or not rows:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of {', '.join(ROWS)}; got {text!r}"
+        )
+    return rows
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from latent_upscale.bench import full_plan, quick_plan, run_bench
+
+    if args.suite == "quality":
+        from latent_upscale.bench.quality_cli import run_quality_command
+
+        check_device_available(args.device)
+        for line in run_quality_command(args):
+            print(line)
+        return 0
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    check_device_available(args.device)
+    plan = quick_plan() if args.quick else full_plan(args.device)
+    if args.only:
+        plan = plan.only(args.only)
+    if args.peers is not None:
+        if not args.peers.is_dir():
+            raise UsageError(f"--peers must be a folder of peer implementations, got {str(args.peers)!r}")
+        plan = dataclasses.replace(plan, peers=str(args.peers))
+    outcome = run_bench(plan, args.out, device=args.device, threads=args.threads)
+    for name, path in outcome.files.items():
+        print(f"{name:9} {path}")
+    for key, goal in outcome.results["summary"]["goals"].items():
+        print(f"goal {'met' if goal['met'] else 'MISSED':6} {goal['what']}: {goal['value']:.3g} ({key})")
+    if outcome.failed:
+        print(f"rows that failed: {', '.join(outcome.failed)} (see results.json)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "bench",
+        parents=[common],
+        help="measure every method, the neural runner and the VAE round trip it saves",
+        description="Benchmark every resize method, neural vs a VAE round trip, our runner vs the plain "
+        "reference, growth with size and the WebUI glue's overhead; write results.json, results.md and "
+        "results.png. Needs the bench extra (pip install 'latent-upscale[bench]').",
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes: well under two minutes on 2 cores")
+    parser.add_argument(
+        "--device", type=device, default="cpu", help="cpu (default) or cuda[:N] when there is one"
+    )
+    parser.add_argument(
+        "--out", default="bench-results", type=Path, help="output folder (default: %(default)s)"
+    )
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's own choice)")
+    parser.add_argument("--only", type=_rows, help="comma-separated rows to run (default: all)")
+    parser.add_argument(
+        "--peers",
+        type=Path,
+        metavar="DIR",
+        help="folder of published peer implementations to compare against (e.g. ComfyUI's bislerp "
+        "saved as comfy_bislerp.py), never part of this repository; a peer whose file is absent is "
+        "skipped (default: $LATENT_UPSCALE_BENCH_PEERS, else only the in-repo yardsticks)",
+    )
+    _add_bench_quality_arguments(parser)
+    parser.set_defaults(func=_cmd_bench)
+
+
+def _add_bench_quality_arguments(parser: argparse.ArgumentParser) -> None:
+    """``bench [speed|quality]`` and the options only ``bench quality`` reads (issue 9)."""
+    parser.add_argument(
+        "suite",
+        nargs="?",
+        choices=("speed", "quality"),
+        default="speed",
+        help="speed (default): the cost rows above; quality: each method on real photographs through a real "
+        "autoencoder (writes quality.json, quality.md, quality.png)",
+    )
+    group = parser.add_argument_group("bench quality")
+    group.add_argument(
+        "--autoencoder",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="a folder with a TAESD encoder/decoder pair (e.g. ../shared/weights/taef2), the two files, "
+        "or a full SD VAE (diffusers folder or single file; needs diffusers)",
+    )
+    group.add_argument(
+        "--images", type=Path, metavar="DIR", help="your own photographs instead of scikit-image's"
+    )
+    group.add_argument(
+        "--family",
+        choices=("sd1", "sd2", "sdxl", "sd3", "flux", "flux2"),
+        help="the family of a full VAE whose scaling factor does not say",
+    )

@@ -1,0 +1,111 @@
+"""``methods`` (list the resize methods) and ``upscale`` (resize a latent file)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from latent_upscale.cli.common import (
+    UsageError,
+    add_neural_arguments,
+    check_device_available,
+    device,
+    latent_size,
+    neural_kwargs,
+    positive_float,
+)
+
+__all__ = ["add_methods", "add_upscale"]
+
+
+def _cmd_methods(args: argparse.Namespace) -> int:
+    from latent_upscale.resize_methods import registered_methods
+
+    for method in registered_methods():
+        print(f"{method.id:22} {method.label:28} {method.advice}" if args.long else method.id)
+    return 0
+
+
+def add_methods(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("methods", parents=[common], help="list the resize method ids, one a line")
+    parser.add_argument("--long", action="store_true", help="also show each method's label and advice")
+    parser.set_defaults(func=_cmd_methods)
+
+
+def _cmd_upscale(args: argparse.Namespace) -> int:
+    from latent_upscale.api import upscale_detailed
+    from latent_upscale.core import frames_as_batch
+    from latent_upscale.latent_formats import family_format
+    from latent_upscale.latent_io import check_output_path, read_latent, write_latent
+
+    # Everything that can be checked is checked before the work: the output, the device, the input.
+    out_path = check_output_path(args.output)
+    if args.device is not None:
+        check_device_available(args.device)
+    source = read_latent(args.input)
+    family = args.family
+    if family is None and source.latent_space == "scaled" and Path(args.input).suffix.lower() == ".latent":
+        family = "sd1"  # ComfyUI's pre-marker .latent files are SD1 model-space latents
+    latent_space = args.latent_space or source.latent_space or "scaled"
+    to_raw = out_path.suffix.lower() == ".latent" and latent_space == "scaled"
+    if to_raw and family is None:
+        raise UsageError(
+            "a ComfyUI .latent holds raw VAE latents; to write one from a model-space ('scaled') "
+            "latent, say which model it belongs to with --family"
+        )
+    latent = source.latent
+    if args.device is not None:
+        latent = latent.to(args.device)
+    result = upscale_detailed(
+        latent,
+        args.size,
+        scale=args.scale,
+        method=args.method,
+        family=family,
+        latent_space=latent_space,
+        weights=args.weights,
+        **neural_kwargs(args),
+    )
+    written = result.latent
+    if to_raw:
+        flat, restore = frames_as_batch(written.float())  # per-channel formats broadcast over 4-D
+        written = restore(family_format(family).to_raw(flat)).to(written.dtype)
+    write_latent(out_path, written, like=source)
+    shape = "x".join(str(d) for d in result.latent.shape)
+    how = "; ".join(result.steps) or result.method
+    print(f"wrote {out_path} [{shape}] {str(result.latent.dtype).removeprefix('torch.')} ({how})")
+    if result.fallback:
+        print(f"note: {result.fallback}")
+    return 0
+
+
+def add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from latent_upscale.api import DEFAULT_METHOD, methods
+    from latent_upscale.latent_formats import FAMILIES, LATENT_SPACES
+
+    parser = sub.add_parser(
+        "upscale",
+        parents=[common],
+        help="resize a latent file",
+        description=(
+            "Resize a latent file (.latent, .safetensors, .pt/.pth, .npy; chosen by suffix) and write "
+            "the result in the format of OUTPUT's suffix."
+        ),
+    )
+    parser.add_argument("input", help="latent file to read")
+    parser.add_argument("output", help="file to write")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--scale", type=positive_float, help="factor for both axes, e.g. 1.5")
+    target.add_argument("--size", type=latent_size, help="exact latent size ROWSxCOLUMNS, e.g. 96x128")
+    parser.add_argument("--method", default=DEFAULT_METHOD, choices=methods(), help="default: %(default)s")
+    parser.add_argument("--family", choices=sorted(FAMILIES), help="model family (needed by neural and tae)")
+    parser.add_argument(
+        "--latent-space",
+        choices=LATENT_SPACES,
+        help="scaled = WebUI model space, raw = VAE output (ComfyUI). Default: from the file "
+        "(.latent files say), else scaled",
+    )
+    parser.add_argument("--weights", type=Path, help="neural weights file to use")
+    parser.add_argument("--device", type=device, help="cpu, cuda, cuda:1, mps… (default: cpu)")
+    add_neural_arguments(parser)
+    parser.set_defaults(func=_cmd_upscale)

@@ -1,0 +1,128 @@
+"""The TAESD network: its blocks, encoder and decoder, built to the published key layout.
+
+Original project: https://github.com/madebyollin/taesd (MIT, © 2023 Ollin Boer Bohan). This is our own
+implementation, written against the published key layout (``nn.Sequential`` indices) so the original
+files load with ``strict=True``:
+
+* ``Block(c)``: ``conv.0`` 3×3 → ReLU → ``conv.2`` 3×3 → ReLU → ``conv.4`` 3×3, plus the input, then
+  ReLU. FLUX.2's variant adds a normalised side branch to the block's input first: ``pool.0`` 1×1 conv
+  (no bias) c → 4c, ``pool.1`` GroupNorm(4, 4c), ReLU, ``pool.3`` 1×1 conv (no bias) 4c → c.
+* Encoder (image ``[B, 3, H, W]`` in [0, 1] → latent ``[B, C, H/8, W/8]``): ``0`` conv 3→64,
+  ``1`` Block, then three times a stride-2 conv without bias (``2``, ``6``, ``10``) and three Blocks
+  (``3-5``, ``7-9``, ``11-13``), ``14`` conv 64→C. The side branch sits in Blocks 11-13.
+* Decoder (latent → image): ``0`` soft clamp ``tanh(x / 3) · 3``, ``1`` conv C→64, ``2`` ReLU, three
+  times three Blocks (``3-5``, ``8-10``, ``13-15``) each followed by nearest ×2 upsampling (``6``,
+  ``11``, ``16``) and a conv without bias (``7``, ``12``, ``17``), ``18`` Block, ``19`` conv 64→3.
+  The side branch sits in Blocks 3-5.
+
+All convs are 64 channels wide with zero "same" padding. Parameter counts: 1,222,532 (encoder) and
+1,222,531 (decoder) for 4 latent channels, as TAESD's README says.
+
+:mod:`latent_upscale.neural.archs.tae` is the architecture module (detection, the descriptor);
+:mod:`latent_upscale.neural.archs.tae_variants` tells the variants apart and loads the files.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "DECODER_SIGNATURE",
+    "ENCODER_SIGNATURE",
+    "WIDTH",
+    "TaeBlock",
+    "TaeDecoder",
+    "TaeEncoder",
+]
+
+WIDTH = 64
+#: Indices of the Blocks, the stride-2 convs / upsample-convs, and the Blocks with the side branch.
+ENCODER_BLOCKS = (1, 3, 4, 5, 7, 8, 9, 11, 12, 13)
+ENCODER_DOWNS = (2, 6, 10)
+ENCODER_GN_BLOCKS = (11, 12, 13)
+ENCODER_OUT = 14
+DECODER_IN = 1
+DECODER_BLOCKS = (3, 4, 5, 8, 9, 10, 13, 14, 15, 18)
+DECODER_UPS = (6, 11, 16)  # nn.Upsample: no parameters
+DECODER_UP_CONVS = (7, 12, 17)
+DECODER_GN_BLOCKS = (3, 4, 5)
+DECODER_OUT = 19
+#: Keys every encoder (first four) or decoder (last four) file has; used by detection and errors.
+ENCODER_SIGNATURE = ("0.weight", "1.conv.0.weight", "2.weight", "14.weight")
+DECODER_SIGNATURE = ("1.weight", "3.conv.0.weight", "7.weight", "19.weight")
+
+
+def _conv(n_in: int, n_out: int, *, stride: int = 1, bias: bool = True) -> nn.Conv2d:
+    return nn.Conv2d(n_in, n_out, 3, stride=stride, padding=1, bias=bias)
+
+
+class TaeBlock(nn.Module):
+    """``relu(convs(x') + x')`` with ``x' = x + side(x)`` when the GroupNorm side branch is present.
+
+    Parameter names follow the published layout: ``conv.{0,2,4}`` and ``pool.{0,1,3}``.
+    """
+
+    def __init__(self, channels: int = WIDTH, *, midblock_gn: bool = False) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            _conv(channels, channels),
+            nn.ReLU(),
+            _conv(channels, channels),
+            nn.ReLU(),
+            _conv(channels, channels),
+        )
+        self.pool: nn.Sequential | None = None
+        if midblock_gn:
+            wide = 4 * channels
+            self.pool = nn.Sequential(
+                nn.Conv2d(channels, wide, 1, bias=False),
+                nn.GroupNorm(4, wide),
+                nn.ReLU(),
+                nn.Conv2d(wide, channels, 1, bias=False),
+            )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``[B, C, H, W] → [B, C, H, W]``."""
+        if self.pool is not None:
+            x = x + self.pool(x)
+        return torch.relu(self.conv(x) + x)
+
+
+class _SoftClamp(nn.Module):
+    """``tanh(x / 3) · 3``: keeps decoder inputs within ±3 smoothly."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.tanh(x / 3.0) * 3.0
+
+
+class TaeEncoder(nn.Sequential):
+    """RGB image ``[B, 3, H, W]`` in [0, 1] → latent ``[B, C, ⌈H/8⌉, ⌈W/8⌉]`` (the TAE latent space)."""
+
+    def __init__(self, latent_channels: int, *, midblock_gn: bool = False) -> None:
+        layers: list[nn.Module] = [_conv(3, WIDTH)]
+        for index in range(1, ENCODER_OUT):
+            if index in ENCODER_DOWNS:
+                layers.append(_conv(WIDTH, WIDTH, stride=2, bias=False))
+            else:
+                layers.append(TaeBlock(midblock_gn=midblock_gn and index in ENCODER_GN_BLOCKS))
+        layers.append(_conv(WIDTH, latent_channels))
+        super().__init__(*layers)
+        self.latent_channels = latent_channels
+
+
+class TaeDecoder(nn.Sequential):
+    """Latent ``[B, C, h, w]`` (the TAE latent space) → RGB image ``[B, 3, 8h, 8w]``, about [0, 1]."""
+
+    def __init__(self, latent_channels: int, *, midblock_gn: bool = False) -> None:
+        layers: list[nn.Module] = [_SoftClamp(), _conv(latent_channels, WIDTH), nn.ReLU()]
+        for index in range(3, DECODER_OUT):
+            if index in DECODER_UPS:
+                layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+            elif index in DECODER_UP_CONVS:
+                layers.append(_conv(WIDTH, WIDTH, bias=False))
+            else:
+                layers.append(TaeBlock(midblock_gn=midblock_gn and index in DECODER_GN_BLOCKS))
+        layers.append(_conv(WIDTH, 3))
+        super().__init__(*layers)
+        self.latent_channels = latent_channels
