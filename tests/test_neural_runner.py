@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from latent_upscale import upscale_detailed
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import FAMILIES, LatentFormat
-from latent_upscale.neural import NeuralOptions, unload
-from latent_upscale.neural.archs import load_descriptor
-from latent_upscale.neural.archs.random_weights import city96_state_dict, ttl_state_dict
+from latent_upscale.neural import NeuralOptions, runner, unload
+from latent_upscale.neural.archs import load_descriptor, tae
+from latent_upscale.neural.archs.random_weights import city96_state_dict, sesqui_state_dict, ttl_state_dict
+from latent_upscale.neural.archs.tae_random import tae_state_dict
 from latent_upscale.neural.cache import model_cache
-from latent_upscale.neural.runner import plan_fixed_factors, tile_geometry
+from latent_upscale.neural.runner import plan_fixed_factors, run_step, tile_geometry
 from latent_upscale.neural.state_dict import read_state_dict
 from tests.helpers.latents import random_latent
 from tests.helpers.neural_env import isolate, options, put_city96, put_sesqui, put_ttl
@@ -301,6 +302,26 @@ def test_automatic_tiling_starts_above_the_architectures_output_budget():
     tile, overlap, margin = tile_geometry(convolutional, (90, 90), (180, 180), NeuralOptions(tile_size=16))
     # city96's receptive field (4 px for this 4-conv stack) fits in the margin, on both sides of an overlap.
     assert overlap >= 2 * 4 and tile >= 2 * overlap and margin >= 4 * 2
+
+
+def test_exact_networks_and_tae_get_equal_shorter_tiles_and_whole_image_networks_keep_full_ones(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    exact = load_descriptor(city96_state_dict("2.1", width=8, depth=2))
+    whole_image = load_descriptor(sesqui_state_dict(4, width=16, in_depth=1, out_depth=1))
+    halves = {half: tae_state_dict("taesd", half) for half in tae.PARTS}
+    pair = tae.load_parts(halves, {half: f"taesd_{half}.pth" for half in tae.PARTS})
+    assert (exact.balances_tiles, whole_image.balances_tiles, pair.balances_tiles) == (True, False, True)
+    asked: list[bool] = []
+
+    def spy(step, x, size, **kw):
+        asked.append(kw["balance"])  # what the runner asked the tiler for
+        return torch.zeros(x.shape[0], x.shape[1], *size), 4
+
+    monkeypatch.setattr(runner, "run_tiled", spy)
+    for descriptor in (whole_image, pair):
+        run_step(descriptor, torch.zeros(1, 4, 64, 64), None, (128, 128), NeuralOptions(tile_size=32))
+    assert asked == [False, True]
 
 
 # --- caching, dtypes, precision ---------------------------------------------------------------------

@@ -68,6 +68,11 @@ class ModelDescriptor:
     #: Input pixels trusted inside a tile edge when tiles are inexact (``receptive_radius`` is
     #: ``None``); ``None``: the runner's default of a few pixels. Wider margins cost more overlap.
     tile_margin: int | None = None
+    #: Shrink tiles to equal lengths just long enough for their count (less overlap: less time and
+    #: memory) rather than keep full-size tiles with more context each. ``None``: only when tiles
+    #: are exact (``receptive_radius`` set); an inexact network may opt in when its local context
+    #: dominates (see :func:`~latent_upscale.neural.tiling.plan_axis`).
+    balanced_tiles: bool | None = None
     #: Smallest input height/width the network accepts (reflect padding needs a few pixels).
     min_input_size: int = 1
     #: Automatic tiling kicks in when an output would exceed this many pixels (height × width).
@@ -102,6 +107,11 @@ class ModelDescriptor:
     def tiles_exact(self) -> bool:
         """True when tiled runs equal the untiled run up to float rounding (finite receptive field)."""
         return self.receptive_radius is not None
+
+    @property
+    def balances_tiles(self) -> bool:
+        """Whether the runner plans equal, just-long-enough tiles (see :attr:`balanced_tiles`)."""
+        return self.tiles_exact if self.balanced_tiles is None else self.balanced_tiles
 
     @property
     def is_fixed_factor(self) -> bool:

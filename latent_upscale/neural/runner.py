@@ -191,8 +191,8 @@ def run_step(
             logger.info("not tiling: factor %s does not map tiles onto whole output pixels", factor)
             return step(x, out, None), 1
         exact = (exact_factor, exact_factor)
-    # Networks with a finite receptive field tile exactly, so they may use shorter, cheaper tiles.
-    balance = descriptor.receptive_radius is not None
+    # Exact networks (and those that opt in) use shorter, equal tiles: less overlap to run.
+    balance = descriptor.balances_tiles
     return run_tiled(step, x, out, tile=tile, overlap=overlap, margin=margin, ratio=exact, balance=balance)
 
 
