@@ -22,7 +22,10 @@ from latent_upscale.core import Method, ResizeFn, Size, UpscaleRequest, UpscaleR
 from latent_upscale.errors import LatentUpscaleError
 
 # The kernels live in latent_upscale.resize_kernels; their names stay importable from here.
-from latent_upscale.resize_kernels.bislerp import (  # noqa: F401 (re-exports)
+from latent_upscale.resize_kernels.filters import FILTERS as _FILTERS  # noqa: F401
+from latent_upscale.resize_kernels.filters import _lanczos3, _triangle, lanczos  # noqa: F401
+from latent_upscale.resize_kernels.filters import filter_matrix as _filter_matrix  # noqa: F401
+from latent_upscale.resize_kernels.spherical import (  # noqa: F401 (re-exports)
     _EPS,
     _bislerp_axis,
     _channel_norms,
@@ -32,9 +35,6 @@ from latent_upscale.resize_kernels.bislerp import (  # noqa: F401 (re-exports)
     _take,
     bislerp,
 )
-from latent_upscale.resize_kernels.filters import FILTERS as _FILTERS  # noqa: F401
-from latent_upscale.resize_kernels.filters import _lanczos3, _triangle, lanczos  # noqa: F401
-from latent_upscale.resize_kernels.filters import filter_matrix as _filter_matrix  # noqa: F401
 
 __all__ = [
     "bislerp",

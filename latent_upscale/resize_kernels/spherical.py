@@ -20,13 +20,10 @@ _EPS = 1e-8
 
 
 def _channel_norms(latent: Tensor) -> Tensor:
-    """``[B, 1, H, W]`` lengths of the channel vectors, summed channel by channel: no input-sized
-    temporary (and ``Tensor.norm(dim=1)`` takes a strided CPU path up to 100× slower)."""
-    squares = latent[:, :1].square()
-    for channel in range(1, latent.shape[1]):
-        plane = latent[:, channel : channel + 1]
-        squares.addcmul_(plane, plane)
-    return squares.sqrt_()
+    """``[B, 1, H, W]`` lengths of the channel vectors: one reduction over the squares (a temporary
+    of the latent's size; bislerp calls this on blocks of rows). ``Tensor.norm(dim=1)`` takes a
+    strided CPU path up to 100× slower."""
+    return (latent * latent).sum(dim=1, keepdim=True).sqrt_()  # x·x: square() is a slow pow
 
 
 class _Pairs:
@@ -43,16 +40,13 @@ class _Pairs:
         inverse = 1.0 / norms.clamp_min(_EPS)
         inv_a = inverse.narrow(dim, 0, n_in - 1)
         inv_b = inverse.narrow(dim, 1, n_in - 1)
-        # |â + b̂|² = 2 + 2·cos ω, summed from the unit vectors themselves (channel by channel):
+        # |â + b̂|² = 2 + 2·cos ω, summed from the unit vectors themselves:
         # exact where cos ω ≈ -1, which a dot product loses. The border pairs a sample with itself.
-        plus = torch.zeros_like(norms)
-        body = plus.narrow(dim, 0, n_in - 1)
-        for channel in range(latent.shape[1]):
-            plane = latent[:, channel : channel + 1]
-            unit_sum = plane.narrow(dim, 0, n_in - 1) * inv_a
-            unit_sum.addcmul_(plane.narrow(dim, 1, n_in - 1), inv_b)
-            body.addcmul_(unit_sum, unit_sum)
-        plus.narrow(dim, n_in - 1, 1).copy_(4.0 * (norms.narrow(dim, n_in - 1, 1) >= _EPS))
+        unit_sum = latent.narrow(dim, 0, n_in - 1) * inv_a
+        unit_sum.addcmul_(latent.narrow(dim, 1, n_in - 1), inv_b)
+        border = (norms.narrow(dim, n_in - 1, 1) >= _EPS).to(norms.dtype).mul_(4.0)
+        plus = torch.cat([unit_sum.mul_(unit_sum).sum(dim=1, keepdim=True), border], dim=dim)
+        del unit_sum
         norm_b = torch.cat([norms.narrow(dim, 1, n_in - 1), norms.narrow(dim, n_in - 1, 1)], dim=dim)
         # ω = 2·atan2(|â - b̂|, |â + b̂|) with |â - b̂|² = 4 - |â + b̂|² for unit vectors. The floor
         # keeps sin(tω)/sin(ω) at its limit t for parallel vectors (normalised lerp).
@@ -77,7 +71,8 @@ class _Pairs:
         sin_a = torch.sin(omega * one_minus_t)
         sin_b = torch.sin(omega.mul_(t))
         del omega
-        inv_norm = (sin_a - sin_b).square_()
+        inv_norm = sin_a - sin_b
+        inv_norm.mul_(inv_norm)
         inv_norm.addcmul_(sin_a * sin_b, _take(self.plus, low, dim)).clamp_min_(1e-30).rsqrt_()
         weight_a = sin_a.mul_(inv_norm).mul_(_take(self.b_over_a, low, dim).mul_(t).add_(one_minus_t))
         weight_b = sin_b.mul_(inv_norm).mul_(_take(self.a_over_b, low, dim).mul_(one_minus_t).add_(t))
@@ -113,22 +108,42 @@ def _take(tensor: Tensor, index: Tensor, dim: int) -> Tensor:
     return tensor.gather(dim, index.view([1] * dim + [-1]).expand(shape))
 
 
-def _bislerp_axis(latent: Tensor, n_out: int, dim: int) -> Tensor:
+def _bislerp_axis(latent: Tensor, n_out: int, dim: int, out: Tensor | None = None) -> Tensor:
+    """Bislerp along ``dim`` only, written into ``out`` when given (a view of the right shape)."""
     n_in = latent.shape[dim]
     if n_out == n_in:
-        return latent
+        return latent if out is None else out.copy_(latent)
     if n_out < n_in:
-        return _spherical_mean_axis(latent, n_out, dim)
+        mean = _spherical_mean_axis(latent, n_out, dim)
+        return mean if out is None else out.copy_(mean)
     low, high, t, one_minus_t = _linear_taps(n_in, n_out, dim, latent.device, latent.dtype)
+    return _slerp_pairs(latent, low, high, t, one_minus_t, dim, out)
+
+
+def _slerp_pairs(
+    latent: Tensor,
+    low: Tensor,
+    high: Tensor,
+    t: Tensor,
+    one_minus_t: Tensor,
+    dim: int,
+    out: Tensor | None = None,
+) -> Tensor:
+    """Each output ``slerp(latent[low], latent[high], t)`` along ``dim`` (``high`` is ``low + 1``, or
+    ``low`` at the last sample of ``latent``), into ``out`` when given."""
     weight_a, weight_b = _Pairs(latent, dim).weights(low, t, one_minus_t, dim)
-    out = _take(latent, low, dim).mul_(weight_a)
-    # The second sample a few channels at a time: its temporary stays a fraction of the output.
-    channels = latent.shape[1]
-    group = max(1, channels // 4)
-    for first in range(0, channels, group):
-        planes = latent.narrow(1, first, min(group, channels - first))
-        out.narrow(1, first, planes.shape[1]).addcmul_(_take(planes, high, dim), weight_b)
-    return out
+    if out is None:
+        out = _take(latent, low, dim).mul_(weight_a)
+    else:
+        torch.mul(_take(latent, low, dim), weight_a, out=out)
+    del weight_a
+    return out.addcmul_(_take(latent, high, dim), weight_b)
+
+
+#: Output pixels (per channel, all batch entries) of one block of rows: bislerp's per-pixel
+#: temporaries (angles, weights, the row-resized block) stay a fraction of the output.
+_BLOCK_PIXELS = 1 << 18
+_MIN_BLOCKS = 3
 
 
 def _spherical_mean_axis(latent: Tensor, n_out: int, dim: int) -> Tensor:
@@ -156,5 +171,29 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
     The family of ComfyUI's ``comfy.utils.bislerp`` (also in Forge); this one computes the angles
     from per-pixel dot products and forms each output as one weighted sum of its two samples.
     """
-    out = _bislerp_axis(latent, size[0], dim=2)
-    return _bislerp_axis(out, size[1], dim=3)
+    batch, channels, n_in, _ = latent.shape
+    height, width = size
+    # Rows in blocks, each resized along both axes before the next: the row-resized intermediate and
+    # the per-pixel temporaries exist for one block at a time, never for the whole image.
+    blocks = max(_MIN_BLOCKS, -(-batch * height * width // _BLOCK_PIXELS))
+    rows = max(1, -(-height // blocks))
+    out = latent.new_empty(batch, channels, height, width)
+    if height <= n_in:  # shrinking or keeping the rows: one pass, then the columns block by block
+        resized = _bislerp_axis(latent, height, dim=2)
+        for start in range(0, height, rows):
+            count = min(rows, height - start)
+            _bislerp_axis(resized.narrow(2, start, count), width, 3, out.narrow(2, start, count))
+        return out
+    low, high, t, one_minus_t = _linear_taps(n_in, height, 2, latent.device, latent.dtype)
+    pairs = _Pairs(latent, dim=2)  # per input pixel: a fifth of the output's bytes at 2x, 4 channels
+    for start in range(0, height, rows):
+        count = min(rows, height - start)
+        block_low, block_high = low[start : start + count], high[start : start + count]
+        block_t, block_one_minus_t = t.narrow(2, start, count), one_minus_t.narrow(2, start, count)
+        weight_a, weight_b = pairs.weights(block_low, block_t, block_one_minus_t, dim=2)
+        block = _take(latent, block_low, 2).mul_(weight_a)
+        del weight_a
+        block.addcmul_(_take(latent, block_high, 2), weight_b)
+        del weight_b
+        _bislerp_axis(block, width, 3, out.narrow(2, start, count))
+    return out
