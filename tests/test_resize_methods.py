@@ -391,6 +391,27 @@ def test_bislerp_matches_its_previous_per_channel_implementation(case, dtype, si
     assert (ours - expected).abs().max() <= tolerance * max(1.0, float(expected.abs().max()))
 
 
+# Shapes for bislerp's row blocks: many blocks (over 3 × 2**18 output pixels), blocks whose rows
+# all sit on the clamped bottom border, a batch, rows kept or shrunk while the columns grow.
+_BISLERP_BLOCK_CASES = [
+    ((1, 4, 20, 30), (1030, 800)),
+    ((2, 4, 3, 5), (50, 9)),
+    ((1, 4, 1, 6), (7, 11)),
+    ((3, 16, 5, 6), (7, 6)),
+    ((1, 4, 9, 9), (9, 20)),
+    ((1, 4, 30, 9), (12, 20)),
+]
+
+
+@pytest.mark.parametrize(("shape", "size"), _BISLERP_BLOCK_CASES)
+def test_bislerp_in_row_blocks_equals_the_whole_image_reference(shape, size):
+    latent = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)), dtype=torch.float64)
+    ours = bislerp(latent, size)
+    expected = reference_bislerp(latent, size)
+    assert ours.shape == expected.shape
+    assert (ours - expected).abs().max() <= 1e-10 * max(1.0, float(expected.abs().max()))
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("gap", [3e-3, 1e-2, 1e-1])
 def test_bislerp_nearly_opposite_vectors_turn_by_equal_angles_with_linear_lengths(gap, dtype):
