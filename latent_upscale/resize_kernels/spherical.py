@@ -29,9 +29,10 @@ def _channel_norms(latent: Tensor) -> Tensor:
 class _Pairs:
     """Per-pixel scalars of each pair of neighbours ``(x_i, x_min(i+1, n-1))`` along one axis.
 
-    Everything the spherical interpolation of a pair needs, computed once at the input size with
-    one value per pixel (``[B, 1, …]`` each): the angle ω, ``|â + b̂|²`` and the two length ratios,
-    so the per-output-pixel work is a handful of scalar operations.
+    Everything the spherical interpolation of a pair needs, computed once per pass (the whole input
+    for the rows, each block of rows for the columns) with one value per pixel (``[B, 1, …]``
+    each): the angle ω, ``|â + b̂|²`` and the two length ratios, so the per-output-pixel work is a
+    handful of scalar operations.
     """
 
     def __init__(self, latent: Tensor, dim: int) -> None:
@@ -140,8 +141,10 @@ def _slerp_pairs(
     return out.addcmul_(_take(latent, high, dim), weight_b)
 
 
-#: Output pixels (per channel, all batch entries) of one block of rows: bislerp's per-pixel
-#: temporaries (angles, weights, the row-resized block) stay a fraction of the output.
+#: Output pixels (per channel, all batch entries) of one block of rows, and the fewest blocks: the
+#: per-pixel temporaries (angles, weights, the row-resized block) stay a fraction of the output
+#: (peak about 1.5x input + output bytes). Each block costs ~100 small torch calls, so small images
+#: take 3 blocks, not more (4 measured 1.6x slower at 64x64 → 128x128 on a CPU).
 _BLOCK_PIXELS = 1 << 18
 _MIN_BLOCKS = 3
 
@@ -169,7 +172,8 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
     lengths equal the bilinear interpolation of the source lengths and are never shrunk the way a
     plain average of differently-pointing vectors shrinks them. Shrinking uses a spherical mean.
     The family of ComfyUI's ``comfy.utils.bislerp`` (also in Forge); this one computes the angles
-    from per-pixel dot products and forms each output as one weighted sum of its two samples.
+    from per-pixel scalars and forms each output as one weighted sum of its two samples, a block of
+    output rows at a time (both axes per block), so its temporaries stay a fraction of the output.
     """
     batch, channels, n_in, _ = latent.shape
     height, width = size
@@ -185,7 +189,7 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
             _bislerp_axis(resized.narrow(2, start, count), width, 3, out.narrow(2, start, count))
         return out
     low, high, t, one_minus_t = _linear_taps(n_in, height, 2, latent.device, latent.dtype)
-    pairs = _Pairs(latent, dim=2)  # per input pixel: a fifth of the output's bytes at 2x, 4 channels
+    pairs = _Pairs(latent, dim=2)  # four [B, 1, H, W] maps: the input's bytes at 4 channels
     for start in range(0, height, rows):
         count = min(rows, height - start)
         block_low, block_high = low[start : start + count], high[start : start + count]
