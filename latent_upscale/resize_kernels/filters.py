@@ -5,7 +5,8 @@ Each output sample has a handful of taps (6 for lanczos-3 when enlarging; the su
 the shrink ratio when shrinking, an antialiasing filter). The taps are applied as a band: the output
 is cut into blocks of consecutive samples and each block is one small dense matrix product over the
 source samples its taps reach, so the cost per output sample is bounded (linear in the image, as
-Pillow's loop) while the work stays in matrix products (BLAS), which beat a per-tap gather on CPUs.
+Pillow's loop) while the work stays in matrix products (BLAS), which beat a per-tap gather on CPUs;
+each product is written straight into its slice of the output.
 """
 
 from __future__ import annotations
@@ -99,18 +100,26 @@ def _blocks(
 
 def resample_axis(latent: Tensor, n_out: int, dim: int, kernel: str) -> Tensor:
     """Resample ``latent [B, C, H, W]`` along ``dim`` (2: rows, 3: columns) to ``n_out`` samples with
-    ``kernel`` (a key of :data:`FILTERS`), Pillow's rule, band by band. Same dtype and device."""
-    n_in = latent.shape[dim]
-    blocks = _blocks(n_in, n_out, kernel, latent.dtype, latent.device)
-    if len(blocks) == 1:  # the whole axis in one product: no copy into the output
-        return latent @ blocks[0][3].T if dim == 3 else blocks[0][3] @ latent
-    shape = list(latent.shape)
-    shape[dim] = n_out
-    out = latent.new_empty(shape)
+    ``kernel`` (a key of :data:`FILTERS`), Pillow's rule, band by band. Same dtype and device.
+
+    Each block's product is written straight into its slice of the output (BLAS takes the strided
+    slice), so the only memory besides the output is the block matrices.
+    """
+    batch, channels, height, width = latent.shape
+    latent = latent.contiguous()
+    blocks = _blocks(latent.shape[dim], n_out, kernel, latent.dtype, latent.device)
+    if dim == 3:
+        out = latent.new_empty(batch, channels, height, n_out)
+        rows_in, rows_out = latent.view(-1, width), out.view(-1, n_out)
+        for start, src_start, src_count, matrix in blocks:
+            source = rows_in.narrow(1, src_start, src_count)
+            torch.mm(source, matrix.T, out=rows_out.narrow(1, start, matrix.shape[0]))
+        return out
+    out = latent.new_empty(batch, channels, n_out, width)
+    planes_in, planes_out = latent.view(-1, height, width), out.view(-1, n_out, width)
     for start, src_start, src_count, matrix in blocks:
-        source = latent.narrow(dim, src_start, src_count)
-        product = source @ matrix.T if dim == 3 else matrix @ source
-        out.narrow(dim, start, matrix.shape[0]).copy_(product)
+        source = planes_in.narrow(1, src_start, src_count)
+        torch.matmul(matrix, source, out=planes_out.narrow(1, start, matrix.shape[0]))
     return out
 
 
