@@ -193,6 +193,15 @@ def test_filter_taps_are_the_dense_pillow_weights(kernel, n_in, n_out):
     assert torch.allclose(filter_matrix(n_in, n_out, kernel), dense, rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize("resize", [lanczos, bislerp])
+def test_kernels_give_strided_latents_the_same_result_as_contiguous_ones(resize):
+    base = torch.randn(2, 6, 90, 80, generator=torch.Generator().manual_seed(5))
+    strided = base.transpose(2, 3)[:, 1:5, 3:70, ::2]  # channels, rows and a step: not contiguous
+    assert not strided.is_contiguous()
+    for size in [(150, 91), (20, 13)]:
+        assert torch.equal(resize(strided, size), resize(strided.contiguous(), size))
+
+
 def test_lanczos_matches_pillow_float_lanczos_across_many_blocks():
     latent = random_latent(1, 2, 70, 90, seed=12) * 3
     size = (151, 41)
