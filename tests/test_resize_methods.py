@@ -131,6 +131,87 @@ def test_lanczos_matches_pillow_float_lanczos_including_borders(size):
         assert np.abs(ours[0, channel] - reference).max() <= 1e-3 * value_range
 
 
+def _dense_pillow_matrix(n_in: int, n_out: int, kernel: str) -> torch.Tensor:
+    """``[n_out, n_in]`` float64 weights by Pillow's ``precompute_coeffs`` rule, one dense row per
+    output: the lanczos implementation before the banded one (commit 4bc6ab3), kept as the reference."""
+
+    def lanczos3(x):
+        return torch.where(x.abs() < 3.0, torch.sinc(x) * torch.sinc(x / 3.0), torch.zeros_like(x))
+
+    fn, support = {"lanczos3": (lanczos3, 3.0), "triangle": (lambda x: (1.0 - x.abs()).clamp_min(0.0), 1.0)}[
+        kernel
+    ]
+    scale = n_in / n_out
+    filter_scale = max(scale, 1.0)
+    support *= filter_scale
+    centers = (torch.arange(n_out, dtype=torch.float64) + 0.5) * scale
+    first = torch.trunc(centers - support + 0.5).clamp_min(0)
+    last = torch.trunc(centers + support + 0.5).clamp_max(n_in)
+    sources = torch.arange(n_in, dtype=torch.float64)
+    inside = (sources[None, :] >= first[:, None]) & (sources[None, :] < last[:, None])
+    weights = fn((sources[None, :] - centers[:, None] + 0.5) / filter_scale) * inside
+    totals = weights.sum(dim=1, keepdim=True)
+    return torch.where(totals != 0, weights / torch.where(totals != 0, totals, 1.0), weights)
+
+
+def _dense_lanczos(latent: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    out = latent
+    if size[1] != latent.shape[3]:
+        out = out @ _dense_pillow_matrix(latent.shape[3], size[1], "lanczos3").to(latent).T
+    if size[0] != latent.shape[2]:
+        out = _dense_pillow_matrix(latent.shape[2], size[0], "lanczos3").to(latent) @ out
+    return out
+
+
+# Shapes whose axes span many blocks of the banded application, up and down, odd sizes and ratios.
+_BANDED_CASES = [
+    ((1, 4, 64, 64), (128, 128)),
+    ((2, 4, 97, 131), (203, 75)),
+    ((1, 3, 150, 41), (37, 300)),
+    ((1, 16, 40, 200), (41, 33)),
+    ((1, 1, 1, 257), (3, 512)),
+    ((1, 2, 333, 5), (111, 17)),
+]
+
+
+@pytest.mark.parametrize(("shape", "size"), _BANDED_CASES)
+def test_lanczos_banded_equals_the_dense_matrix_lanczos(shape, size):
+    latent = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape))) * 2
+    assert (lanczos(latent, size) - _dense_lanczos(latent, size)).abs().max() <= 1e-6
+    double = latent.double()
+    assert (lanczos(double, size) - _dense_lanczos(double, size)).abs().max() <= 1e-12
+
+
+@pytest.mark.parametrize("kernel", ["lanczos3", "triangle"])
+@pytest.mark.parametrize(
+    ("n_in", "n_out"), [(64, 128), (131, 75), (41, 300), (300, 7), (1, 9), (9, 1), (5, 5)]
+)
+def test_filter_taps_are_the_dense_pillow_weights(kernel, n_in, n_out):
+    from latent_upscale.resize_kernels.filters import filter_matrix
+
+    dense = _dense_pillow_matrix(n_in, n_out, kernel)
+    assert torch.allclose(filter_matrix(n_in, n_out, kernel), dense, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("resize", [lanczos, bislerp])
+def test_kernels_give_strided_latents_the_same_result_as_contiguous_ones(resize):
+    base = torch.randn(2, 6, 90, 80, generator=torch.Generator().manual_seed(5))
+    strided = base.transpose(2, 3)[:, 1:5, 3:70, ::2]  # channels, rows and a step: not contiguous
+    assert not strided.is_contiguous()
+    for size in [(150, 91), (20, 13)]:
+        assert torch.equal(resize(strided, size), resize(strided.contiguous(), size))
+
+
+def test_lanczos_matches_pillow_float_lanczos_across_many_blocks():
+    latent = random_latent(1, 2, 70, 90, seed=12) * 3
+    size = (151, 41)
+    ours = lanczos(latent.double(), size).numpy()
+    for channel in range(2):
+        reference = _pillow_lanczos(latent[0, channel].numpy(), size)
+        value_range = float(latent[0, channel].max() - latent[0, channel].min())
+        assert np.abs(ours[0, channel] - reference).max() <= 1e-3 * value_range
+
+
 def test_lanczos_keeps_values_outside_the_input_range_no_clipping():
     # A step edge rings: a real float Lanczos overshoots, an 8-bit or clipped one cannot.
     latent = torch.zeros(1, 1, 1, 16)
@@ -239,13 +320,11 @@ def _reference_slerp(a, b, t, eps=1e-8):
 
 
 def _reference_axis(latent, n_out, dim):
-    from latent_upscale.resize_methods import _filter_matrix
-
     n_in = latent.shape[dim]
     if n_out == n_in:
         return latent
     if n_out < n_in:
-        weights = _filter_matrix(n_in, n_out, "triangle").to(latent)
+        weights = _dense_pillow_matrix(n_in, n_out, "triangle").to(latent)
         moved = latent.movedim(dim, -1)
         norms = moved.norm(dim=1, keepdim=True)
         mean_dir = (moved / norms.clamp_min(1e-8)) @ weights.T
@@ -319,6 +398,27 @@ def test_bislerp_matches_its_previous_per_channel_implementation(case, dtype, si
     assert torch.isfinite(ours).all()
     tolerance = 1e-4 if dtype == torch.float32 else 1e-10
     assert (ours - expected).abs().max() <= tolerance * max(1.0, float(expected.abs().max()))
+
+
+# Shapes for bislerp's row blocks: many blocks (over 3 × 2**18 output pixels), blocks whose rows
+# all sit on the clamped bottom border, a batch, rows kept or shrunk while the columns grow.
+_BISLERP_BLOCK_CASES = [
+    ((1, 4, 20, 30), (1030, 800)),
+    ((2, 4, 3, 5), (50, 9)),
+    ((1, 4, 1, 6), (7, 11)),
+    ((3, 16, 5, 6), (7, 6)),
+    ((1, 4, 9, 9), (9, 20)),
+    ((1, 4, 30, 9), (12, 20)),
+]
+
+
+@pytest.mark.parametrize(("shape", "size"), _BISLERP_BLOCK_CASES)
+def test_bislerp_in_row_blocks_equals_the_whole_image_reference(shape, size):
+    latent = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)), dtype=torch.float64)
+    ours = bislerp(latent, size)
+    expected = reference_bislerp(latent, size)
+    assert ours.shape == expected.shape
+    assert (ours - expected).abs().max() <= 1e-10 * max(1.0, float(expected.abs().max()))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
