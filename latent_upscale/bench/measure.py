@@ -6,8 +6,11 @@ Memory on CPU is the peak resident set size reached during one call minus the re
 it (Linux: ``/proc/self/status`` ``VmHWM`` after resetting it through ``/proc/self/clear_refs``,
 with freed heap pages first returned by ``malloc_trim``): everything the call touched, weights
 already loaded excluded. glibc's mmap threshold is pinned at 64 KiB for the measuring process
-(``mallopt``), so every large tensor is mapped on allocation and unmapped when freed: without
-that, its dynamic threshold keeps freed tensors in the heap and the peak counts them twice.
+(``mallopt``) while a probe is open, so every large tensor is mapped on allocation and unmapped
+when freed: without that, its dynamic threshold keeps freed tensors in the heap and the peak counts
+them twice. When the probe closes the threshold goes to 32 MiB (glibc's ceiling for its dynamic
+threshold on 64-bit), so timings taken afterwards reuse heap memory as a long-running process
+does, instead of paying fresh page faults for every tensor (that skewed allocation-heavy code).
 On CUDA it is ``torch.cuda.max_memory_allocated`` minus what was allocated before.
 Where neither is available the figure is ``None``.
 """
@@ -106,13 +109,19 @@ def _status_bytes(field: str) -> int | None:
 _M_MMAP_THRESHOLD = -3
 
 
-@cache
-def _pin_mmap_threshold() -> bool:
-    """Make every allocation of 64 KiB or more its own mapping, returned to the kernel on free."""
+#: While measuring memory: every allocation of 64 KiB or more is its own mapping, unmapped on free.
+_PROBE_MMAP_THRESHOLD = 64 * 1024
+#: Between probes: glibc's ``DEFAULT_MMAP_THRESHOLD_MAX`` on 64-bit (where its dynamic threshold
+#: settles in a long-running process that frees large blocks).
+_TIMING_MMAP_THRESHOLD = 32 * 1024 * 1024
+
+
+def _set_mmap_threshold(size: int) -> bool:
+    """``mallopt(M_MMAP_THRESHOLD, size)``; False where glibc's malloc is not there."""
     libc = _libc()
     if libc is None or not hasattr(libc, "mallopt"):
         return False
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, 64 * 1024))
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, size))
 
 
 @cache
@@ -157,16 +166,19 @@ def peak_memory(device: torch.device) -> Iterator[MemoryProbe]:
     if not _rss_peak_resettable():
         yield probe
         return
-    _pin_mmap_threshold()
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)  # freed heap pages would otherwise hide new allocations
-    base = _status_bytes("VmRSS")
-    _CLEAR_REFS.write_text("5")  # reset VmHWM to the current RSS
-    yield probe
-    peak = _status_bytes("VmHWM")
-    if base is not None and peak is not None:
-        probe.peak_bytes = max(0, peak - base)
+    _set_mmap_threshold(_PROBE_MMAP_THRESHOLD)
+    try:
+        libc = _libc()
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)  # freed heap pages would otherwise hide new allocations
+        base = _status_bytes("VmRSS")
+        _CLEAR_REFS.write_text("5")  # reset VmHWM to the current RSS
+        yield probe
+        peak = _status_bytes("VmHWM")
+        if base is not None and peak is not None:
+            probe.peak_bytes = max(0, peak - base)
+    finally:
+        _set_mmap_threshold(_TIMING_MMAP_THRESHOLD)
 
 
 # --- time ---------------------------------------------------------------------------------------
