@@ -23,6 +23,13 @@ _ISSUE_SHAPES = (
     ((1, 16, 128, 128), (256, 256)),
 )
 
+#: Issue 12's learned-upscaler peer jobs: (model id, latent side, scale factor).
+_NEURAL_PEER_JOBS = (
+    *((model, side, factor) for model in ("sesqui", "city96") for side in (64, 128) for factor in (1.5, 2.0)),
+    ("ttl", 64, 1.5),
+    ("ttl", 64, 2.0),
+)
+
 #: Row ids, in report order (issue 6's list).
 ROWS = ("methods", "vae_round_trip", "tae_round_trip", "reference", "growth", "overhead")
 
@@ -82,6 +89,14 @@ class BenchPlan:
     interpolation_growth_sides: tuple[int, ...] = (32, 48, 64)
     #: Row 5: ``upscale`` on torch modes vs a direct ``F.interpolate`` (input shapes, 2× each).
     upscale_overhead_shapes: tuple[tuple[int, int, int, int], ...] = ((1, 4, 64, 64),)
+    #: Row 3: learned upscalers vs their published nodes (``row_neural_peers``), (model id, latent
+    #: side, scale factor) each; run only when the peers folder holds the node's file.
+    neural_peer_jobs: tuple[tuple[str, int, float], ...] = (
+        ("sesqui", 16, 1.5),
+        ("city96", 16, 2.0),
+        ("ttl", 16, 1.5),
+    )
+    neural_peer_rounds: int = 3
     #: A folder of published peer implementations (e.g. ComfyUI's ``bislerp`` saved as
     #: ``comfy_bislerp.py``), never part of this repository; None: only the in-repo yardsticks.
     peers: str | None = field(default_factory=lambda: os.environ.get(PEERS_ENV) or None)
@@ -118,6 +133,8 @@ def quick_plan() -> BenchPlan:
         interpolation_rounds=3,
         interpolation_growth_sides=(24, 32, 48),
         upscale_overhead_shapes=((1, 4, 64, 64),),
+        neural_peer_jobs=(("sesqui", 16, 1.5), ("city96", 16, 2.0), ("ttl", 16, 1.5)),
+        neural_peer_rounds=3,
     )
 
 
@@ -157,4 +174,8 @@ def full_plan(device: torch.device | None = None) -> BenchPlan:
         interpolation_rounds=5,
         interpolation_growth_sides=(64, 96, 128, 192, 256, 384),
         upscale_overhead_shapes=((1, 4, 64, 64),),
+        # Issue 12's sizes. Ttl's attention is quadratic in pixels (a 128² latent ×2 is 65536 tokens
+        # untiled, as the node runs it): 64² only.
+        neural_peer_jobs=_NEURAL_PEER_JOBS,
+        neural_peer_rounds=3,
     )

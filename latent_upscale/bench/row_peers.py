@@ -85,13 +85,15 @@ def _compare(
     theirs: Callable[[], Tensor],
     *,
     kind: str,
+    rounds: int | None = None,
 ) -> dict[str, Any]:
+    rounds = rounds or context.plan.interpolation_rounds
     ours_out = ours()
     theirs_out = theirs()
     difference = float((ours_out.float() - theirs_out.float()).abs().max()) if kind == "peer" else None
     medians = interleaved_medians(
         {"ours": ours, "theirs": theirs},
-        rounds=context.plan.interpolation_rounds,
+        rounds=rounds,
         threads=context.threads,
         min_run_time=context.plan.min_run_time,
     )
@@ -105,7 +107,7 @@ def _compare(
         "ours_median_s": statistics.median(medians["ours"]),
         "theirs_median_s": statistics.median(medians["theirs"]),
         "ratio": median_ratio(medians["ours"], medians["theirs"]),
-        "rounds": context.plan.interpolation_rounds,
+        "rounds": rounds,
         "ours_round_medians_s": medians["ours"],
         "theirs_round_medians_s": medians["theirs"],
         "max_abs_diff": difference,

@@ -1,6 +1,8 @@
 """Row 3: ours vs references — city96 v2.1 as published, run the plain way, and the interpolations
 against their yardstick and peers (:mod:`latent_upscale.bench.row_peers`, rows of ``kind``
-``"yardstick"`` and ``"peer"``; the city96 rows are ``kind`` ``"neural runner"``).
+``"yardstick"`` and ``"peer"``), and the learned upscalers against their published ComfyUI nodes
+(:mod:`latent_upscale.bench.row_neural_peers`, ``kind`` ``"peer"`` too); the city96 rows are
+``kind`` ``"neural runner"``.
 
 The reference is the published layout as an eager float32 ``nn.Sequential`` (conv 4→64, ReLU,
 nearest upsample, ReLU, 16 × (conv 64→64, ReLU), conv 64→4) under ``torch.no_grad()`` on raw
@@ -22,6 +24,7 @@ from torch import Tensor, nn
 
 from latent_upscale.bench.context import BenchContext
 from latent_upscale.bench.measure import interleaved_medians, median_ratio
+from latent_upscale.bench.row_neural_peers import run_neural_peer_comparisons
 from latent_upscale.bench.row_peers import run_interpolation_comparisons
 from latent_upscale.latent_formats import family_format
 
@@ -62,8 +65,13 @@ def _variants(context: BenchContext) -> list[tuple[str, str]]:
 
 def run_reference_row(context: BenchContext) -> list[dict[str, object]]:
     """Speed-up and max abs difference of our runner over the reference at each planned size, then
-    the interpolation comparisons."""
-    return [*_run_city96(context), *run_interpolation_comparisons(context)]
+    the interpolation comparisons, then the learned upscalers against their published nodes (when
+    the peers folder holds them)."""
+    return [
+        *_run_city96(context),
+        *run_interpolation_comparisons(context),
+        *run_neural_peer_comparisons(context),
+    ]
 
 
 def _run_city96(context: BenchContext) -> list[dict[str, object]]:

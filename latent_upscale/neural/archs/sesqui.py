@@ -78,14 +78,18 @@ class GatedBlock(nn.Module):
         self.mix = _reflect_conv(mid_channels, channels, 3, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
+        # The published block's float operations in the same order, but in place on fresh
+        # intermediates: half the full-size allocations (each a page-faulting mmap on CPU).
         normalised, std = self.norm(x)
         values, gates = torch.split(self.up(normalised), [self.value_channels, self.gate_channels], dim=1)
+        del normalised
         batch, _, height, width = values.shape
-        grouped = F.mish(values).reshape(batch, self.gate_channels, self.values_per_gate, height, width)
-        gated = (grouped * torch.tanh(0.5 * gates).unsqueeze(2)).reshape(
-            batch, self.value_channels, height, width
+        gates = gates.mul_(0.5).tanh_().unsqueeze(2)
+        grouped = F.mish(values, inplace=True).view(
+            batch, self.gate_channels, self.values_per_gate, height, width
         )
-        return x + self.mix(self.down(gated)) * std
+        gated = grouped.mul_(gates).view(batch, self.value_channels, height, width)
+        return self.mix(self.down(gated)).mul_(std).add_(x)  # x + mix * std: the same sum
 
 
 class _WholeImageNorm(nn.Module):
@@ -98,7 +102,7 @@ class _WholeImageNorm(nn.Module):
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         var, mean = torch.var_mean(x, dim=(1, 2, 3), unbiased=False, keepdim=True)
         std = torch.sqrt(var + _NORM_EPS)
-        return (x - mean) / std * self.weight.view(1, -1, 1, 1), std
+        return (x - mean).div_(std).mul_(self.weight.view(1, -1, 1, 1)), std
 
 
 class _PhaseEncoding(nn.Module):
@@ -190,9 +194,9 @@ class ResamplingHead(nn.Module):
         weights = taps.permute(1, 2, 0)  # [C, 4, n_out]
         if dim == 2:
             samples = samples.unflatten(2, (self.taps, n_out))  # [B, C, 4, n_out, W]
-            return (samples * weights.unsqueeze(-1)).sum(dim=2)
+            return samples.mul_(weights.unsqueeze(-1)).sum(dim=2)
         samples = samples.unflatten(3, (self.taps, n_out))  # [B, C, H, 4, n_out]
-        return (samples * weights.unsqueeze(1)).sum(dim=3)
+        return samples.mul_(weights.unsqueeze(1)).sum(dim=3)
 
     def forward(
         self,
@@ -201,7 +205,7 @@ class ResamplingHead(nn.Module):
         foot: tuple[float, float] | None = None,
         grid: TileGrid | None = None,
     ) -> Tensor:
-        x = F.pixel_shuffle(self.ps_expand(x), 2) + self.lift_mix(F.pixel_shuffle(self.lift_expand(x), 2))
+        x = F.pixel_shuffle(self.ps_expand(x), 2).add_(self.lift_mix(F.pixel_shuffle(self.lift_expand(x), 2)))
         x = self.refine(x)
         h_src, w_src = x.shape[-2:]
         tile_y = tile_x = None
@@ -237,7 +241,7 @@ class SesquiUpscaler(nn.Module):
         super().__init__()
         self.head_conv = nn.Sequential(
             _reflect_conv(in_channels, width // 2, 3, bias=False),
-            nn.Mish(),
+            nn.Mish(inplace=True),  # on the conv's fresh output: no extra tensor
             _reflect_conv(width // 2, width, 3, True),
         )
         self.in_blocks = nn.Sequential(*in_blocks)
@@ -245,7 +249,7 @@ class SesquiUpscaler(nn.Module):
         self.out_blocks = nn.Sequential(*out_blocks)
         self.tail_conv = nn.Sequential(
             nn.Conv2d(width, width // 2, 1, bias=False),
-            nn.Mish(),
+            nn.Mish(inplace=True),
             _reflect_conv(width // 2, in_channels, 3, True),
         )
         self.skip_conv = _reflect_conv(in_channels, in_channels, 5, bias=False)
@@ -263,7 +267,7 @@ class SesquiUpscaler(nn.Module):
             upsampled = F.interpolate(x, size=size, mode="bicubic", align_corners=False)
         else:
             upsampled = resample_separable(x, "bicubic", size, grid)
-        return self.tail_conv(h) + self.skip_conv(upsampled)
+        return self.tail_conv(h).add_(self.skip_conv(upsampled))
 
 
 def forward(
