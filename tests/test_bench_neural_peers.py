@@ -19,6 +19,7 @@ from latent_upscale.bench import row_neural_peers as rows_module
 from latent_upscale.bench.context import BenchContext
 from latent_upscale.bench.models import bench_models
 from latent_upscale.bench.report import summarise
+from latent_upscale.bench.report_tables import _interpolation_section
 from latent_upscale.bench.row_neural_peers import _rearrange, load_peer_module, run_neural_peer_comparisons
 
 #: SesquiLSR's entry point (``LatentUpscaler(in_channels)``, strict ``load_state_dict``,
@@ -141,6 +142,9 @@ def test_a_peer_that_cannot_load_the_weights_strictly_gets_an_error_row(tmp_path
     assert [row["kind"] for row in rows] == ["peer error", "peer"]
     assert "size mismatch" in rows[0]["error"]
     assert "did not load" in caplog.text
+    # The report says which peer did not run and why, under the comparison table.
+    markdown = "\n".join(_interpolation_section(rows))
+    assert "Peer not run: city96 node at 1×4×8×8→16×16: " in markdown and "size mismatch" in markdown
 
 
 def test_a_missing_import_gets_the_stand_in_only_while_the_file_loads(tmp_path, monkeypatch):

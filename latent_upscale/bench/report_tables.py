@@ -181,7 +181,7 @@ def _interpolation_section(rows: list[dict[str, Any]]) -> list[str]:
     compared = [r for r in rows if row_kind(r, "") in ("yardstick", "peer")]
     if not compared:
         return []
-    lines = ["### 3b. Interpolations vs the yardstick and published peers", ""]
+    lines = ["### 3b. Interpolations and learned upscalers vs the yardstick and published peers", ""]
     lines += table(
         [
             "ours",
@@ -214,14 +214,18 @@ def _interpolation_section(rows: list[dict[str, Any]]) -> list[str]:
         "Yardstick: bislerp's time as a multiple of bilinear's (both through `upscale`). Peers: "
         + (
             "published implementations loaded from the `--peers` folder (never in this repository); "
-            "bislerp's output differs from ComfyUI's by design (half-pixel centres, linear lengths)."
+            "bislerp's output differs from ComfyUI's by design (half-pixel centres, linear lengths); "
+            "the learned upscalers run the same random weights in both (ours: the whole `upscale` "
+            "call; theirs: the node's loaded network)."
             if peers
             else "none loaded (give a folder of peer implementations to compare against them)."
         )
         + " Ratios: medians of per-round ratios, interleaved.",
         "",
     ]
-    return lines
+    errors = [r for r in rows if row_kind(r, "") == "peer error"]
+    lines += [f"Peer not run: {r['theirs']} at {shape_text(r)}: {r['error']}" for r in errors]
+    return lines + ([""] if errors else [])
 
 
 def growth_section(growth: dict[str, Any]) -> list[str]:
