@@ -175,3 +175,26 @@ def test_the_einops_stand_in_does_the_two_reshapes_of_ttls_attention():
     assert torch.equal(back, x)
     with pytest.raises(NotImplementedError, match="pattern"):
         _rearrange(x, "b c h w -> b h w c")
+
+
+def test_the_summary_judges_each_learned_upscaler_against_its_nodes_goal():
+    def peer(theirs: str, ratio: float) -> dict:
+        return {
+            "kind": "peer",
+            "ours": "neural",
+            "theirs": theirs,
+            "input": [1, 4, 8, 8],
+            "output": [16, 16],
+            "ratio": ratio,
+        }
+
+    rows = [
+        peer("SesquiLSR node", 0.85),
+        peer("SesquiLSR node", 0.93),
+        peer("city96 node", 0.6),
+        peer("Ttl NNLatentUpscale node", 1.0),
+    ]
+    goals = summarise({"rows": {"reference": rows}})["goals"]
+    assert goals["sesqui_vs_node_max"]["value"] == 0.93 and not goals["sesqui_vs_node_max"]["met"]
+    assert goals["city96_vs_node_max"]["met"]
+    assert not goals["ttl_vs_node_max"]["met"]  # level with the node is not a lead

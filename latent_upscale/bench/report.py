@@ -43,7 +43,17 @@ GOALS = {
     "interpolation_time_slope_max": ("<=", 1.1, "interpolation time slope vs output pixels at most 1.1"),
     "interpolation_memory_slope_min": (">=", 0.9, "interpolation memory slope at least 0.9"),
     "interpolation_memory_slope_max": ("<=", 1.1, "interpolation memory slope at most 1.1"),
+    "sesqui_vs_node_max": ("<=", 0.9, "SesquiLSR at most 0.9× its published node's time"),
+    "city96_vs_node_max": ("<", 1.0, "city96 faster than its published ComfyUI node"),
+    "ttl_vs_node_max": ("<", 1.0, "NNLatentUpscale (Ttl) faster than its published node"),
     **row_tae.GOALS,
+}
+
+#: Learned upscalers' peer rows (``row_neural_peers``): summary key → the node's name in ``theirs``.
+_NODE_GOALS = {
+    "sesqui_vs_node_max": "SesquiLSR node",
+    "city96_vs_node_max": "city96 node",
+    "ttl_vs_node_max": "Ttl NNLatentUpscale node",
 }
 
 
@@ -78,6 +88,10 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         comfy = [r["ratio"] for r in peers if r["ours"] == "bislerp" and "ComfyUI" in r["theirs"]]
         if comfy:
             summary["bislerp_vs_comfy_max"] = max(comfy)
+        for key, node in _NODE_GOALS.items():
+            ratios = [r["ratio"] for r in peers if r["theirs"] == node]
+            if ratios:
+                summary[key] = max(ratios)
     if reference:
         summary["reference_speedups"] = {
             f"{size_text(r['input'])} batch {r['batch']} {r['contender']}": r["speedup"] for r in reference
@@ -110,7 +124,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     for key, (comparison, threshold, wording) in GOALS.items():
         if key in summary:
             value = summary[key]
-            met = value >= threshold if comparison == ">=" else value <= threshold
+            met = {">=": value >= threshold, "<=": value <= threshold, "<": value < threshold}[comparison]
             goals[key] = {"goal": f"{comparison} {threshold:g}", "value": value, "met": met, "what": wording}
     summary["goals"] = goals
     return summary
