@@ -97,6 +97,9 @@ class Method:
     weights_role: str = "upscaler"
     #: A short name for menus, e.g. the hires-fix entry "Latent (tiny VAE)"; empty: the id.
     short_label: str = ""
+    #: ``run`` only wraps ``resize`` (one step naming the method and size), so
+    #: :func:`latent_upscale.upscale`, which returns just the tensor, may call ``resize`` directly.
+    run_is_resize: bool = False
 
 
 #: dtypes a latent may have: what the hosts and ComfyUI use, and float64 for reference work. float8

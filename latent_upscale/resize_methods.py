@@ -128,7 +128,9 @@ def _interpolation(method_id: str, label: str, advice: str, resize: ResizeFn, *,
             latent=resize(latent, size), method=method_id, steps=(f"{method_id} → {size[0]}x{size[1]}",)
         )
 
-    return Method(id=method_id, label=label, advice=advice, run=run, resize=resize, convex=convex)
+    return Method(
+        id=method_id, label=label, advice=advice, run=run, resize=resize, convex=convex, run_is_resize=True
+    )
 
 
 #: Methods whose every output value is a non-negative weighted mean of input values (torch's

@@ -324,3 +324,25 @@ def test_max_magnitude_is_the_largest_absolute_value_and_nan_or_inf_when_not_fin
     assert max_magnitude(tensor) == float("inf")
     tensor[1, 1] = float("nan")
     assert max_magnitude(tensor) != max_magnitude(tensor)  # NaN
+
+
+@pytest.mark.parametrize("method", [m for m in methods() if get_method(m).run_is_resize])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+def test_the_tensor_only_fast_path_equals_the_detailed_call(method, dtype):
+    latent = random_latent(2, 4, 9, 7, dtype=dtype) * 3
+    if dtype == torch.float16:
+        latent[0, 0, 4, 3] = 60000.0  # ringing near the half limit: the clamp path
+    for target in ((13, 11), (9, 7), (5, 4)):
+        fast = upscale(latent, target, method=method)
+        detailed = upscale_detailed(latent, target, method=method).latent
+        assert fast.dtype == dtype and torch.equal(fast, detailed)
+    assert upscale(latent, (9, 7), method=method).data_ptr() != latent.data_ptr()  # a copy
+
+
+def test_the_fast_path_checks_the_shape_a_resize_returns(monkeypatch):
+    wrong = Method(
+        id="wrong", label="w", advice="w", run=lambda *a: None, resize=lambda x, size: x, run_is_resize=True
+    )
+    monkeypatch.setattr(api, "get_method", lambda method_id: wrong)
+    with pytest.raises(RuntimeError, match="returned shape"):
+        upscale(random_latent(1, 4, 8, 8), (16, 16), method="wrong")
