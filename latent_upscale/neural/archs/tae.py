@@ -191,7 +191,7 @@ def load_parts(
         min_input_size=1,
         # Tile above 96×96 output latent pixels (768² image pixels): untiled, the 64-channel
         # activations at full image resolution peak near 1 KiB per output image pixel in float32
-        # (measured: 3.3× less than the SD VAE round trip at 1024² untiled; the goal is 4×).
+        # (untiled: 3.1–3.3× less than the SD VAE round trip; tiled: 6–24× less, bench 2026-11-30).
         auto_tile_output_pixels=96 * 96,
         channels_last=True,
         hyperparameters={"variant": variant.id, "resampler": RESAMPLER, "files": pair.files},
