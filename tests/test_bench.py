@@ -218,7 +218,7 @@ def test_the_markdown_has_a_table_for_every_row(tiny_run):
         "## 1. Every method",
         "## 2. Neural vs VAE round trip",
         "## 3. Our runner vs the plain reference",
-        "### 3b. Interpolations vs the yardstick",
+        "### 3b. Interpolations and learned upscalers vs the yardstick",
         "## 4. Growth",
         "### 4b. Interpolations: growth",
         "## 5. Overhead",
