@@ -81,23 +81,50 @@ def upscale_detailed(
     Arguments and errors as :func:`upscale`. A step is added when values beyond a half type's range
     were clamped.
     """
+    result = _upscale(latent, size, scale, method, family, latent_space, weights, neural, tensor_only=False)
+    assert isinstance(result, UpscaleResult)
+    return result
+
+
+def _upscale(
+    latent: Tensor,
+    size: tuple[int, int] | None,
+    scale: float | tuple[float, float] | None,
+    method: str,
+    family: str | None,
+    latent_space: str | LatentFormat,
+    weights: str | PathLike[str] | None,
+    neural: NeuralOptions | None,
+    *,
+    tensor_only: bool,
+) -> UpscaleResult | Tensor:
+    """:func:`upscale_detailed`; with ``tensor_only``, the common call (an interpolation with the
+    default request on a 4-D latent) returns just the tensor, without building the account nobody
+    reads (a tenth of a 64² nearest call). The same checks in the same order either way."""
     magnitude = check_latent_magnitude(latent)
     height, width = target = resolve_size(latent, size, scale)
     chosen = get_method(method)
-    if (
+    default = (
         family is None
         and weights is None
         and neural is None
         and latent_space.__class__ is str
         and latent_space == "scaled"
-    ):
+    )
+    shape = latent.shape
+    same_size = shape[-2] == height and shape[-1] == width
+    if tensor_only and default and chosen.run_is_resize and chosen.resize is not None and len(shape) == 4:
+        if same_size:
+            return latent.clone()
+        work = latent if latent.dtype in _NATIVE else latent.float()
+        return _finish(chosen.resize(work, target), latent, target, chosen, magnitude)[0]
+    if default:
         request = _DEFAULT_REQUEST  # the defaults: nothing to check
     else:
         request = check_request(
             UpscaleRequest(family=family, latent_space=latent_space, weights=weights, neural=neural)
         )
-    shape = latent.shape
-    if shape[-2] == height and shape[-1] == width:
+    if same_size:
         return UpscaleResult(latent=latent.clone(), method=chosen.id, steps=("same size: unchanged",))
     # A video latent [B, C, T, H, W] is resized frame by frame: its frames become the batch.
     flat, restore = frames_as_batch(latent) if len(shape) == 5 else (latent, None)
@@ -107,8 +134,7 @@ def upscale_detailed(
         result = chosen.run(flat, target, request)
     else:
         result = chosen.run(flat if dtype in _NATIVE else flat.float(), target, request)
-    out = result.latent
-    out, note = _finish(out, flat, target, chosen, magnitude)
+    out, note = _finish(result.latent, flat, target, chosen, magnitude)
     if restore is not None:
         out = restore(out)
     if out is not result.latent or note is not None:
@@ -166,32 +192,5 @@ def upscale(
     >>> upscale(torch.zeros(1, 4, 64, 64), scale=1.5, method="lanczos").shape
     torch.Size([1, 4, 96, 96])
     """
-    if (
-        family is None
-        and weights is None
-        and neural is None
-        and latent_space.__class__ is str
-        and latent_space == "scaled"
-        and latent.__class__ is Tensor
-        and latent.dim() == 4
-    ):
-        # The common call (an interpolation, defaults): the same checks as upscale_detailed in the
-        # same order, without building the account nobody reads (a tenth of a 64² nearest call).
-        magnitude = check_latent_magnitude(latent)
-        target = resolve_size(latent, size, scale)
-        chosen = get_method(method)
-        if chosen.run_is_resize and chosen.resize is not None:
-            if latent.shape[-2:] == target:
-                return latent.clone()
-            work = latent if latent.dtype in _NATIVE else latent.float()
-            return _finish(chosen.resize(work, target), latent, target, chosen, magnitude)[0]
-    return upscale_detailed(
-        latent,
-        size,
-        scale=scale,
-        method=method,
-        family=family,
-        latent_space=latent_space,
-        weights=weights,
-        neural=neural,
-    ).latent
+    result = _upscale(latent, size, scale, method, family, latent_space, weights, neural, tensor_only=True)
+    return result if isinstance(result, Tensor) else result.latent
