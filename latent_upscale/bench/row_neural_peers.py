@@ -38,7 +38,7 @@ from safetensors.torch import load_file
 from torch import Tensor, nn
 
 from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.row_peers import _compare
+from latent_upscale.bench.row_peers import _compare, load_peer_file
 
 __all__ = ["NEURAL_PEERS", "NeuralPeer", "load_peer_module", "run_neural_peer_comparisons"]
 
@@ -178,16 +178,7 @@ def _stand_ins_for_missing() -> Iterator[list[str]]:
 def load_peer_module(folder: str | Path, file: str) -> tuple[types.ModuleType, list[str]] | None:
     """Execute ``folder/file`` as a private module; None when the file is absent. Also returns the
     names of the stand-in modules it was given (empty when every import was the real one)."""
-    path = Path(folder) / file
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location(f"latent_upscale_bench_peer_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    with _stand_ins_for_missing() as added:
-        spec.loader.exec_module(module)
-    return module, added
+    return load_peer_file(folder, file, _stand_ins_for_missing)
 
 
 # --- the rows ---------------------------------------------------------------------------------------

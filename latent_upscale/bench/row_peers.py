@@ -13,7 +13,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import statistics
+import types
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -26,7 +28,7 @@ from latent_upscale.api import upscale
 from latent_upscale.bench.context import BenchContext
 from latent_upscale.bench.measure import interleaved_medians, median_ratio, peak_memory
 
-__all__ = ["PEERS", "Peer", "load_peer", "run_interpolation_comparisons"]
+__all__ = ["PEERS", "Peer", "load_peer", "load_peer_file", "run_interpolation_comparisons"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,17 +57,29 @@ PEERS = (
 )
 
 
-def load_peer(folder: str | Path, peer: Peer) -> Callable[..., Tensor] | None:
-    """The peer's function from ``folder/peer.file``, or None when the file is not there."""
-    path = Path(folder) / peer.file
+def load_peer_file(
+    folder: str | Path,
+    file: str,
+    around: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> tuple[types.ModuleType, Any] | None:
+    """Execute ``folder/file`` as a private module inside ``around()``; returns the module and what
+    ``around()`` gave, or None when the file is not there."""
+    path = Path(folder) / file
     if not path.is_file():
         return None
     spec = importlib.util.spec_from_file_location(f"latent_upscale_bench_peer_{path.stem}", path)
     if spec is None or spec.loader is None:
         return None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, peer.function)
+    with around() as entered:
+        spec.loader.exec_module(module)
+    return module, entered
+
+
+def load_peer(folder: str | Path, peer: Peer) -> Callable[..., Tensor] | None:
+    """The peer's function from ``folder/peer.file``, or None when the file is not there."""
+    loaded = load_peer_file(folder, peer.file)
+    return None if loaded is None else getattr(loaded[0], peer.function)
 
 
 def _peak_ratio(context: BenchContext, fn: Callable[[], Tensor], io_bytes: int) -> float | None:
