@@ -20,9 +20,9 @@ from latent_upscale.bench.quality import (
     run_quality,
 )
 from latent_upscale.cli import main
-from latent_upscale.core import Method, UpscaleResult
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.neural.archs.tae_random import save_tae_pair
+from tests.helpers.probe_method import register_probe_method
 from tests.helpers.real_weights import photograph, require_taef2
 
 
@@ -146,14 +146,7 @@ def test_a_newly_registered_method_is_measured_without_touching_the_bench(
 ):
     from latent_upscale import resize_methods
 
-    seen = []
-
-    def run(latent, size, request):
-        seen.append(request.family)
-        return UpscaleResult(latent=torch.nn.functional.interpolate(latent, size=size), method="probe")
-
-    probe = Method(id="probe", label="Probe", advice="test only", run=run)
-    monkeypatch.setitem(resize_methods._REGISTRY, "probe", probe)
+    seen = register_probe_method(monkeypatch)
     plan = QualityPlan(images_dir=_write_images(tmp_path / "one", ["one"]), scales=(2.0,))
     results = run_quality(
         plan, load_autoencoder([random_taef2]), tmp_path / "out", progress=False, figure=False

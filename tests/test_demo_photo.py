@@ -14,11 +14,11 @@ pytest.importorskip("skimage")
 pytest.importorskip("scipy")
 
 from latent_upscale import methods
-from latent_upscale.core import Method, UpscaleResult
 from latent_upscale.demo import photo
 from latent_upscale.neural.archs.tae_random import save_tae_pair
 from latent_upscale.neural.options import NeuralOptions
 from tests.helpers.cli import run_cli
+from tests.helpers.probe_method import register_probe_method
 from tests.helpers.real_weights import require_taef2
 
 
@@ -43,17 +43,8 @@ def _interpolations():
 def test_random_tae_weights_run_every_registered_method_end_to_end(
     tmp_path, capsys, caplog, isolated, monkeypatch
 ):
-    from latent_upscale import resize_methods
-
-    families = []
-
-    def probe_run(latent, size, request):
-        families.append(request.family)
-        return UpscaleResult(latent=torch.nn.functional.interpolate(latent, size=size), method="probe")
-
     # A method registered later (the coming `tae` round trip, say) is measured with no change to the demo.
-    probe = Method(id="probe", label="Probe", advice="test only", run=probe_run)
-    monkeypatch.setitem(resize_methods._REGISTRY, "probe", probe)
+    families = register_probe_method(monkeypatch)
     encoder, decoder = save_tae_pair(tmp_path / "tae", "taef2")
     caplog.set_level(logging.INFO, logger="latent_upscale.demo")
     out = tmp_path / "out"
