@@ -24,6 +24,7 @@ from latent_upscale.bench.report_tables import (
     size_text,
     vae_section,
 )
+from latent_upscale.bench.row_neural_peers import NEURAL_PEERS
 from latent_upscale.latent_io import atomic_write
 
 __all__ = ["GOALS", "render_markdown", "summarise", "write_report"]
@@ -49,12 +50,8 @@ GOALS = {
     **row_tae.GOALS,
 }
 
-#: Learned upscalers' peer rows (``row_neural_peers``): summary key → the node's name in ``theirs``.
-_NODE_GOALS = {
-    "sesqui_vs_node_max": "SesquiLSR node",
-    "city96_vs_node_max": "city96 node",
-    "ttl_vs_node_max": "Ttl NNLatentUpscale node",
-}
+#: Learned upscalers' peer rows: summary key → the node's name, as the rows carry it in ``theirs``.
+_NODE_GOALS = {f"{peer.model_id}_vs_node_max": peer.name for peer in NEURAL_PEERS}
 
 
 def _rows(results: dict[str, Any], name: str) -> Any:
