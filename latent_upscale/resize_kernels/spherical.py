@@ -129,10 +129,13 @@ def _slerp_pairs(
     one_minus_t: Tensor,
     dim: int,
     out: Tensor | None = None,
+    pairs: _Pairs | None = None,
 ) -> Tensor:
     """Each output ``slerp(latent[low], latent[high], t)`` along ``dim`` (``high`` is ``low + 1``, or
-    ``low`` at the last sample of ``latent``), into ``out`` when given."""
-    weight_a, weight_b = _Pairs(latent, dim).weights(low, t, one_minus_t, dim)
+    ``low`` at the last sample of ``latent``), into ``out`` when given; ``pairs``: ``latent``'s
+    :class:`_Pairs` along ``dim`` when the caller keeps them across blocks."""
+    pairs = pairs if pairs is not None else _Pairs(latent, dim)
+    weight_a, weight_b = pairs.weights(low, t, one_minus_t, dim)
     if out is None:
         out = _take(latent, low, dim).mul_(weight_a)
     else:
@@ -194,10 +197,6 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
         count = min(rows, height - start)
         block_low, block_high = low[start : start + count], high[start : start + count]
         block_t, block_one_minus_t = t.narrow(2, start, count), one_minus_t.narrow(2, start, count)
-        weight_a, weight_b = pairs.weights(block_low, block_t, block_one_minus_t, dim=2)
-        block = _take(latent, block_low, 2).mul_(weight_a)
-        del weight_a
-        block.addcmul_(_take(latent, block_high, 2), weight_b)
-        del weight_b
+        block = _slerp_pairs(latent, block_low, block_high, block_t, block_one_minus_t, 2, pairs=pairs)
         _bislerp_axis(block, width, 3, out.narrow(2, start, count))
     return out
