@@ -69,3 +69,43 @@ def test_the_package_has_no_import_cycle_at_import_time():
 
     for name in sorted(graph):
         visit(name, [])
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module ``path`` names in an import, wherever the import stands (functions included)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(LAB):
+            names.add(node.value)  # importlib.import_module("latent_upscale.lab…") and monkeypatch strings
+    return names
+
+
+LAB = "latent_upscale.lab"
+
+
+def test_no_product_module_imports_the_lab_at_import_time_or_in_a_function():
+    """The CLI's ``bench`` and ``demo`` subcommands are the lab's doors and may import it."""
+    offenders = {}
+    for name, path in _modules().items():
+        if (
+            name == LAB
+            or name.startswith(LAB + ".")
+            or name == "latent_upscale.cli"
+            or name.startswith("latent_upscale.cli.")
+        ):
+            continue
+        lab = sorted(imported for imported in _all_imports(path) if imported.startswith(LAB))
+        if lab:
+            offenders[name] = lab
+    assert not offenders, f"product modules importing the lab (move the code or invert the call): {offenders}"
+
+
+def test_the_lab_fitness_check_notices_an_injected_lab_import(tmp_path):
+    module = tmp_path / "product.py"
+    module.write_text("def f():\n    from latent_upscale.lab.bench import run_bench\n", encoding="utf-8")
+    assert any(name.startswith(LAB) for name in _all_imports(module))

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from latent_upscale.bench import ROWS, Job, quick_plan, row_vae, run_bench
-from latent_upscale.bench.measure import memory_method, peak_memory
-from latent_upscale.bench.report import summarise
-from latent_upscale.bench.row_growth import fit_slope
 from latent_upscale.cli import main
+from latent_upscale.lab.bench import ROWS, Job, quick_plan, row_vae, run_bench
+from latent_upscale.lab.bench.measure import memory_method, peak_memory
+from latent_upscale.lab.bench.report import summarise
+from latent_upscale.lab.bench.row_growth import fit_slope
 
 ENVIRONMENT_KEYS = (
     "date",
@@ -152,8 +152,8 @@ def test_bislerp_is_timed_against_bilinear_and_a_peer_loaded_from_the_peers_fold
 
 
 def test_without_a_peers_folder_only_the_yardstick_rows_run(tmp_path):
-    from latent_upscale.bench.context import BenchContext
-    from latent_upscale.bench.row_peers import run_interpolation_comparisons
+    from latent_upscale.lab.bench.context import BenchContext
+    from latent_upscale.lab.bench.row_peers import run_interpolation_comparisons
 
     # An empty folder: the peers are looked for and not found; no models are needed.
     context = BenchContext(replace(tiny_plan(), peers=str(tmp_path)), torch.device("cpu"), 1, None, False)
@@ -332,14 +332,14 @@ def test_the_cli_loads_the_bench_and_its_extras_only_when_bench_runs():
     code = (
         "import sys, latent_upscale.cli; latent_upscale.cli.build_parser(); "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('diffusers', 'matplotlib') "
-        "or m.startswith('latent_upscale.bench.')]; "
+        "or m.startswith('latent_upscale.lab.bench.')]; "
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
 
 
 def test_the_cli_passes_the_peers_folder_into_the_plan(tmp_path, monkeypatch):
-    import latent_upscale.bench as bench
+    import latent_upscale.lab.bench as bench
 
     seen = {}
 
@@ -369,7 +369,7 @@ def test_the_bench_help_documents_the_peers_flag(capsys):
 
 
 def test_a_report_that_fails_half_way_leaves_the_previous_files_whole(tmp_path, monkeypatch):
-    import latent_upscale.bench.report as report
+    import latent_upscale.lab.bench.report as report
 
     (tmp_path / "results.md").write_text("previous\n", encoding="utf-8")
 
@@ -385,7 +385,7 @@ def test_a_report_that_fails_half_way_leaves_the_previous_files_whole(tmp_path, 
 
 @pytest.mark.parametrize("writer", ["save_safetensors", "save_torch"])
 def test_random_weights_are_written_all_or_nothing(tmp_path, monkeypatch, writer):
-    import latent_upscale.neural.archs.random_weights as random_weights
+    import latent_upscale.lab.fixtures.random_weights as random_weights
 
     def broken(*args, **kwargs):
         raise OSError("disk full")

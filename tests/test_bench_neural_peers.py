@@ -14,13 +14,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from latent_upscale.bench import quick_plan
-from latent_upscale.bench import row_neural_peers as rows_module
-from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.models import bench_models
-from latent_upscale.bench.report import summarise
-from latent_upscale.bench.report_tables import _interpolation_section
-from latent_upscale.bench.row_neural_peers import _rearrange, load_peer_module, run_neural_peer_comparisons
+from latent_upscale.lab.bench import quick_plan
+from latent_upscale.lab.bench import row_neural_peers as rows_module
+from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.models import bench_models
+from latent_upscale.lab.bench.report import summarise
+from latent_upscale.lab.bench.report_tables import _interpolation_section
+from latent_upscale.lab.bench.row_neural_peers import (
+    _rearrange,
+    load_peer_module,
+    run_neural_peer_comparisons,
+)
 
 #: SesquiLSR's entry point (``LatentUpscaler(in_channels)``, strict ``load_state_dict``,
 #: ``model(z, size)``) around our network, plus an offset the row must measure.

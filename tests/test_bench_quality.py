@@ -12,16 +12,16 @@ import torch
 pytest.importorskip("skimage")
 pytest.importorskip("scipy")
 
-from latent_upscale.bench import metrics
-from latent_upscale.bench.quality import (
+from latent_upscale.cli import main
+from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.lab.bench.quality import (
     QualityPlan,
     best_interpolation,
     load_autoencoder,
     run_quality,
 )
-from latent_upscale.cli import main
-from latent_upscale.errors import LatentUpscaleError
-from latent_upscale.neural.archs.tae_random import save_tae_pair
+from latent_upscale.lab.evaluation import metrics
+from latent_upscale.lab.fixtures.tae_random import save_tae_pair
 from tests.helpers.probe_method import register_probe_method
 from tests.helpers.real_weights import photograph, require_taef2
 

@@ -310,7 +310,7 @@ def test_sigmas_bad_arguments_exit_2(capsys, args, message):
 
 
 def _city96_weights(folder: Path, factor: float = 2.0) -> Path:
-    from latent_upscale.neural.archs.random_weights import (
+    from latent_upscale.lab.fixtures.random_weights import (
         city96_filename,
         city96_state_dict,
         save_safetensors,

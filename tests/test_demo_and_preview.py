@@ -10,8 +10,8 @@ import torch
 from PIL import Image
 
 from latent_upscale import methods
-from latent_upscale.demo import REAL_PHOTO_HINT, demo_latent, render_scene, run_demo, score_methods
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.lab.demo import REAL_PHOTO_HINT, demo_latent, render_scene, run_demo, score_methods
 from latent_upscale.preview import latent_to_rgb, rgb_to_latent
 from tests.helpers.cli import run_cli
 
@@ -64,7 +64,7 @@ def no_models(tmp_path, monkeypatch):
 def test_demo_without_an_autoencoder_shows_the_scene_and_says_how_to_get_a_photograph(
     tmp_path, capsys, caplog, no_models
 ):
-    caplog.set_level(logging.INFO, logger="latent_upscale.demo")
+    caplog.set_level(logging.INFO, logger="latent_upscale.lab.demo")
     run = run_cli(capsys, "demo", "--out", str(tmp_path / "out"))
     assert run.code == 0, run.err
     out = tmp_path / "out"

@@ -14,8 +14,8 @@ pytest.importorskip("skimage")
 pytest.importorskip("scipy")
 
 from latent_upscale import methods
-from latent_upscale.demo import photo
-from latent_upscale.neural.archs.tae_random import save_tae_pair
+from latent_upscale.lab.demo import photo
+from latent_upscale.lab.fixtures.tae_random import save_tae_pair
 from latent_upscale.neural.options import NeuralOptions
 from tests.helpers.cli import run_cli
 from tests.helpers.probe_method import register_probe_method
@@ -46,7 +46,7 @@ def test_random_tae_weights_run_every_registered_method_end_to_end(
     # A method registered later (the coming `tae` round trip, say) is measured with no change to the demo.
     families = register_probe_method(monkeypatch)
     encoder, decoder = save_tae_pair(tmp_path / "tae", "taef2")
-    caplog.set_level(logging.INFO, logger="latent_upscale.demo")
+    caplog.set_level(logging.INFO, logger="latent_upscale.lab.demo")
     out = tmp_path / "out"
     run = run_cli(capsys, "demo", "--autoencoder", str(decoder), str(encoder), "--out", str(out))
     assert run.code == 0, run.err

@@ -10,6 +10,16 @@ import pytest
 import torch
 
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.lab.fixtures.random_weights import (
+    city96_filename,
+    city96_state_dict,
+    parameter_count,
+    save_safetensors,
+    save_torch,
+    sesqui_state_dict,
+    ttl_state_dict,
+)
+from latent_upscale.lab.fixtures.tae_random import tae_state_dict
 from latent_upscale.neural import NeuralOptions, unload
 from latent_upscale.neural.archs import (
     ARCHITECTURES,
@@ -21,16 +31,6 @@ from latent_upscale.neural.archs import (
     tae,
     ttl,
 )
-from latent_upscale.neural.archs.random_weights import (
-    city96_filename,
-    city96_state_dict,
-    parameter_count,
-    save_safetensors,
-    save_torch,
-    sesqui_state_dict,
-    ttl_state_dict,
-)
-from latent_upscale.neural.archs.tae_random import tae_state_dict
 from latent_upscale.neural.runner import load_model
 from latent_upscale.neural.state_dict import canonicalize_state_dict, read_state_dict
 from tests.helpers.neural_arch_contract import ArchitectureContract

@@ -14,14 +14,14 @@ import torch
 
 from latent_upscale import upscale_detailed
 from latent_upscale.errors import LatentUpscaleError, WeightsUnavailableError
-from latent_upscale.neural import NeuralOptions, unload
-from latent_upscale.neural.archs import load_descriptor
-from latent_upscale.neural.archs.random_weights import (
+from latent_upscale.lab.fixtures.random_weights import (
     city96_filename,
     city96_state_dict,
     save_safetensors,
     sesqui_state_dict,
 )
+from latent_upscale.neural import NeuralOptions, unload
+from latent_upscale.neural.archs import load_descriptor
 from latent_upscale.neural.archs.sesqui import ResamplingHead
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.latents import random_latent

@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.lab.fixtures.random_weights import save_safetensors
 from latent_upscale.latent_formats import LatentFormat
 from latent_upscale.neural import archs, unload
-from latent_upscale.neural.archs.random_weights import save_safetensors
 from latent_upscale.neural.descriptor import ModelDescriptor
 from latent_upscale.neural.options import NeuralOptions
 from latent_upscale.neural.runner import load_model

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from latent_upscale.errors import WeightsUnavailableError
+from latent_upscale.lab.fixtures.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 from latent_upscale.neural import downloads, unload
-from latent_upscale.neural.archs.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.downloads import url_downloader
 from latent_upscale.neural.resolution import resolve_weights

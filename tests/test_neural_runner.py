@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from latent_upscale import upscale_detailed
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.lab.fixtures.random_weights import city96_state_dict, sesqui_state_dict, ttl_state_dict
+from latent_upscale.lab.fixtures.tae_random import tae_state_dict
 from latent_upscale.latent_formats import FAMILIES, LatentFormat
 from latent_upscale.neural import NeuralOptions, runner, unload
 from latent_upscale.neural.archs import load_descriptor, tae
-from latent_upscale.neural.archs.random_weights import city96_state_dict, sesqui_state_dict, ttl_state_dict
-from latent_upscale.neural.archs.tae_random import tae_state_dict
 from latent_upscale.neural.cache import model_cache
 from latent_upscale.neural.runner import plan_fixed_factors, run_step, tile_geometry
 from latent_upscale.neural.state_dict import read_state_dict
@@ -375,12 +375,12 @@ def test_the_result_is_an_ordinary_tensor_the_host_may_update_in_place(tmp_path:
 
 def test_result_names_only_the_weights_whose_network_ran(tmp_path):
     from latent_upscale import upscale_detailed
-    from latent_upscale.neural import NeuralOptions
-    from latent_upscale.neural.archs.random_weights import (
+    from latent_upscale.lab.fixtures.random_weights import (
         city96_filename,
         city96_state_dict,
         save_safetensors,
     )
+    from latent_upscale.neural import NeuralOptions
 
     for factor in (1.25, 1.5, 2.0):
         save_safetensors(

@@ -11,9 +11,9 @@ import pytest
 
 from latent_upscale import upscale_detailed
 from latent_upscale.errors import WeightsUnavailableError
+from latent_upscale.lab.fixtures.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 from latent_upscale.neural import describe, find_local_weights, list_models, unload
 from latent_upscale.neural import resolution as resolution_module
-from latent_upscale.neural.archs.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub

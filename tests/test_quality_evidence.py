@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from latent_upscale.api import DEFAULT_METHOD
-from latent_upscale.bench.quality import best_interpolation
+from latent_upscale.lab.bench.quality import best_interpolation
 
 RESULTS = Path(__file__).resolve().parents[1] / "assets" / "quality-results.json"
 

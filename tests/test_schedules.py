@@ -374,7 +374,7 @@ def test_a_cuda_host_table_is_read_on_the_cpu_and_results_stay_there(table):
 
 def test_importing_the_schedules_and_figures_modules_does_not_import_matplotlib():
     code = (
-        "import sys, latent_upscale.schedules, latent_upscale.schedule_figures; "
+        "import sys, latent_upscale.schedules, latent_upscale.lab.demo.schedule_figures; "
         "sys.exit(1 if 'matplotlib' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
@@ -382,7 +382,7 @@ def test_importing_the_schedules_and_figures_modules_does_not_import_matplotlib(
 
 def test_figures_are_written_as_png_files(tmp_path):
     pytest.importorskip("matplotlib")
-    from latent_upscale.schedule_figures import plot_fixed_steps, plot_schedules
+    from latent_upscale.lab.demo.schedule_figures import plot_fixed_steps, plot_schedules
 
     for path in (
         plot_schedules(tmp_path / "all" / "schedules.png", steps=12),

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from latent_upscale.lab.fixtures.random_weights import sesqui_state_dict
 from latent_upscale.neural.archs import sesqui
-from latent_upscale.neural.archs.random_weights import sesqui_state_dict
 
 
 def _model(channels: int = 4) -> sesqui.SesquiUpscaler:

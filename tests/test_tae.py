@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.lab.fixtures.tae_random import save_tae_pair, tae_state_dict
 from latent_upscale.neural.archs import tae
-from latent_upscale.neural.archs.tae_random import save_tae_pair, tae_state_dict
 from tests.helpers.real_weights import photograph, require_taef2
 
 VARIANT_IDS = list(tae.VARIANTS)

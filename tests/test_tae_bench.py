@@ -3,9 +3,9 @@ cost row (tae vs the SD VAE round trip) reports its ratios against the issue's g
 
 from __future__ import annotations
 
-from latent_upscale.bench import report, row_tae
-from latent_upscale.bench.plan import ROWS
-from latent_upscale.bench.quality import method_runners
+from latent_upscale.lab.bench import report, row_tae
+from latent_upscale.lab.bench.plan import ROWS
+from latent_upscale.lab.evaluation import method_runners
 
 
 def _row(family: str, vae_s: float, tae_s: float, vae_peak: int, tae_peak: int) -> dict:

@@ -14,10 +14,10 @@ import torch
 from latent_upscale import upscale, upscale_detailed
 from latent_upscale.errors import WeightsUnavailableError
 from latent_upscale.families import FAMILY_LIST, get_family
+from latent_upscale.lab.fixtures.tae_random import save_tae_pair
 from latent_upscale.latent_formats import FAMILIES, LatentFormat
 from latent_upscale.neural import NeuralOptions, unload
 from latent_upscale.neural.archs import tae
-from latent_upscale.neural.archs.tae_random import save_tae_pair
 from latent_upscale.neural.catalog import AUTOENCODERS, TAESD_COMMIT, WEIGHT_SETS
 from latent_upscale.neural.options import DEFAULT_TAE_BASE_URL
 from latent_upscale.resize_methods import get_method

@@ -10,8 +10,8 @@ import torch
 
 from latent_upscale import upscale
 from latent_upscale.api import DEFAULT_METHOD
+from latent_upscale.lab.fixtures.tae_random import save_tae_pair
 from latent_upscale.neural import NeuralOptions
-from latent_upscale.neural.archs.tae_random import save_tae_pair
 from tests.helpers.glue import glue, start, use_models_dir
 from tests.helpers.host_stub import host_stub
 from tests.helpers.real_weights import require_taef2

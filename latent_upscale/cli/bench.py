@@ -13,7 +13,7 @@ __all__ = ["add_bench"]
 
 
 def _rows(text: str) -> tuple[str, ...]:
-    from latent_upscale.bench import ROWS
+    from latent_upscale.lab.bench import ROWS
 
     rows = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [row for row in rows if row not in ROWS]
@@ -25,10 +25,10 @@ def _rows(text: str) -> tuple[str, ...]:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from latent_upscale.bench import full_plan, quick_plan, run_bench
+    from latent_upscale.lab.bench import full_plan, quick_plan, run_bench
 
     if args.suite == "quality":
-        from latent_upscale.bench.quality_cli import run_quality_command
+        from latent_upscale.lab.bench.quality_cli import run_quality_command
 
         check_device_available(args.device)
         for line in run_quality_command(args):

@@ -9,7 +9,7 @@ __all__ = ["add_demo"]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from latent_upscale.demo import run_demo
+    from latent_upscale.lab.demo import run_demo
 
     written = run_demo(args.out, autoencoder=args.autoencoder, models_dir=args.models_dir, progress=True)
     for name, path in written.items():

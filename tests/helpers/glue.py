@@ -94,7 +94,7 @@ def patched_names(obj: Any) -> set[str]:
 
 def put_city96_weights(folder: Path, vae: str = "v1", factors: tuple[float, ...] = (1.25, 1.5, 2.0)) -> Path:
     """Small random city96 v2.1 files in the real layout and names."""
-    from latent_upscale.neural.archs.random_weights import (
+    from latent_upscale.lab.fixtures.random_weights import (
         city96_filename,
         city96_state_dict,
         save_safetensors,
@@ -111,7 +111,7 @@ def put_city96_weights(folder: Path, vae: str = "v1", factors: tuple[float, ...]
 
 def put_sesqui_weights(folder: Path, name: str, channels: int) -> Path:
     """A small random SesquiLSR file in the real layout."""
-    from latent_upscale.neural.archs.random_weights import save_safetensors, sesqui_state_dict
+    from latent_upscale.lab.fixtures.random_weights import save_safetensors, sesqui_state_dict
 
     folder.mkdir(parents=True, exist_ok=True)
     return save_safetensors(

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from latent_upscale.neural import NeuralOptions, unload
-from latent_upscale.neural.archs.random_weights import (
+from latent_upscale.lab.fixtures.random_weights import (
     city96_filename,
     city96_state_dict,
     save_safetensors,
@@ -16,6 +15,7 @@ from latent_upscale.neural.archs.random_weights import (
     sesqui_state_dict,
     ttl_state_dict,
 )
+from latent_upscale.neural import NeuralOptions, unload
 
 
 def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """The photographs ``bench quality`` measures: the plan (images, crops, scales, methods) and loading
-them (see :mod:`latent_upscale.bench.quality`)."""
+them (see :mod:`latent_upscale.lab.bench.quality`)."""
 
 from __future__ import annotations
 

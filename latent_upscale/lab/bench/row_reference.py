@@ -1,7 +1,7 @@
 """Row 3: ours vs references — city96 v2.1 as published, run the plain way, and the interpolations
-against their yardstick and peers (:mod:`latent_upscale.bench.row_peers`, rows of ``kind``
+against their yardstick and peers (:mod:`latent_upscale.lab.bench.row_peers`, rows of ``kind``
 ``"yardstick"`` and ``"peer"``), and the learned upscalers against their published ComfyUI nodes
-(:mod:`latent_upscale.bench.row_neural_peers`, ``kind`` ``"peer"`` too); the city96 rows are
+(:mod:`latent_upscale.lab.bench.row_neural_peers`, ``kind`` ``"peer"`` too); the city96 rows are
 ``kind`` ``"neural runner"``.
 
 The reference is the published layout as an eager float32 ``nn.Sequential`` (conv 4→64, ReLU,
@@ -22,10 +22,10 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.measure import interleaved_medians, median_ratio
-from latent_upscale.bench.row_neural_peers import run_neural_peer_comparisons
-from latent_upscale.bench.row_peers import run_interpolation_comparisons
+from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.measure import interleaved_medians, median_ratio
+from latent_upscale.lab.bench.row_neural_peers import run_neural_peer_comparisons
+from latent_upscale.lab.bench.row_peers import run_interpolation_comparisons
 from latent_upscale.latent_formats import family_format
 
 __all__ = ["FP16_RELATIVE_TOLERANCE", "FP32_TOLERANCE", "reference_city96", "run_reference_row"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from latent_upscale import __version__
-from latent_upscale.bench.measure import memory_method
+from latent_upscale.lab.bench.measure import memory_method
 
 __all__ = [
     "cpu_model",
@@ -24,7 +24,7 @@ __all__ = [
     "load_average",
 ]
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def cpu_model() -> str:

@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from latent_upscale.bench.context import BenchContext
 from latent_upscale.families import get_family
+from latent_upscale.lab.bench.context import BenchContext
 
 __all__ = ["VAE_CONFIGS", "build_vae", "diffusers_missing", "round_trip", "run_vae_row"]
 

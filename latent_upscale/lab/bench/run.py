@@ -11,16 +11,16 @@ from typing import Any
 
 import torch
 
-from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.environment import describe_environment, load_average
-from latent_upscale.bench.models import bench_models
-from latent_upscale.bench.plan import BenchPlan
-from latent_upscale.bench.row_growth import run_growth_row
-from latent_upscale.bench.row_methods import run_methods_row
-from latent_upscale.bench.row_overhead import run_overhead_row
-from latent_upscale.bench.row_reference import run_reference_row
-from latent_upscale.bench.row_tae import run_tae_row
-from latent_upscale.bench.row_vae import run_vae_row
+from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.environment import describe_environment, load_average
+from latent_upscale.lab.bench.models import bench_models
+from latent_upscale.lab.bench.plan import BenchPlan
+from latent_upscale.lab.bench.row_growth import run_growth_row
+from latent_upscale.lab.bench.row_methods import run_methods_row
+from latent_upscale.lab.bench.row_overhead import run_overhead_row
+from latent_upscale.lab.bench.row_reference import run_reference_row
+from latent_upscale.lab.bench.row_tae import run_tae_row
+from latent_upscale.lab.bench.row_vae import run_vae_row
 
 __all__ = ["BenchOutcome", "run_bench"]
 
@@ -68,7 +68,7 @@ def run_bench(
     A row that fails is recorded with its error and the others still run, so one bad row never
     costs the rest of a long run; :attr:`BenchOutcome.failed` names them.
     """
-    from latent_upscale.bench.report import summarise, write_report
+    from latent_upscale.lab.bench.report import summarise, write_report
 
     device = torch.device(device)
     previous_threads = torch.get_num_threads()

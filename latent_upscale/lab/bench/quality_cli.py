@@ -11,8 +11,13 @@ __all__ = ["run_quality_command"]
 def run_quality_command(args: argparse.Namespace) -> list[str]:
     """Run the quality benchmark from parsed arguments; returns the lines to print (files written, the
     best interpolation, the methods skipped)."""
-    from latent_upscale.bench.quality import QualityPlan, best_interpolation, load_autoencoder, run_quality
     from latent_upscale.errors import LatentUpscaleError
+    from latent_upscale.lab.bench.quality import (
+        QualityPlan,
+        best_interpolation,
+        load_autoencoder,
+        run_quality,
+    )
 
     if not args.autoencoder:
         raise LatentUpscaleError(

@@ -6,7 +6,7 @@ environment), ``results.md`` and ``results.png``. ``diffusers``, ``matplotlib`` 
 ``bench`` extra; the extension itself never needs them.
 """
 
-from latent_upscale.bench.plan import ROWS, BenchPlan, Job, full_plan, quick_plan
-from latent_upscale.bench.run import BenchOutcome, run_bench
+from latent_upscale.lab.bench.plan import ROWS, BenchPlan, Job, full_plan, quick_plan
+from latent_upscale.lab.bench.run import BenchOutcome, run_bench
 
 __all__ = ["ROWS", "BenchOutcome", "BenchPlan", "Job", "full_plan", "quick_plan", "run_bench"]

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from latent_upscale.api import upscale
-from latent_upscale.bench.context import BenchContext, CostEstimator
-from latent_upscale.bench.models import NEURAL_MODELS
+from latent_upscale.lab.bench.context import BenchContext, CostEstimator
+from latent_upscale.lab.bench.models import NEURAL_MODELS
 from latent_upscale.resize_methods import registered_methods
 
 __all__ = ["fit_slope", "run_growth_row"]
@@ -159,7 +159,7 @@ def run_growth_row(context: BenchContext) -> dict[str, list[dict[str, object]]]:
 _FRESH_PEAKS = """
 import json, sys, torch
 from latent_upscale.api import upscale
-from latent_upscale.bench.measure import peak_memory
+from latent_upscale.lab.bench.measure import peak_memory
 torch.set_num_threads(int(sys.argv[2]))
 peaks = {}
 for side in map(int, sys.argv[3:]):

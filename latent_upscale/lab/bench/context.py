@@ -9,9 +9,9 @@ from typing import TypeVar
 import torch
 from torch import Tensor
 
-from latent_upscale.bench.measure import Timing, measure
-from latent_upscale.bench.models import BenchModels
-from latent_upscale.bench.plan import BenchPlan
+from latent_upscale.lab.bench.measure import Timing, measure
+from latent_upscale.lab.bench.models import BenchModels
+from latent_upscale.lab.bench.plan import BenchPlan
 
 __all__ = ["BenchContext", "CostEstimator"]
 

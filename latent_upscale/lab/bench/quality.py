@@ -6,7 +6,7 @@ registered method to the high-resolution latent size, decoded and compared with 
 reference rows on the same images: ``ceiling`` (the original encoded and decoded: the best any latent
 upscaler can reach through this autoencoder) and ``roundtrip`` (decode the low-resolution latent,
 Lanczos in pixels, encode: what an image upscaler does). Metrics: PSNR, SSIM, HaarPSI (see
-:mod:`latent_upscale.bench.metrics`). Methods are the method registry's: interpolations directly,
+:mod:`latent_upscale.lab.evaluation.metrics`). Methods are the method registry's: interpolations directly,
 any other method (``neural``, a round-trip method) through its ``run`` with the autoencoder's family;
 a method that has no weights for the family, or falls back, is listed as skipped.
 
@@ -37,14 +37,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from latent_upscale.bench.quality_autoencoders import BenchAutoencoder, load_autoencoder
-from latent_upscale.bench.quality_images import (
+from latent_upscale.lab.bench.quality_report import best_interpolation, draw_figure, render_markdown
+from latent_upscale.lab.evaluation.autoencoders import BenchAutoencoder, load_autoencoder
+from latent_upscale.lab.evaluation.photographs import (
     BUILTIN_IMAGES,
     QualityPlan,
     lanczos_image,
     load_images,
 )
-from latent_upscale.bench.quality_protocol import (
+from latent_upscale.lab.evaluation.protocol import (
     Decoded,
     Resize,
     as_array,
@@ -52,7 +53,6 @@ from latent_upscale.bench.quality_protocol import (
     method_runners,
     score_decoded,
 )
-from latent_upscale.bench.quality_report import best_interpolation, draw_figure, render_markdown
 
 __all__ = [
     "BUILTIN_IMAGES",

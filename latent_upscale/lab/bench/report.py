@@ -1,6 +1,6 @@
 """Turn the measured rows into ``results.json``, markdown tables and a matplotlib figure.
 
-The tables themselves (one section per row) are in :mod:`latent_upscale.bench.report_tables`; this
+The tables themselves (one section per row) are in :mod:`latent_upscale.lab.bench.report_tables`; this
 module computes the summary and its goals, assembles ``results.md`` and writes the files.
 """
 
@@ -11,9 +11,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from latent_upscale.bench import row_tae
-from latent_upscale.bench.environment import environment_line
-from latent_upscale.bench.report_tables import (
+import latent_upscale.lab.bench.row_tae as row_tae
+from latent_upscale.lab.bench.environment import environment_line
+from latent_upscale.lab.bench.report_tables import (
     goals_section,
     growth_section,
     methods_section,
@@ -24,7 +24,7 @@ from latent_upscale.bench.report_tables import (
     size_text,
     vae_section,
 )
-from latent_upscale.bench.row_neural_peers import NEURAL_PEERS
+from latent_upscale.lab.bench.row_neural_peers import NEURAL_PEERS
 from latent_upscale.latent_io import atomic_write
 
 __all__ = ["GOALS", "render_markdown", "summarise", "write_report"]
@@ -189,7 +189,7 @@ def _plot(results: dict[str, Any], path: Path) -> Path | None:
     except ImportError:
         logger.warning("matplotlib is not installed: no results.png (pip install 'latent-upscale[bench]')")
         return None
-    from latent_upscale.bench.plot import draw_panels
+    from latent_upscale.lab.bench.plot import draw_panels
 
     figure = draw_panels(plt, results)
     try:

@@ -1,11 +1,11 @@
 """The demo on a real photograph through a real autoencoder (issue 9 §3).
 
-It is the quality benchmark's protocol (:mod:`latent_upscale.bench.quality`, SesquiLSR's published one)
+It is the quality benchmark's protocol (:mod:`latent_upscale.lab.bench.quality`, SesquiLSR's published one)
 on one photograph, small enough to run in seconds: a 256 × 256 centre crop of scikit-image's
 ``chelsea`` (the cat's face: fur, whiskers, eyes) is Lanczos-downsampled by 1.5 and 2, encoded with a
 tiny autoencoder (TAESD family, madebyollin/taesd, MIT), its latent enlarged back to the 32 × 32
 full-size latent by every registered method, decoded and compared with the original (PSNR, SSIM and
-HaarPSI from :mod:`latent_upscale.bench.metrics`), beside the ``ceiling`` (the original encoded and
+HaarPSI from :mod:`latent_upscale.lab.evaluation.metrics`), beside the ``ceiling`` (the original encoded and
 decoded) and the ``roundtrip`` (the small latent decoded, Lanczos-enlarged in pixels, encoded again).
 """
 
@@ -29,7 +29,7 @@ from latent_upscale.errors import LatentUpscaleError
 from .grid import GridRow, save_grid, write_text
 
 if TYPE_CHECKING:
-    from latent_upscale.bench.quality import BenchAutoencoder, Resize
+    from latent_upscale.lab.evaluation import BenchAutoencoder, Resize
     from latent_upscale.neural.options import NeuralOptions
 
 __all__ = [
@@ -80,7 +80,7 @@ def open_autoencoder(paths: Sequence[str | os.PathLike[str]]) -> BenchAutoencode
     Raises :class:`LatentUpscaleError` (one line, starting ``--autoencoder``) for a missing path, a
     folder without a pair, or files that are not a matching TAESD encoder/decoder.
     """
-    from latent_upscale.bench.quality import load_autoencoder
+    from latent_upscale.lab.evaluation import load_autoencoder
     from latent_upscale.neural.archs.tae import find_pair
 
     resolved = [Path(path).expanduser() for path in paths]
@@ -118,7 +118,7 @@ def check_photo_support() -> None:
 
 
 def _photograph() -> Tensor:
-    from latent_upscale.bench.quality import QualityPlan, load_images
+    from latent_upscale.lab.evaluation import QualityPlan, load_images
 
     plan = QualityPlan(scales=PHOTO_SCALES, crop=PHOTO_SIDE, builtin_images=(PHOTO,))
     return load_images(plan)[PHOTO]
@@ -148,7 +148,7 @@ def _measure(
     ``{id: reason}`` and every picture ``{(method, scale): [1, 3, H, W]}``."""
     from tqdm.auto import tqdm
 
-    from latent_upscale.bench.quality import as_array, decode_protocol, method_runners, score_decoded
+    from latent_upscale.lab.evaluation import as_array, decode_protocol, method_runners, score_decoded
 
     times: dict[tuple[str, int], float] = {}
     plain = method_runners(autoencoder.family, neural=neural, autoencoder_dir=autoencoder.models_dir)

@@ -23,7 +23,7 @@ from .grid import extra_figures
 from .scene import MethodScore, demo_latent, render_scene, run_scene_demo, score_methods
 
 if TYPE_CHECKING:
-    from latent_upscale.bench.quality import BenchAutoencoder
+    from latent_upscale.lab.evaluation import BenchAutoencoder
     from latent_upscale.neural.options import NeuralOptions
 
 __all__ = ["REAL_PHOTO_HINT", "MethodScore", "demo_latent", "render_scene", "run_demo", "score_methods"]

@@ -1,5 +1,5 @@
 """The measurement of ``bench quality`` on one photograph: the methods as runners, the protocol's
-pictures one at a time, and their scores (see :mod:`latent_upscale.bench.quality`)."""
+pictures one at a time, and their scores (see :mod:`latent_upscale.lab.bench.quality`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from latent_upscale.bench.quality_autoencoders import BenchAutoencoder
-from latent_upscale.bench.quality_images import lanczos_image
 from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.lab.evaluation.autoencoders import BenchAutoencoder
+from latent_upscale.lab.evaluation.photographs import lanczos_image
 
 if TYPE_CHECKING:
     from latent_upscale.neural.options import NeuralOptions
@@ -30,7 +30,7 @@ def as_array(image: Tensor) -> np.ndarray:
 def score_decoded(reference: np.ndarray, decoded: Tensor) -> dict[str, float]:
     """``{"psnr", "ssim", "perceptual"}`` of ``decoded`` against ``reference`` (:func:`as_array` of the
     original); PSNR in dB, the perceptual score is HaarPSI."""
-    from latent_upscale.bench.metrics import haarpsi, psnr, ssim
+    from latent_upscale.lab.evaluation.metrics import haarpsi, psnr, ssim
 
     candidate = as_array(decoded)
     return {

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from latent_upscale.api import upscale_detailed
 from latent_upscale.core import UpscaleResult
-from latent_upscale.neural.archs.random_weights import (
+from latent_upscale.lab.fixtures.random_weights import (
     city96_filename,
     city96_state_dict,
     save_safetensors,

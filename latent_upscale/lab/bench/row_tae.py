@@ -4,7 +4,7 @@ beside the learned latent upscalers.
 Each job of the plan's ``vae_jobs`` (full plan: SD1 64→128 latent pixels, i.e. 512 → 1024 image
 pixels, and SDXL 128→256, 1024 → 2048) runs three ways on one model-space latent:
 
-* the SD VAE round trip of :mod:`~latent_upscale.bench.row_vae` (diffusers ``AutoencoderKL``, random
+* the SD VAE round trip of :mod:`~latent_upscale.lab.bench.row_vae` (diffusers ``AutoencoderKL``, random
   weights; what an image upscaler in hires fix costs);
 * ``upscale(method="tae")`` with the family's tiny autoencoder (TAESD for SD1, TAESDXL for SDXL;
   random weights in the published layout and under the published names, so resolution, the model
@@ -24,12 +24,12 @@ from typing import Any
 import torch
 
 from latent_upscale.api import upscale_detailed
-from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.models import tile_count
-from latent_upscale.bench.row_vae import VAE_STRIDE, build_vae, diffusers_missing, round_trip
 from latent_upscale.core import UpscaleResult
 from latent_upscale.families import get_family
-from latent_upscale.neural.archs.tae_random import save_tae_pair
+from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.models import tile_count
+from latent_upscale.lab.bench.row_vae import VAE_STRIDE, build_vae, diffusers_missing, round_trip
+from latent_upscale.lab.fixtures.tae_random import save_tae_pair
 from latent_upscale.neural.options import NeuralOptions
 
 __all__ = ["GOALS", "ROW", "run_tae_row", "tae_section", "tae_summary"]

@@ -24,8 +24,8 @@ from torch import Tensor
 from torch.utils import benchmark
 
 from latent_upscale.api import upscale
-from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.measure import interleaved_medians, median_ratio
+from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.measure import interleaved_medians, median_ratio
 from latent_upscale.webui.patches import InterpolateInterceptor
 
 __all__ = ["run_overhead_row"]

@@ -1,5 +1,5 @@
 """The autoencoders ``bench quality`` decodes through: a TAESD pair or a full diffusers VAE, both
-giving model-space latents (see :mod:`latent_upscale.bench.quality`)."""
+giving model-space latents (see :mod:`latent_upscale.lab.bench.quality`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The tables of ``results.md``: one Markdown section per bench row, and the cell formats they share.
 
-Each section takes its row exactly as ``results.json`` stores it; :func:`latent_upscale.bench.report.
+Each section takes its row exactly as ``results.json`` stores it; :func:`latent_upscale.lab.bench.report.
 render_markdown` puts them together.
 """
 

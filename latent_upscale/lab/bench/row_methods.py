@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import partial
 
 from latent_upscale.api import upscale_detailed
-from latent_upscale.bench.context import BenchContext, CostEstimator
-from latent_upscale.bench.models import NEURAL_MODELS, NeuralCall
-from latent_upscale.bench.plan import Job
+from latent_upscale.lab.bench.context import BenchContext, CostEstimator
+from latent_upscale.lab.bench.models import NEURAL_MODELS, NeuralCall
+from latent_upscale.lab.bench.plan import Job
 from latent_upscale.resize_methods import registered_methods
 
 __all__ = ["run_methods_row"]

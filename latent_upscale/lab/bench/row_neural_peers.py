@@ -6,9 +6,9 @@ never part of this repository: the bench loads it from the plan's ``peers`` fold
 there (see :data:`NEURAL_PEERS` for the file names) and skips a peer whose file is absent.
 
 Both sides get the same random weights in the published layout (the bench's models folder,
-:mod:`latent_upscale.neural.archs.random_weights`), loaded strictly by each side's own loader. Each
+:mod:`latent_upscale.lab.fixtures.random_weights`), loaded strictly by each side's own loader. Each
 row compares the outputs first (max abs difference, raw latent units), then times the two calls
-interleaved round by round (:func:`latent_upscale.bench.row_peers._compare`, rows of ``kind``
+interleaved round by round (:func:`latent_upscale.lab.bench.row_peers._compare`, rows of ``kind``
 ``"peer"``). Ours is the whole public call ``upscale_detailed(..., method="neural")`` in float32 on a
 raw latent, as the nodes receive ComfyUI's ``LATENT`` (checks and conversions included); theirs is
 the node's model call with the model already loaded (what a node pays from its second use on),
@@ -37,8 +37,8 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.row_peers import _compare, load_peer_file
+from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.row_peers import _compare, load_peer_file
 
 __all__ = ["NEURAL_PEERS", "NeuralPeer", "load_peer_module", "run_neural_peer_comparisons"]
 
@@ -53,7 +53,7 @@ class NeuralPeer:
     """A published node: ``build(module, weights, factor, device)`` loads its network from ``file``."""
 
     name: str
-    #: Our bench model id (``latent_upscale.bench.models.NEURAL_MODELS``).
+    #: Our bench model id (``latent_upscale.lab.bench.models.NEURAL_MODELS``).
     model_id: str
     file: str
     build: Callable[[types.ModuleType, Path, float, torch.device], PeerCall]
@@ -150,7 +150,7 @@ def _rearrange(tensor: Tensor, pattern: str, **sizes: int) -> Tensor:
 
 def _einops_stand_in() -> types.ModuleType:
     module = types.ModuleType("einops")
-    module.__doc__ = "latent_upscale.bench stand-in for einops (two rearrange patterns only)"
+    module.__doc__ = "latent_upscale.lab.bench stand-in for einops (two rearrange patterns only)"
     module.rearrange = _rearrange  # type: ignore[attr-defined]
     return module
 

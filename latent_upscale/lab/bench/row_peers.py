@@ -25,8 +25,8 @@ import torch
 from torch import Tensor
 
 from latent_upscale.api import upscale
-from latent_upscale.bench.context import BenchContext
-from latent_upscale.bench.measure import interleaved_medians, median_ratio, peak_memory
+from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.measure import interleaved_medians, median_ratio, peak_memory
 
 __all__ = ["PEERS", "Peer", "load_peer", "load_peer_file", "run_interpolation_comparisons"]
 
