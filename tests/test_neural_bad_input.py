@@ -82,7 +82,7 @@ def test_one_bad_models_folder_entry_is_skipped_with_one_warning(
     good = tmp_path / "env-models"
     put_sesqui(good)
     monkeypatch.setenv("LATENT_UPSCALE_MODELS", os.pathsep.join(["~nouser-latent-upscale/x", str(good)]))
-    with caplog.at_level(logging.WARNING, logger="latent_upscale.neural.resolution"):
+    with caplog.at_level(logging.WARNING, logger="latent_upscale.neural.search"):
         for _ in range(2):
             assert resolve_weights("sdxl", options(tmp_path)).path == good / "upscaler_SDXL.safetensors"
     warnings = [r for r in caplog.records if "~nouser-latent-upscale/x" in r.getMessage()]

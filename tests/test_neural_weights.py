@@ -13,7 +13,7 @@ from latent_upscale import upscale_detailed
 from latent_upscale.errors import WeightsUnavailableError
 from latent_upscale.lab.fixtures.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
 from latent_upscale.neural import describe, find_local_weights, list_models, unload
-from latent_upscale.neural import resolution as resolution_module
+from latent_upscale.neural import search as search_module
 from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
@@ -88,7 +88,7 @@ def test_resolution_order_is_explicit_then_named_folders_then_env_then_extension
     for folder in (named, env, extension, download_cache):
         put_sesqui(folder)
     monkeypatch.setenv("LATENT_UPSCALE_MODELS", str(env))
-    monkeypatch.setattr(resolution_module, "_EXTENSION_MODELS", extension)
+    monkeypatch.setattr(search_module, "_EXTENSION_MODELS", extension)
     opts = options(tmp_path, search_extension_models=True)
     explicit = put_sesqui(tmp_path / "elsewhere")
     assert resolve_weights("sdxl", opts, explicit=explicit).sources == {None: "explicit"}
@@ -377,7 +377,8 @@ def test_describe_gives_one_line_for_each_situation(tmp_path: Path, monkeypatch:
     assert not by_hand.available
     pin_files(monkeypatch.setattr, {"upscaler_Flux.safetensors": b"pinned"})
     off = describe("flux", options(tmp_path))
-    assert str(off) == "missing: SesquiLSR Flux (12.4 MB from GitHub; downloads off)" and not off.available
+    assert str(off) == "missing: SesquiLSR Flux (12.4 MB from github.com; downloads off)"
+    assert not off.available
     assert str(describe("sd3", options(tmp_path))) == "unavailable for sd3: no published weights"
     put_city96(tmp_path / "models", factors=(1.5, 2.0))
     assert str(describe("sd1", options(tmp_path))) == f"city96 v2.1 SDv1 (x1.5, x2 in {tmp_path / 'models'})"

@@ -20,7 +20,8 @@ def test_import_loads_no_gradio_hub_host_plotting_or_neural_internals():
         "if m.split('.')[0] in ('gradio', 'huggingface_hub', 'safetensors', 'modules', 'matplotlib', 'PIL') "
         "or m.startswith(('latent_upscale.neural.archs', 'latent_upscale.neural.runner', "
         "'latent_upscale.neural.weights', 'latent_upscale.neural.resolution', "
-        "'latent_upscale.neural.status', 'latent_upscale.neural.downloads', 'latent_upscale.neural.cache', "
+        "'latent_upscale.neural.status', 'latent_upscale.neural.search', 'latent_upscale.neural.downloads', "
+        "'latent_upscale.neural.cache', "
         "'latent_upscale.webui'))))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -18,8 +18,7 @@ from latent_upscale.lab.fixtures.tae_random import save_tae_pair
 from latent_upscale.latent_formats import FAMILIES, LatentFormat
 from latent_upscale.neural import NeuralOptions, unload
 from latent_upscale.neural.archs import tae
-from latent_upscale.neural.catalog import AUTOENCODERS, TAESD_COMMIT, WEIGHT_SETS
-from latent_upscale.neural.options import DEFAULT_TAE_BASE_URL
+from latent_upscale.neural.catalog import AUTOENCODERS, TAESD_BASE_URL, TAESD_COMMIT, WEIGHT_SETS
 from latent_upscale.resize_methods import get_method
 from tests.helpers.cli import run_cli
 from tests.helpers.hub_server import LocalHub
@@ -72,7 +71,7 @@ def test_only_files_with_an_established_sha256_are_downloadable():
     for set_id in ("taesd", "taesdxl", "taesd3", "taef1", "taef2"):
         for entry in WEIGHT_SETS[set_id].entries:
             assert entry.downloadable == (entry.filename in shared), entry.filename
-            assert entry.url == DEFAULT_TAE_BASE_URL + entry.filename
+            assert entry.url == TAESD_BASE_URL + entry.filename
     folder = require_taef2()
     for entry in WEIGHT_SETS["taef2"].entries:  # the pins are the real files' hashes
         assert hashlib.sha256((folder / entry.filename).read_bytes()).hexdigest() == entry.sha256
@@ -183,7 +182,7 @@ def test_missing_weights_raise_one_clear_error_naming_files_folders_and_urls(tmp
     message = str(caught.value)
     assert "taesdxl_decoder.pth" in message and "taesdxl_encoder.pth" in message
     assert "no pinned SHA-256" in message and str(tmp_path / "models") in message
-    assert DEFAULT_TAE_BASE_URL + "taesdxl_encoder.pth" in message
+    assert TAESD_BASE_URL + "taesdxl_encoder.pth" in message
     with pytest.raises(WeightsUnavailableError, match="no tiny autoencoder serves 'wan'"):
         upscale(torch.randn(1, 16, 5, 5), (8, 8), method="tae", family="wan", neural=options(tmp_path))
 

@@ -5,8 +5,8 @@ Light on import: only :class:`NeuralOptions` loads eagerly; everything else (the
 architectures, the runner, huggingface-hub) loads when first used.
 
 >>> from latent_upscale.neural import NeuralOptions
->>> NeuralOptions(allow_download=True).hf_repo_id
-'city96/SD-Latent-Upscaler'
+>>> NeuralOptions(allow_download=True).hf_repo_id is None  # no mirror: each file's own repo
+True
 """
 
 from __future__ import annotations

@@ -118,14 +118,18 @@ class CatalogEntry:
     homepage: str
     #: SHA-256 of the published file (lower-case hex); ``None``: unknown, so never downloaded.
     sha256: str | None = None
-    #: Hugging Face repo and pinned revision (``source == "hf"``); options may name a mirror.
+    #: Hugging Face repo and pinned revision (``source == "hf"``): where this file comes from.
     hf_repo: str | None = None
     hf_revision: str | None = None
-    #: Where a ``url`` file lives (the options may name a mirror base URL).
+    #: Where a ``url`` file lives.
     url: str | None = None
-    #: The :class:`~latent_upscale.neural.options.NeuralOptions` field holding the base URL (a
-    #: mirror) that a ``url`` file's name is appended to.
-    base_url_option: str = "sesqui_base_url"
+    #: The :class:`~latent_upscale.neural.options.NeuralOptions` field a user may set to fetch this
+    #: file from a mirror instead (``"hf_repo_id"``: a Hub repo of the same layout, with the
+    #: ``hf_revision`` option; a base-URL field such as ``"sesqui_base_url"``: a folder the file name
+    #: is appended to), or ``None``: only its own place. A mirror applies only to the entries that
+    #: name its field, and only when set (every such field defaults to ``None``), so a new entry
+    #: always resolves to its own ``hf_repo`` or ``url``.
+    mirror_option: str | None = None
     #: Which part of a multi-file weight set this file is (``"decoder"``/``"encoder"``), else ``None``.
     part: str | None = None
 
@@ -182,6 +186,7 @@ def _city96(version: str, vae: str, family: str, factor: float, approx_bytes: in
         sha256=CITY96_SHA256[(version, vae, factor)],
         hf_repo=CITY96_HF_REPO,
         hf_revision=CITY96_COMMITS[version],
+        mirror_option="hf_repo_id",
     )
 
 
@@ -199,6 +204,7 @@ def _sesqui(name: str, family: str) -> CatalogEntry:
         homepage=SESQUI_REPO_URL,
         sha256=None,  # not published as a Git LFS pointer: unknown here, so not downloaded
         url=SESQUI_MODELS_URL + f"upscaler_{name}.safetensors",
+        mirror_option="sesqui_base_url",
     )
 
 
@@ -232,7 +238,7 @@ def _taesd(variant: str, part: str, family: str, approx_bytes: int) -> CatalogEn
         homepage=TAESD_REPO_URL,
         sha256=TAESD_SHA256.get(filename),
         url=TAESD_BASE_URL + filename,
-        base_url_option="tae_base_url",
+        mirror_option="tae_base_url",
         part=part,
     )
 

@@ -1,8 +1,9 @@
 """Downloading published weights: pinned SHA-256, verified before anything is moved into place.
 
 * Hugging Face files (city96) go through ``huggingface_hub.hf_hub_download`` (its cache, its
-  progress bar, ``HF_ENDPOINT`` mirrors) at the catalog's pinned commit (or the revision the options
-  name); the cached file is then checked against the pin and removed from the cache if it differs.
+  progress bar, ``HF_ENDPOINT`` mirrors) from the entry's own repo at its pinned commit (or the
+  mirror repo and revision a user set for it); the cached file is then checked against the pin
+  and removed from the cache if it differs.
 * URL files go through a downloader: :func:`url_downloader` by default (the standard library's
   ``urllib`` with a stall timeout, so a server that stops sending fails the download instead of
   hanging the job; ``torch.hub.download_url_to_file`` has no timeout), or the hook in
@@ -23,6 +24,7 @@ import logging
 import os
 import shutil
 import tempfile
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +33,16 @@ from latent_upscale.errors import LatentUpscaleError, WeightsUnavailableError
 from latent_upscale.neural.catalog import CatalogEntry
 from latent_upscale.neural.options import NeuralOptions
 
-__all__ = ["Downloader", "download_entry", "file_sha256", "hf_revision", "manual_url", "url_downloader"]
+__all__ = [
+    "Downloader",
+    "download_entry",
+    "file_sha256",
+    "hf_repo",
+    "hf_revision",
+    "manual_url",
+    "origin",
+    "url_downloader",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -49,25 +60,41 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _mirror(entry: CatalogEntry, options: NeuralOptions) -> str | None:
+    """The mirror a user set for ``entry`` (the options field its ``mirror_option`` names), or None."""
+    return getattr(options, entry.mirror_option, None) if entry.mirror_option else None
+
+
+def hf_repo(entry: CatalogEntry, options: NeuralOptions) -> str:
+    """The Hub repo to fetch ``entry`` from: the mirror set for it, else the entry's own repo."""
+    return _mirror(entry, options) or entry.hf_repo or ""
+
+
 def hf_revision(entry: CatalogEntry, options: NeuralOptions) -> str:
-    """The revision to fetch: the options' (a mirror, a branch) or the entry's pinned commit."""
-    return options.hf_revision or entry.hf_revision or "main"
-
-
-def _hf_repo(entry: CatalogEntry, options: NeuralOptions) -> str:
-    return options.hf_repo_id or entry.hf_repo or ""
+    """The revision to fetch: the options' (a branch of a mirror) for the entries that follow the
+    ``hf_repo_id`` mirror, else the entry's pinned commit."""
+    override = options.hf_revision if entry.mirror_option == "hf_repo_id" else None
+    return override or entry.hf_revision or "main"
 
 
 def manual_url(entry: CatalogEntry, options: NeuralOptions) -> str:
-    """The address a person can fetch ``entry`` from by hand."""
+    """The address ``entry`` is downloaded from (and a person can fetch it from by hand)."""
     if entry.source == "hf":
         endpoint = options.hf_endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
-        repo, revision = _hf_repo(entry, options), hf_revision(entry, options)
+        repo, revision = hf_repo(entry, options), hf_revision(entry, options)
         return f"{endpoint.rstrip('/')}/{repo}/resolve/{revision}/{entry.filename}"
     if entry.source == "url":
-        base = getattr(options, entry.base_url_option, None)  # the options' base URL (a mirror)
+        base = _mirror(entry, options)
         return base.rstrip("/") + "/" + entry.filename if base else (entry.url or entry.homepage)
     return f"{entry.homepage} (download it yourself: {entry.licence}; we do not fetch it)"
+
+
+def origin(entry: CatalogEntry, options: NeuralOptions) -> str:
+    """Where a download of ``entry`` goes, in a few words for a status line: ``HF owner/name`` for a
+    Hub file, the host of the URL (``github.com``) for a URL file."""
+    if entry.source == "hf":
+        return f"HF {hf_repo(entry, options)}"
+    return urllib.parse.urlsplit(manual_url(entry, options)).netloc or manual_url(entry, options)
 
 
 #: Seconds a download may go without receiving a byte (connecting included) before it fails.
@@ -149,7 +176,7 @@ def _download_hf(entry: CatalogEntry, options: NeuralOptions, folder: Path, plac
         kwargs["cache_dir"] = str(options.hf_cache_dir)
     if options.hf_endpoint is not None:
         kwargs["endpoint"] = options.hf_endpoint  # else huggingface-hub reads HF_ENDPOINT itself
-    repo = _hf_repo(entry, options)
+    repo = hf_repo(entry, options)
     logger.info("downloading %s from Hugging Face %s@%s", entry.filename, repo, kwargs["revision"])
     try:
         path = Path(hf_hub_download(repo_id=repo, filename=entry.filename, **kwargs))

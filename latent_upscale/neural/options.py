@@ -17,24 +17,15 @@ import torch
 from latent_upscale.errors import LatentUpscaleError
 
 __all__ = [
-    "DEFAULT_HF_REPO_ID",
-    "DEFAULT_HF_REVISION",
-    "DEFAULT_SESQUI_BASE_URL",
-    "DEFAULT_TAE_BASE_URL",
+    "MIRROR_OPTIONS",
     "MODELS_DIR_ENV",
     "PRECISIONS",
     "NeuralOptions",
 ]
 
-#: Where city96's weights live on the Hugging Face Hub (Apache-2.0).
-DEFAULT_HF_REPO_ID = "city96/SD-Latent-Upscaler"
-#: ``None``: each file's pinned commit from the catalog (a branch or tag here overrides it).
-DEFAULT_HF_REVISION: str | None = None
-#: SesquiLSR's weights are published in the ``models/`` folder of its GitHub repository (MIT).
-DEFAULT_SESQUI_BASE_URL = "https://github.com/LoganBooker/SesquiLSR/raw/main/models/"
-#: The tiny autoencoders' files: madebyollin/taesd's raw files at the commit their SHA-256 is pinned to
-#: (MIT). Keep in step with :data:`latent_upscale.neural.catalog.TAESD_COMMIT`.
-DEFAULT_TAE_BASE_URL = "https://github.com/madebyollin/taesd/raw/5cccb12dc72074a4be35680c3b108548a7c69978/"
+#: The mirror fields: each is ``None`` (every file comes from its catalog entry's own place) unless a
+#: user sets it, and then serves only the catalog entries whose ``mirror_option`` names it.
+MIRROR_OPTIONS = ("hf_repo_id", "sesqui_base_url", "tae_base_url")
 #: Extra weights folders, separated by ``os.pathsep``; searched after the folders the caller names.
 MODELS_DIR_ENV = "LATENT_UPSCALE_MODELS"
 #: ``auto``: float32 on CPU; on accelerators the half type the architecture prefers.
@@ -57,13 +48,17 @@ class NeuralOptions:
 
     models_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None
     allow_download: bool = False
-    hf_repo_id: str = DEFAULT_HF_REPO_ID
-    hf_revision: str | None = DEFAULT_HF_REVISION
+    #: A Hub mirror of city96's repository (``owner/name``); ``None``: ``city96/SD-Latent-Upscaler``.
+    hf_repo_id: str | None = None
+    #: A branch, tag or commit of the city96 files' repo (or its mirror); ``None``: the pinned commit.
+    hf_revision: str | None = None
     hf_endpoint: str | None = None
     hf_cache_dir: str | os.PathLike[str] | None = None
-    sesqui_base_url: str = DEFAULT_SESQUI_BASE_URL
-    #: Base URL of the tiny-autoencoder files (a mirror); the pinned SHA-256 is checked all the same.
-    tae_base_url: str = DEFAULT_TAE_BASE_URL
+    #: A mirror folder of SesquiLSR's files; ``None``: its GitHub ``models/`` folder.
+    sesqui_base_url: str | None = None
+    #: A mirror folder of the tiny-autoencoder files; ``None``: madebyollin/taesd at the pinned commit.
+    #: A mirror's files are checked against the pinned SHA-256 all the same.
+    tae_base_url: str | None = None
     offline: bool | None = None
     precision: str = "auto"
     device: str | torch.device | None = None
@@ -104,7 +99,12 @@ class NeuralOptions:
             if factor is None or not 1.0 < factor <= 8.0:
                 raise LatentUpscaleError(f"factor must be a number above 1 (e.g. 1.5), got {self.factor!r}")
             self._set("factor", factor)
-        if not isinstance(self.hf_repo_id, str) or "/" not in self.hf_repo_id:
+        for name in MIRROR_OPTIONS:  # "" = no mirror, as None
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise LatentUpscaleError(f"{name} must be text or None, got {value!r}")
+            self._set(name, value.strip() or None if value is not None else None)
+        if self.hf_repo_id is not None and "/" not in self.hf_repo_id:
             raise LatentUpscaleError(f"hf_repo_id must look like 'owner/name', got {self.hf_repo_id!r}")
         if self.hf_revision is not None and not isinstance(self.hf_revision, str):
             raise LatentUpscaleError(f"hf_revision must be a branch, tag or commit, got {self.hf_revision!r}")

@@ -1,6 +1,7 @@
 """What the CLI and the WebUI are told: known files and where they are, one-line status, and the
-message that says how to get weights when none can be had. Uses the resolution walk of
-:mod:`~latent_upscale.neural.resolution`, so every surface agrees with what ``neural`` would do.
+message that says how to get weights when none can be had. Reads the weight search's plan
+(:func:`~latent_upscale.neural.search.plan_weights`), the one :func:`resolve_weights` acts on, so every
+surface agrees with what ``neural`` would do and where its download would come from.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from pathlib import Path
 
 from latent_upscale.neural import catalog
 from latent_upscale.neural.catalog import CatalogEntry, WeightSet
-from latent_upscale.neural.downloads import manual_url
+from latent_upscale.neural.downloads import manual_url, origin
 from latent_upscale.neural.options import NeuralOptions
-from latent_upscale.neural.resolution import Search, download_dir, search_dirs
+from latent_upscale.neural.search import Search, download_dir, plan_weights, search_dirs
 
 __all__ = [
     "ModelInfo",
@@ -193,19 +194,20 @@ def describe(
     sets = catalog.weight_sets_for(family, role)
     if not sets:
         return NeuralStatus(family, f"unavailable for {family}: no published weights", False, False)
-    search = Search.of(options)
-    for weight_set in sets:
-        found = search.local_set(weight_set)
-        if found is not None:
-            if weight_set.multi_part:
-                where = ", ".join(str(path) for path in found.parts)
-            elif weight_set.fixed_factor:
-                factors = ", ".join(f"x{f:g}" for f in sorted(k for k in found.files if k is not None))
-                where = f"{factors} in {found.path.parent}"
-            else:
-                where = str(found.path)
-            return NeuralStatus(family, f"{weight_set.label} ({where})", ready=True, will_download=False)
-    top = next((s for s in sets if s.downloadable), None)
+    plan = plan_weights(family, options, role)
+    found = plan.found
+    if found is not None:
+        weight_set = found.weight_set
+        assert weight_set is not None  # a plan's find is always a catalog set
+        if weight_set.multi_part:
+            where = ", ".join(str(path) for path in found.parts)
+        elif weight_set.fixed_factor:
+            factors = ", ".join(f"x{f:g}" for f in sorted(k for k in found.files if k is not None))
+            where = f"{factors} in {found.path.parent}"
+        else:
+            where = str(found.path)
+        return NeuralStatus(family, f"{weight_set.label} ({where})", ready=True, will_download=False)
+    top = plan.download
     if top is None:
         first = sets[0].entries[0]
         if sets[0].multi_part:
@@ -218,8 +220,8 @@ def describe(
     entry = top.entries[0]
     size = _format_mb(sum(e.approx_bytes for e in top.entries) if top.multi_part else entry.approx_bytes)
     size += " per factor" if top.fixed_factor else ""
-    origin = f"HF {options.hf_repo_id}" if entry.source == "hf" else "GitHub"
-    if options.may_download:
-        return NeuralStatus(family, f"{top.label} (will download {size} from {origin})", False, True)
+    source = origin(entry, options)  # the place download_entry would fetch from
+    if plan.will_download:
+        return NeuralStatus(family, f"{top.label} (will download {size} from {source})", False, True)
     reason = "offline" if options.is_offline else "downloads off"
-    return NeuralStatus(family, f"missing: {top.label} ({size} from {origin}; {reason})", False, False)
+    return NeuralStatus(family, f"missing: {top.label} ({size} from {source}; {reason})", False, False)

@@ -61,12 +61,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("latent_upscale_allow_download", True, "Allow downloading missing neural weights", "checkbox"),
     Setting(
-        "latent_upscale_hf_repo", "city96/SD-Latent-Upscaler", "Hugging Face repo id of the city96 weights"
+        "latent_upscale_hf_repo",
+        "",
+        "Hugging Face mirror of the city96 weights (owner/name; empty: city96/SD-Latent-Upscaler)",
     ),
     Setting(
         "latent_upscale_hf_revision",
         "",
-        "Hugging Face revision (branch, tag or commit) of that repo; empty: the pinned commit",
+        "Hugging Face revision (branch, tag or commit) of the city96 weights or their mirror; empty: the "
+        "pinned commit",
     ),
     Setting(
         "latent_upscale_precision",
@@ -204,7 +207,8 @@ def neural_options() -> NeuralOptions:
         models_dir=[models_dir(), host.models_path() / "VAE-taesd"],
         downloader=host.downloader(),  # type: ignore[arg-type]
         allow_download=bool(_get("latent_upscale_allow_download")),
-        hf_repo_id=str(_get("latent_upscale_hf_repo") or "city96/SD-Latent-Upscaler"),
+        # Empty: every file from its catalog entry's own place; a mirror serves city96's files only.
+        hf_repo_id=str(_get("latent_upscale_hf_repo") or "") or None,
         hf_revision=str(_get("latent_upscale_hf_revision") or ""),
         # 1.9+ read HF_ENDPOINT into shared.hf_endpoint; huggingface-hub reads the variable itself too.
         hf_endpoint=getattr(host.shared, "hf_endpoint", None),
