@@ -2,21 +2,75 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from latent_upscale import methods
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.schedules import get_schedule, registered_schedules, schedule_ids
-from latent_upscale.webui.job import JobOptions, method_id, schedule_id, script_fields
+from latent_upscale.schedules import registry as schedule_registry
+from latent_upscale.webui.job import POSITIONAL_ORDER, JobOptions, method_id, schedule_id, script_fields
+
+#: Every positional script_args index ever published (the README's HTTP API table). Append-only:
+#: these never change; a new input gets the next index.
+PUBLISHED_INDICES = {
+    0: "method",
+    1: "schedule",
+    2: "exact_steps",
+    3: "karras_rho",
+    4: "polyexponential_rho",
+    5: "beta_alpha",
+    6: "beta_beta",
+    7: "linear_quadratic_threshold_noise",
+    8: "scale",
+}
+#: The README's nine documented values, with "Upscale by" 2.
+DOCUMENTED = ["lanczos", "karras", True, 7, 1, 0.6, 0.6, 0.025, 2]
 
 
-def test_fields_are_method_schedule_exact_steps_every_schedule_parameter_then_scale_last():
-    fields = script_fields()
-    assert [f.name for f in fields[:3]] == ["method", "schedule", "exact_steps"]
-    expected = [f"{s.id}_{p.name}" for s in registered_schedules() for p in s.params]
-    assert [f.name for f in fields[3:-1]] == expected
-    assert fields[-1].name == "scale"  # appended at the end: older positional script_args keep working
-    assert len({f.name for f in fields}) == len(fields)
+def test_every_published_positional_index_keeps_its_input():
+    names = [f.name for f in script_fields()]
+    assert {index: names[index] for index in PUBLISHED_INDICES} == PUBLISHED_INDICES
+    assert list(POSITIONAL_ORDER[: len(PUBLISHED_INDICES)]) == list(PUBLISHED_INDICES.values())
+    assert len(set(names)) == len(names)
+    parameters = {f"{s.id}_{p.name}" for s in registered_schedules() for p in s.params}
+    assert parameters <= set(names)  # every registered parameter has a slot
+
+
+def test_a_new_one_parameter_schedule_is_appended_and_upscale_by_keeps_its_index(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    assert JobOptions.from_script_args(DOCUMENTED).scale == 2.0
+    base = get_schedule("karras")
+    made_up = dataclasses.replace(base, id="made_up", label="Made up", params=(base.params[0],))
+    monkeypatch.setitem(schedule_registry._REGISTRY, "made_up", made_up)
+    script_fields.cache_clear()
+    try:
+        names = [f.name for f in script_fields()]
+        assert names[: len(PUBLISHED_INDICES)] == list(PUBLISHED_INDICES.values())
+        assert names[len(PUBLISHED_INDICES) :] == ["made_up_rho"]  # after the last published index
+        options = JobOptions.from_script_args(DOCUMENTED)
+        assert options.scale == 2.0 and options.schedule_params == {"rho": 7.0}
+        assert JobOptions.from_script_args([None, "made_up", *[None] * 7, 3.5]).schedule_params == {
+            "rho": 3.5
+        }
+    finally:
+        monkeypatch.undo()
+        script_fields.cache_clear()
+
+
+def test_a_listed_positional_input_that_is_no_longer_registered_is_refused_not_shifted(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delitem(schedule_registry._REGISTRY, "polyexponential")
+    script_fields.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match=r"polyexponential_rho.*keep their slots"):
+            script_fields()
+    finally:
+        monkeypatch.undo()
+        script_fields.cache_clear()
 
 
 def test_dropdown_choices_list_every_registered_method_and_schedule():
@@ -176,7 +230,7 @@ def test_positional_script_args_from_before_upscale_by_keep_their_meaning():
     assert JobOptions.from_script_args([*old, 1.5]).scale == 1.5
 
 
-# --- issue 14 §2: named script_args ---------------------------------------------------------------------
+# --- named script_args (the stable form) ---------------------------------------------------------
 
 
 def test_named_script_args_give_the_same_options_as_positional_ones():

@@ -30,6 +30,7 @@ __all__ = [
     "INFOTEXT_SCHEDULE",
     "INFOTEXT_STEPS_FIXED",
     "INFOTEXT_WEIGHTS",
+    "POSITIONAL_ORDER",
     "JobOptions",
     "ScriptField",
     "method_id",
@@ -93,9 +94,38 @@ def schedule_id(value: object) -> str:
     return _by_id_or_label(value, "schedule", [(s.id, s.label) for s in registered_schedules()])
 
 
+#: The positional ``script_args`` of the HTTP API, index by index (a schedule parameter is
+#: ``<schedule id>_<parameter name>``). Append-only: an index keeps its meaning forever, so a new input
+#: (a new schedule's parameter included) is added at the end, and an input is never removed (its slot
+#: stays, ignored). A registered parameter missing here still gets a slot, after the last listed one,
+#: in registry order: "Upscale by" never moves. Names (one dict of named values) are the stable form.
+POSITIONAL_ORDER: tuple[str, ...] = (
+    "method",  # 0
+    "schedule",  # 1
+    "exact_steps",  # 2
+    "karras_rho",  # 3
+    "polyexponential_rho",  # 4
+    "beta_alpha",  # 5
+    "beta_beta",  # 6
+    "linear_quadratic_threshold_noise",  # 7
+    "scale",  # 8: "Upscale by", added after the schedule parameters above
+)
+
+
 @cache
 def script_fields() -> tuple[ScriptField, ...]:
-    """The script's inputs in ``ui()`` order, which is also the documented ``script_args`` order."""
+    """The script's inputs in ``script_args`` order (:data:`POSITIONAL_ORDER`, then any registered
+    input it does not list yet); ``ui()`` returns its components in this order."""
+    fields = {f.name: f for f in _all_fields()}
+    missing = [name for name in POSITIONAL_ORDER if name not in fields]
+    if missing:  # removing an input would shift every later index: keep it registered instead
+        raise RuntimeError(f"positional script_args {missing} are no longer registered; keep their slots")
+    listed = [fields[name] for name in POSITIONAL_ORDER]
+    return tuple(listed + [f for name, f in fields.items() if name not in POSITIONAL_ORDER])
+
+
+def _all_fields() -> list[ScriptField]:
+    """Every input of the script: the three choices, each schedule parameter, "Upscale by"."""
     fields = [
         ScriptField(
             "method",
@@ -132,7 +162,6 @@ def script_fields() -> tuple[ScriptField, ...]:
                     param=spec.name,
                 )
             )
-    # Appended last, so positional script_args written before it existed keep their meaning.
     fields.append(
         ScriptField(
             "scale",
@@ -145,7 +174,7 @@ def script_fields() -> tuple[ScriptField, ...]:
             step=SCALE_STEP,
         )
     )
-    return tuple(fields)
+    return fields
 
 
 @dataclass(frozen=True)
