@@ -9,7 +9,10 @@
 
 ComfyUI's ``.latent`` files hold *raw* VAE latents when they carry the ``latent_format_version_0``
 marker; older files without it hold SD1 model-space latents (ComfyUI multiplies them by 1/0.18215
-when loading). :class:`LatentFile` records which, so the CLI can pick the right latent space.
+when loading). :class:`LatentFile` records which (and, for the old files, their family), so a
+caller can pick the right latent space; :func:`file_space_converter` says what a ``.latent`` to be
+written needs (raw latents: a model-space latent is converted with its family's format, so the
+family must be known before any work is done).
 """
 
 from __future__ import annotations
@@ -29,7 +32,15 @@ from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
 
-__all__ = ["SUFFIXES", "LatentFile", "atomic_write", "check_output_path", "read_latent", "write_latent"]
+__all__ = [
+    "SUFFIXES",
+    "LatentFile",
+    "atomic_write",
+    "check_output_path",
+    "file_space_converter",
+    "read_latent",
+    "write_latent",
+]
 
 SUFFIXES = (".latent", ".safetensors", ".pt", ".pth", ".npy")
 _COMFY_TENSOR = "latent_tensor"
@@ -49,6 +60,9 @@ class LatentFile:
     metadata: dict[str, str] | None = None
     #: Other tensors of a ``.latent`` file (its format marker), kept on write.
     companions: dict[str, Tensor] = field(default_factory=dict)
+    #: The model family the file implies, when the format says: ComfyUI's ``.latent`` files without
+    #: the format marker hold SD1 model-space latents (``sd1``); else ``None``.
+    family: str | None = None
 
 
 def _suffix(path: Path) -> str:
@@ -112,8 +126,9 @@ def read_latent(path: str | Path) -> LatentFile:
                     f"{', '.join(sorted(tensors)) or 'none'})"
                 )
             latent, unbatched = _batched(tensors.pop(_COMFY_TENSOR), path)
-            space = "raw" if _COMFY_MARKER in tensors else "scaled"
-            return LatentFile(latent, space, unbatched, metadata, companions=tensors)
+            if _COMFY_MARKER in tensors:
+                return LatentFile(latent, "raw", unbatched, metadata, companions=tensors)
+            return LatentFile(latent, "scaled", unbatched, metadata, companions=tensors, family="sd1")
         latent, unbatched = _batched(_pick_tensor(tensors, path), path)
         return LatentFile(latent, None, unbatched, metadata)
     if suffix in (".pt", ".pth"):
@@ -223,6 +238,34 @@ def check_output_path(path: str | Path) -> Path:
 def _is_write_failure(error: BaseException) -> bool:
     # safetensors' Rust core reports some I/O failures as a PanicException (a BaseException).
     return isinstance(error, Exception) or type(error).__name__ == "PanicException"
+
+
+def file_space_converter(
+    path: str | Path, latent_space: str, family: str | None
+) -> Callable[[Tensor], Tensor] | None:
+    """What a latent in ``latent_space`` (``"scaled"``/``"raw"``) needs before it is written to
+    ``path``: ``None`` when nothing, else a function from the latent to what the file holds. A
+    ``.latent`` holds raw VAE latents (ComfyUI's format marker), so a model-space latent is converted
+    with ``family``'s format (channel-wise for 5-D video latents ``[B, C, T, H, W]``; dtype kept).
+    Call it before the work: it raises :class:`LatentUpscaleError` at once when ``family`` is needed
+    but ``None``."""
+    if Path(path).suffix.lower() != ".latent" or latent_space != "scaled":
+        return None
+    if family is None:
+        raise LatentUpscaleError(
+            "a ComfyUI .latent holds raw VAE latents; to write one from a model-space ('scaled') "
+            "latent, say which model family it belongs to (family=, on the command line --family)"
+        )
+    from latent_upscale.core import frames_as_batch
+    from latent_upscale.latent_formats import family_format
+
+    latent_format = family_format(family)
+
+    def to_raw(latent: Tensor) -> Tensor:
+        flat, restore = frames_as_batch(latent.float())  # per-channel formats broadcast over 4-D
+        return restore(latent_format.to_raw(flat)).to(latent.dtype)
+
+    return to_raw
 
 
 def write_latent(path: str | Path, latent: Tensor, like: LatentFile | None = None) -> Path:

@@ -15,8 +15,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from latent_upscale import methods, upscale
+from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import family_format
-from latent_upscale.latent_io import read_latent, write_latent
+from latent_upscale.latent_io import file_space_converter, read_latent, write_latent
 from tests.helpers.cli import run_cli
 from tests.helpers.latents import random_latent
 
@@ -94,11 +95,23 @@ def test_legacy_comfyui_latent_without_marker_is_read_as_sd1_model_space(tmp_pat
     latent = random_latent(1, 4, 8, 8)
     save_file({"latent_tensor": latent}, str(tmp_path / "old.latent"))
     loaded = read_latent(tmp_path / "old.latent")
-    assert loaded.latent_space == "scaled"
+    assert loaded.latent_space == "scaled" and loaded.family == "sd1"  # the file format says so
     target = tmp_path / "new.latent"
     assert run_cli(capsys, "upscale", str(tmp_path / "old.latent"), str(target), "--scale", "1").code == 0
     raw = load_file(str(target))["latent_tensor"]
     assert torch.allclose(raw, latent / 0.18215, atol=1e-4)
+
+
+def test_the_latent_file_rules_say_what_a_comfyui_latent_needs_before_the_work():
+    assert file_space_converter("out.pt", "scaled", None) is None  # other formats hold either space
+    assert file_space_converter("out.latent", "raw", None) is None  # already what the file holds
+    with pytest.raises(LatentUpscaleError, match="model family"):
+        file_space_converter("out.latent", "scaled", None)
+    to_raw = file_space_converter("out.LATENT", "scaled", "sdxl")
+    latent = random_latent(1, 4, 8, 8).half()
+    converted = to_raw(latent)
+    assert converted.dtype == torch.float16
+    torch.testing.assert_close(converted, family_format("sdxl").to_raw(latent.float()).half())
 
 
 def test_writing_a_comfyui_latent_from_a_model_space_file_needs_a_family(tmp_path, capsys):

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from latent_upscale.cli.common import (
-    UsageError,
     add_neural_arguments,
     check_device_available,
     device,
@@ -34,25 +33,16 @@ def add_methods(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 def _cmd_upscale(args: argparse.Namespace) -> int:
     from latent_upscale.api import upscale_detailed
-    from latent_upscale.core import frames_as_batch
-    from latent_upscale.latent_formats import family_format
-    from latent_upscale.latent_io import check_output_path, read_latent, write_latent
+    from latent_upscale.latent_io import check_output_path, file_space_converter, read_latent, write_latent
 
     # Everything that can be checked is checked before the work: the output, the device, the input.
     out_path = check_output_path(args.output)
     if args.device is not None:
         check_device_available(args.device)
     source = read_latent(args.input)
-    family = args.family
-    if family is None and source.latent_space == "scaled" and Path(args.input).suffix.lower() == ".latent":
-        family = "sd1"  # ComfyUI's pre-marker .latent files are SD1 model-space latents
+    family = args.family or source.family  # a file may say (ComfyUI's pre-marker .latent: sd1)
     latent_space = args.latent_space or source.latent_space or "scaled"
-    to_raw = out_path.suffix.lower() == ".latent" and latent_space == "scaled"
-    if to_raw and family is None:
-        raise UsageError(
-            "a ComfyUI .latent holds raw VAE latents; to write one from a model-space ('scaled') "
-            "latent, say which model it belongs to with --family"
-        )
+    to_file = file_space_converter(out_path, latent_space, family)
     latent = source.latent
     if args.device is not None:
         latent = latent.to(args.device)
@@ -66,10 +56,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         weights=args.weights,
         **neural_kwargs(args),
     )
-    written = result.latent
-    if to_raw:
-        flat, restore = frames_as_batch(written.float())  # per-channel formats broadcast over 4-D
-        written = restore(family_format(family).to_raw(flat)).to(written.dtype)
+    written = to_file(result.latent) if to_file is not None else result.latent
     write_latent(out_path, written, like=source)
     shape = "x".join(str(d) for d in result.latent.shape)
     how = "; ".join(result.steps) or result.method
