@@ -224,7 +224,8 @@ def _subcommands() -> list[str]:
 
 
 def test_every_documented_subcommand_exists():
-    assert set(_subcommands()) == {"methods", "upscale", "sigmas", "schedulers", "models", "demo", "bench"}
+    commands = {"methods", "upscale", "sigmas", "schedules", "models", "demo", "bench"}
+    assert set(_subcommands()) == commands | {"schedulers"}  # the old name, an alias
 
 
 @pytest.mark.parametrize("command", [[], *([name] for name in _subcommands())])
@@ -250,13 +251,26 @@ def test_module_entry_point_runs_as_a_subprocess():
 # --- schedules -----------------------------------------------------------------------------------
 
 
-def test_schedulers_lists_every_schedule_id(capsys):
+def test_schedules_lists_every_schedule_id(capsys):
     from latent_upscale.schedules import schedule_ids
 
-    run = run_cli(capsys, "schedulers")
+    run = run_cli(capsys, "schedules")
     assert run.code == 0
     assert run.out.split() == schedule_ids()
-    assert run_cli(capsys, "schedulers", "--long").out.count("\n") == len(schedule_ids())
+    assert run_cli(capsys, "schedules", "--long").out.count("\n") == len(schedule_ids())
+
+
+def test_the_old_spellings_are_aliases_that_give_the_same_output_and_say_they_are(capsys):
+    assert run_cli(capsys, "schedulers", "--long").out == run_cli(capsys, "schedules", "--long").out
+    # Align Your Steps has one table per family: the family option is really read.
+    new = run_cli(capsys, "sigmas", "--schedule", "align_your_steps", "--steps", "6", "--family", "sdxl")
+    old = run_cli(capsys, "sigmas", "--scheduler", "align_your_steps", "--steps", "6", "--model", "sdxl")
+    assert old.code == new.code == 0 and old.out == new.out
+    assert new.out != run_cli(capsys, "sigmas", "--schedule", "align_your_steps", "--steps", "6").out
+    listing = " ".join(run_cli(capsys, "--help").out.split())  # the wrapping follows the terminal
+    assert "schedules (schedulers)" in listing and "schedulers: an alias" in listing
+    sigmas_help = " ".join(run_cli(capsys, "sigmas", "--help").out.split())
+    assert "--scheduler: an alias" in sigmas_help and "--model: an alias" in sigmas_help
 
 
 @pytest.mark.parametrize("scheduler", ["karras", "simple", "align_your_steps", "beta"])
@@ -265,7 +279,7 @@ def test_sigmas_prints_the_full_schedule_as_json(capsys, scheduler):
 
     from latent_upscale.schedules import build_sigmas, sd_sigma_table
 
-    run = run_cli(capsys, "sigmas", "--scheduler", scheduler, "--steps", "12", "--model", "sdxl")
+    run = run_cli(capsys, "sigmas", "--schedule", scheduler, "--steps", "12", "--family", "sdxl")
     assert run.code == 0, run.err
     printed = json.loads(run.out)
     expected = build_sigmas(scheduler, 12, sd_sigma_table("sdxl"), family="sdxl")
@@ -277,11 +291,11 @@ def test_sigmas_with_denoise_prints_only_the_sampled_part(capsys):
     import json
 
     fixed = json.loads(
-        run_cli(capsys, "sigmas", "--scheduler", "karras", "--steps", "30", "--denoise", "0.4").out
+        run_cli(capsys, "sigmas", "--schedule", "karras", "--steps", "30", "--denoise", "0.4").out
     )
     unfixed = json.loads(
         run_cli(
-            capsys, "sigmas", "--scheduler", "karras", "--steps", "30", "--denoise", "0.4", "--no-fix-steps"
+            capsys, "sigmas", "--schedule", "karras", "--steps", "30", "--denoise", "0.4", "--no-fix-steps"
         ).out
     )
     assert len(fixed) - 1 == 30  # every step on the slider
@@ -291,9 +305,9 @@ def test_sigmas_with_denoise_prints_only_the_sampled_part(capsys):
 def test_sigmas_passes_schedule_parameters(capsys):
     import json
 
-    default = json.loads(run_cli(capsys, "sigmas", "--scheduler", "karras", "--steps", "8").out)
+    default = json.loads(run_cli(capsys, "sigmas", "--schedule", "karras", "--steps", "8").out)
     bent = json.loads(
-        run_cli(capsys, "sigmas", "--scheduler", "karras", "--steps", "8", "--param", "rho=3").out
+        run_cli(capsys, "sigmas", "--schedule", "karras", "--steps", "8", "--param", "rho=3").out
     )
     assert default[0] == pytest.approx(bent[0], rel=1e-6)
     assert default[1:-2] != pytest.approx(bent[1:-2], rel=1e-3)
@@ -302,14 +316,14 @@ def test_sigmas_passes_schedule_parameters(capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--scheduler", "karras", "--steps", "8", "--param", "alpha=1"], "no parameter"),
-        (["--scheduler", "karras", "--steps", "8", "--param", "rho"], "NAME=VALUE"),
-        (["--scheduler", "karras", "--steps", "8", "--param", "rho=99"], "must lie in"),
-        (["--scheduler", "karras", "--steps", "0"], "at least 1"),
-        (["--scheduler", "karras", "--steps", "8", "--denoise", "1.5"], "(0, 1]"),
-        (["--scheduler", "karras", "--steps", "8", "--no-fix-steps"], "only makes sense with --denoise"),
-        (["--scheduler", "karas", "--steps", "8"], "invalid choice"),
-        (["--scheduler", "karras", "--steps", "8", "--model", "flux"], "invalid choice"),
+        (["--schedule", "karras", "--steps", "8", "--param", "alpha=1"], "no parameter"),
+        (["--schedule", "karras", "--steps", "8", "--param", "rho"], "NAME=VALUE"),
+        (["--schedule", "karras", "--steps", "8", "--param", "rho=99"], "must lie in"),
+        (["--schedule", "karras", "--steps", "0"], "at least 1"),
+        (["--schedule", "karras", "--steps", "8", "--denoise", "1.5"], "(0, 1]"),
+        (["--schedule", "karras", "--steps", "8", "--no-fix-steps"], "only makes sense with --denoise"),
+        (["--schedule", "karas", "--steps", "8"], "invalid choice"),
+        (["--schedule", "karras", "--steps", "8", "--family", "flux"], "invalid choice"),
     ],
 )
 def test_sigmas_bad_arguments_exit_2(capsys, args, message):

@@ -70,3 +70,17 @@ def test_wan_family_is_normalised_per_channel_with_the_wan21_vae_statistics():
 
 def test_flux2_family_is_the_raw_32_channel_latent():
     assert resolve_latent_format("scaled", "flux2").is_identity
+
+
+def test_every_served_family_is_recognised_from_a_weights_file_name_by_its_registry_id():
+    from latent_upscale.families import FAMILY_IDS, FAMILY_LIST
+    from latent_upscale.neural.catalog import hints_from_filename
+
+    for family in FAMILY_LIST:
+        if family.weights:  # a family no weights serve is never named by a weights file
+            assert hints_from_filename(f"my_{family.id}_upscaler.safetensors").family == family.id
+    aliases = {"flux.2": "flux2", "qwen": "wan", "sd15": "sd1", "sdv1": "sd1"}
+    for word, family_id in aliases.items():
+        assert family_id in FAMILY_IDS
+        assert hints_from_filename(f"upscaler-{word}.pt").family == family_id
+    assert hints_from_filename("upscaler.pt").family is None

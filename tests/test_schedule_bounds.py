@@ -246,6 +246,6 @@ def test_devices_given_as_torch_devices_or_names_are_accepted(table):
     ],
 )
 def test_cli_sigmas_refuses_step_counts_naming_the_option_and_the_limit(capsys, args, message):
-    run = run_cli(capsys, "sigmas", "--scheduler", "karras", *args)
+    run = run_cli(capsys, "sigmas", "--schedule", "karras", *args)
     assert run.code == 2 and message in run.err and "Traceback" not in run.err
     assert "n must" not in run.err

@@ -6,8 +6,9 @@ and leaves any earlier file whole (every file is written atomically). Characters
 show are printed as backslash escapes. ``--debug``, before or after the subcommand, shows tracebacks.
 
 This module builds the parser and runs a command; each subcommand's arguments and handler are in the
-module named after it (``upscale.py`` also holds ``methods``, ``schedules.py`` ``schedulers`` and
-``sigmas``), and ``common.py`` holds what they share.
+module named after it (``upscale.py`` also holds ``methods``, ``schedules.py`` ``schedules`` and
+``sigmas``), and ``common.py`` holds what they share. Names agree everywhere (``schedules``,
+``--schedule``, ``--family``); old spellings are kept as aliases whose help says so.
 """
 
 from __future__ import annotations

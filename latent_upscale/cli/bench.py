@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from latent_upscale.cli.common import UsageError, check_device_available, device
+from latent_upscale.families import FAMILY_LIST
 
 __all__ = ["add_bench"]
 
@@ -86,7 +87,7 @@ def add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
 
 
 def _add_bench_quality_arguments(parser: argparse.ArgumentParser) -> None:
-    """``bench [speed|quality]`` and the options only ``bench quality`` reads (issue 9)."""
+    """``bench [speed|quality]`` and the options only ``bench quality`` reads."""
     parser.add_argument(
         "suite",
         nargs="?",
@@ -109,6 +110,7 @@ def _add_bench_quality_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--family",
-        choices=("sd1", "sd2", "sdxl", "sd3", "flux", "flux2"),
+        # The image-VAE families (those a tiny autoencoder mirrors); Wan's video VAE is another kind.
+        choices=[family.id for family in FAMILY_LIST if family.autoencoder],
         help="the family of a full VAE whose scaling factor does not say",
     )

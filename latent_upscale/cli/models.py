@@ -40,7 +40,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     for family in args.family or [f.id for f in FAMILY_LIST if f.vae_group == f.id]:
         print(f"  {family:5} {describe(family, options)}")
     print("\nWhat --method tae would use:")
-    for family in args.family or ("sd1", "sdxl", "sd3", "flux", "flux2"):
+    for family in args.family or [f.id for f in FAMILY_LIST if f.vae_group == f.id and f.autoencoder]:
         print(f"  {family:5} {describe(family, options, role='autoencoder')}")
     return 0
 
@@ -54,13 +54,13 @@ def _may_serve(filename: str, families: set[str]) -> bool:
 
 
 def add_models(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from latent_upscale.latent_formats import FAMILIES
+    from latent_upscale.families import FAMILY_IDS
 
     parser = sub.add_parser(
         "models",
         parents=[common],
         help="list the known neural weights, where they are and where they come from",
     )
-    parser.add_argument("--family", action="append", choices=sorted(FAMILIES), help="only these families")
+    parser.add_argument("--family", action="append", choices=FAMILY_IDS, help="only these families")
     add_neural_arguments(parser)
     parser.set_defaults(func=_cmd_models, method="neural")

@@ -1,4 +1,8 @@
-"""``schedulers`` (list the noise schedules) and ``sigmas`` (print one as JSON)."""
+"""``schedules`` (list the noise schedules) and ``sigmas`` (print one as JSON).
+
+Old spellings stay as aliases that say so in their help: ``schedulers`` for ``schedules``,
+``--scheduler`` for ``--schedule`` and ``--model`` for ``--family``.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ def _denoise(text: str) -> float:
     return value
 
 
-def _cmd_schedulers(args: argparse.Namespace) -> int:
+def _cmd_schedules(args: argparse.Namespace) -> int:
     from latent_upscale.schedules import registered_schedules
 
     for schedule in registered_schedules():
@@ -43,19 +47,19 @@ def _cmd_sigmas(args: argparse.Namespace) -> int:
     from latent_upscale.schedules import build_sigmas, img2img_sigmas, sd_sigma_table
 
     params = dict(args.param or [])
-    table = sd_sigma_table(args.model)
+    table = sd_sigma_table(args.family)
     if args.denoise is None:
         if args.no_fix_steps:
             raise UsageError("--no-fix-steps only makes sense with --denoise")
-        sigmas = build_sigmas(args.scheduler, args.steps, table, family=args.model, **params)
+        sigmas = build_sigmas(args.schedule, args.steps, table, family=args.family, **params)
     else:
         sigmas = img2img_sigmas(
-            args.scheduler,
+            args.schedule,
             args.steps,
             args.denoise,
             table,
             fix_steps=not args.no_fix_steps,
-            family=args.model,
+            family=args.family,
             **params,
         )
     print(json.dumps([round(float(s), 6) for s in sigmas]))
@@ -65,9 +69,14 @@ def _cmd_sigmas(args: argparse.Namespace) -> int:
 def add_schedules(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     from latent_upscale.schedules import TABLE_FAMILIES, schedule_ids
 
-    parser = sub.add_parser("schedulers", parents=[common], help="list the noise schedule ids, one a line")
+    parser = sub.add_parser(
+        "schedules",
+        aliases=["schedulers"],
+        parents=[common],
+        help="list the noise schedule ids, one a line (schedulers: an alias, the old name)",
+    )
     parser.add_argument("--long", action="store_true", help="also show labels, parameters and advice")
-    parser.set_defaults(func=_cmd_schedulers)
+    parser.set_defaults(func=_cmd_schedules)
 
     parser = sub.add_parser(
         "sigmas",
@@ -78,10 +87,23 @@ def add_schedules(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
         "img2img_fix_steps.",
     )
     parser.add_argument(
-        "--scheduler", required=True, choices=schedule_ids(), metavar="ID", help="one of: %(choices)s"
+        "--schedule",
+        "--scheduler",
+        dest="schedule",
+        required=True,
+        choices=schedule_ids(),
+        metavar="ID",
+        help="one of: %(choices)s (--scheduler: an alias, the old name)",
     )
     parser.add_argument("--steps", required=True, type=int, help="sampling steps (the slider value)")
-    parser.add_argument("--model", default="sd1", choices=TABLE_FAMILIES, help="default: %(default)s")
+    parser.add_argument(
+        "--family",
+        "--model",
+        dest="family",
+        default="sd1",
+        choices=TABLE_FAMILIES,
+        help="model family whose sigma table is used; default: %(default)s (--model: an alias, the old name)",
+    )
     parser.add_argument("--denoise", type=_denoise, help="img2img denoising strength: print the sigmas used")
     parser.add_argument(
         "--no-fix-steps",

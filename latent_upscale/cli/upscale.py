@@ -68,7 +68,8 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
 
 def add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     from latent_upscale.api import DEFAULT_METHOD, methods
-    from latent_upscale.latent_formats import FAMILIES, LATENT_SPACES
+    from latent_upscale.families import FAMILY_IDS
+    from latent_upscale.latent_formats import LATENT_SPACES
 
     parser = sub.add_parser(
         "upscale",
@@ -85,7 +86,7 @@ def add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     target.add_argument("--scale", type=positive_float, help="factor for both axes, e.g. 1.5")
     target.add_argument("--size", type=latent_size, help="exact latent size ROWSxCOLUMNS, e.g. 96x128")
     parser.add_argument("--method", default=DEFAULT_METHOD, choices=methods(), help="default: %(default)s")
-    parser.add_argument("--family", choices=sorted(FAMILIES), help="model family (needed by neural and tae)")
+    parser.add_argument("--family", choices=FAMILY_IDS, help="model family (needed by neural and tae)")
     parser.add_argument(
         "--latent-space",
         choices=LATENT_SPACES,

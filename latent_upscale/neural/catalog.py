@@ -336,17 +336,14 @@ class FileHints:
 
 _CITY96_NAME = re.compile(r"SD(?P<vae>v1|xl)-x(?P<factor>\d+(?:\.\d+)?)", re.IGNORECASE)
 _CITY96_VERSION = re.compile(r"latent-upscaler-v(?P<version>\d+(?:\.\d+)?)", re.IGNORECASE)
-_FAMILY_WORDS = (  # checked in order: the more specific words first
-    ("flux2", "flux2"),
-    ("flux.2", "flux2"),
-    ("flux", "flux"),
-    ("wan", "wan"),
-    ("qwen", "wan"),
-    ("sdxl", "sdxl"),
-    ("sd15", "sd1"),
-    ("sd1", "sd1"),
-    ("sdv1", "sd1"),
-    ("sd2", "sd2"),
+#: Words in a file name that name a family without being its id (the ids come from the registry).
+_FAMILY_NAME_ALIASES = (("flux.2", "flux2"), ("qwen", "wan"), ("sd15", "sd1"), ("sdv1", "sd1"))
+#: Every served family's id and the aliases above, checked longest first (``flux2`` before ``flux``).
+_FAMILY_WORDS = tuple(
+    sorted(
+        [(family.id, family.id) for family in FAMILY_LIST if family.weights] + list(_FAMILY_NAME_ALIASES),
+        key=lambda pair: -len(pair[0]),
+    )
 )
 
 

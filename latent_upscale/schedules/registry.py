@@ -314,7 +314,7 @@ def schedule_ids() -> list[str]:
 
 
 def registered_schedules() -> list[Schedule]:
-    """Registered schedules in display order (for the UI and ``python -m latent_upscale schedulers``)."""
+    """Registered schedules in display order (for the UI and ``python -m latent_upscale schedules``)."""
     return list(_REGISTRY.values())
 
 
