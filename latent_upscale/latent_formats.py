@@ -5,7 +5,7 @@ ComfyUI nodes, and the training data of every neural latent upscaler we support,
 latents. Plain interpolation is linear and does not care; a neural network does, so the runner
 converts with these formats on the way in and out.
 
-Values are the ones the hosts use (see ``shared/docs/host-api.md`` §1 and §8); the WebUI glue reads
+Values are the ones the hosts use (``latent_upscale/webui/HOST_SEAMS.md`` §1 and §8); the WebUI glue reads
 the real ones from the loaded model and builds a :class:`LatentFormat` from them.
 """
 

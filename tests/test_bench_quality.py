@@ -238,7 +238,7 @@ def test_best_interpolation_breaks_rounding_ties_by_registry_order():
     assert best_interpolation({"rows": rows}) == "lanczos"
 
 
-def test_committed_quality_results_follow_the_issue_format():
+def test_committed_quality_results_follow_the_documented_format():
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "assets" / "quality-results.json"

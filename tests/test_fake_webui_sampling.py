@@ -285,7 +285,8 @@ def test_timestep_samplers_make_as_many_model_calls_as_the_real_walks(flavor, sa
         for steps, denoise, fixed in cases:
             calls = _count_img2img_calls(host, sampler, steps, denoise, fixed=fixed)
             assert calls == _real_timestep_calls(sampler, steps, denoise, fixed), (steps, denoise, fixed)
-    # seen on real A1111 1.6/1.10, Forge and reForge (shared/docs/host-api.md §11): DDIM, 6 fixed steps -> 4
+    # Seen on real A1111 1.6/1.10, Forge and reForge (latent_upscale/webui/HOST_SEAMS.md §11):
+    # DDIM, 6 fixed steps -> 4
     assert _real_timestep_calls("DDIM", 6, 0.5, True) == 4
 
 

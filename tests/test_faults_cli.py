@@ -1,5 +1,5 @@
 """Fault injection for the command line: exit 2 with one line for bad input, checked before the
-work; a finished run never fails on printing (issue 11 §6, §8; issue 14 §7)."""
+work; a finished run never fails on printing."""
 
 from __future__ import annotations
 

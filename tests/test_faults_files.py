@@ -1,4 +1,4 @@
-"""Fault injection for every file the package writes: a failed write loses nothing (issue 11 §1).
+"""Fault injection for every file the package writes: a failed write loses nothing.
 
 A full disk is simulated with ``RLIMIT_FSIZE`` in a child process (``ulimit -f 100``): the write
 fails with EFBIG part-way through, as it would on a full disk.

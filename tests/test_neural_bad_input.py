@@ -1,6 +1,6 @@
-"""Our error for every bad neural input (issue 11 §7, §3): options nonsense, symlink loops, a bad
+"""Our error for every bad neural input: options nonsense, symlink loops, a bad
 entry in LATENT_UPSCALE_MODELS, bare names and the working directory, NaN weights; and SesquiLSR's
-gather-based resampler (issue 12) gives bit-identical output to the index_select formulation."""
+gather-based resampler (the faster one) gives bit-identical output to the index_select formulation."""
 
 from __future__ import annotations
 

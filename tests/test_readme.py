@@ -65,7 +65,10 @@ def test_methods_table_measured_columns_are_the_committed_quality_results():
         _section("## Resize methods"),
         flags=re.MULTILINE,
     )
-    assert {method for method, *_ in table} == set(methods()) - {"neural"}
+    # A new method without committed numbers yet shows dashes in its row (test_quality_evidence.py
+    # says how to measure it); every measured method shows its numbers.
+    measured = {method for method in methods() if (method, 2.0) in rows}
+    assert {method for method, *_ in table} == measured - {"neural"}
     for method, psnr15, haar15, psnr2, haar2 in table:
         for scale, psnr, haar in ((1.5, psnr15, haar15), (2.0, psnr2, haar2)):
             row = rows[(method, scale)]

@@ -35,7 +35,7 @@ def table():
     return sd_sigma_table("sd1")
 
 
-# --- zero-length steps (issue 11 §5) -------------------------------------------------------------
+# --- zero-length steps ----------------------------------------------------------------------------
 
 
 def test_beta_at_beta_0_05_drops_its_repeated_levels_and_says_so(table, caplog):
@@ -159,7 +159,7 @@ def test_bad_parameters_are_refused_naming_the_value_and_what_is_accepted(
         build_sigmas(schedule_id, 10, table, **params)
 
 
-# --- numbers of steps, devices and scalars (issue 11 §4, §7; issue 14 §7) -------------------------
+# --- numbers of steps, devices and scalars ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("steps", [0, -3, 2.5, 10.0, True, "10", None, torch.tensor([1, 2])])

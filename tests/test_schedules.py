@@ -197,7 +197,7 @@ def test_from_model_wrap_without_a_table_names_what_it_looked_for():
 # --- the registry --------------------------------------------------------------------------------
 
 
-def test_registry_has_exactly_the_issue_ids_in_display_order_automatic_first():
+def test_registry_has_exactly_the_expected_ids_in_display_order_automatic_first():
     assert schedule_ids() == EXPECTED_IDS
 
 
@@ -293,7 +293,8 @@ def test_without_fix_steps_img2img_runs_int_denoise_times_steps_plus_1_sampler_s
 
 
 def test_img2img_step_counts_match_what_a_running_webui_showed(table):
-    # host-api.md §10: on A1111 1.10.1, 4 steps at denoising 0.5 without the fix ran 3 sampler steps.
+    # latent_upscale/webui/HOST_SEAMS.md §10: on A1111 1.10.1, 4 steps at denoising 0.5 without the fix
+    # ran 3 sampler steps.
     assert len(img2img_sigmas("karras", 4, 0.5, table, fix_steps=False)) - 1 == 3
     assert len(img2img_sigmas("karras", 30, 0.4, table, fix_steps=False)) - 1 == 13
     assert img2img_steps(30, 0.4, fix_steps=True) == (75, 29)

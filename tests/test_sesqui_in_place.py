@@ -1,4 +1,4 @@
-"""SesquiLSR's in-place forward (issue 12's speed work) keeps the published float operations: the
+"""SesquiLSR's in-place forward (for speed) keeps the published float operations: the
 same bits as the plain out-of-place statement of each step, and the caller's tensors untouched."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The bench knows ``tae``: the quality bench runs it through the autoencoder's own folder, and the
-cost row (tae vs the SD VAE round trip) reports its ratios against the issue's goals."""
+cost row (tae vs the SD VAE round trip) reports its ratios against the benchmark's goals."""
 
 from __future__ import annotations
 

@@ -354,7 +354,8 @@ def test_the_neural_hint_names_the_weights_it_will_use(fake_webui, tmp_path):
 
 
 def test_a_bad_saved_setting_never_fails_a_neural_job(fake_webui, webui_flavor):
-    # Issue 11 §9 end to end: tile size "abc" in config.json; the job completes with the default and says why.
+    # A bad saved setting, end to end: tile size "abc" in config.json; the job completes with the
+    # default and says why.
     host = fake_webui(webui_flavor)
     start(host)
     host.opts.data["latent_upscale_tile_size"] = "abc"

@@ -175,7 +175,7 @@ def test_an_infotext_without_our_keys_is_none():
     assert JobOptions.from_infotext({"Steps": "20"}) is None
 
 
-# --- issue 14 §1: "Upscale by" ------------------------------------------------------------------------------
+# --- "Upscale by" -------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -263,7 +263,7 @@ def test_a_named_parameter_of_another_schedule_is_refused():
         JobOptions.from_script_args([{"schedule": "karras", "beta_alpha": 0.5}])
 
 
-# --- issue 14 §8: nulls mean the default, for every field ---------------------------------------------
+# --- nulls mean the default, for every field ----------------------------------------------------------
 
 
 def test_null_method_and_null_schedule_both_take_the_default():
@@ -276,7 +276,7 @@ def test_null_method_and_null_schedule_both_take_the_default():
     assert JobOptions.from_script_args(["lanczos", None, None]) == JobOptions("lanczos")
 
 
-# --- issue 14 §3: advice from the registries and the "Which method?" guide ----------------------------------
+# --- advice from the registries and the "Which method?" guide -----------------------------------------------
 
 
 def test_every_field_has_advice_from_its_registry():

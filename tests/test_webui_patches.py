@@ -146,7 +146,7 @@ def test_instance_patch_restores_an_existing_instance_attribute():
     assert job.init is own
 
 
-# --- issue 11 §9: interceptors of two jobs on two threads ---------------------------------------------
+# --- interceptors of two jobs on two threads --------------------------------------------------------
 
 
 def _run_in_threads(enter_order, exit_order):

@@ -54,7 +54,7 @@ def test_host_stub_restores_the_glue_it_replaced():
     assert after == before
 
 
-# --- issue 11 §9: a bad saved setting never crashes the hint or a job ----------------------------------
+# --- a bad saved setting never crashes the hint or a job ---------------------------------------------------
 
 
 @pytest.mark.parametrize(("key", "value", "label"), BAD_SETTINGS)
@@ -219,7 +219,7 @@ def test_a_job_that_is_not_ours_gets_no_change():
     assert "close" not in vars(p) and "init" not in vars(p) and "sample_hr_pass" not in vars(t)
 
 
-# --- the glue's layout (issue 13 §4) --------------------------------------------------------------------
+# --- the glue's layout ------------------------------------------------------------------------------------
 
 
 def _glue_imports():

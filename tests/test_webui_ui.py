@@ -211,7 +211,8 @@ def test_the_ui_also_builds_with_the_current_gradio(fake_webui):
 
 @host_gradio
 def test_the_ui_builds_with_bad_saved_settings_and_the_hint_says_why(fake_webui):
-    # Issue 11 §9: tile size "abc", precision "fp64", models folder "~nouser/x" saved in config.json.
+    # Bad saved settings never crash the UI: tile size "abc", precision "fp64", models folder
+    # "~nouser/x" saved in config.json.
     import gradio as gr
 
     from tests.helpers.glue import glue
@@ -234,7 +235,7 @@ def test_the_ui_builds_with_bad_saved_settings_and_the_hint_says_why(fake_webui)
     assert "cannot tell which weights" in hint.value and f"falls back to {DEFAULT_METHOD}" in hint.value
 
 
-# --- issue 14: advice, "Upscale by" readout, the guide, the hint on a checkpoint change, API names ------
+# --- advice, "Upscale by" readout, the guide, the hint on a checkpoint change, API names ---------------
 
 
 def _functions(demo):

@@ -1,4 +1,4 @@
-"""Issue 14 on the fake host (every flavor): "Upscale by", what the infotext and console say, X/Y/Z.
+"""On the fake host (every flavor): "Upscale by", what the infotext and console say, X/Y/Z.
 
 The UI and HTTP API parts (real gradio) are in test_webui_ui.py.
 """
@@ -141,7 +141,8 @@ def test_a_resize_that_did_not_run_is_not_recorded(fake_webui):
 
 
 def test_an_unreadable_model_never_fails_a_job_and_both_fallbacks_are_recorded(fake_webui, monkeypatch):
-    # Issue 11 §9: the model-info reads (resize and schedule) sit inside their fallbacks.
+    # A bad model never crashes a job: the model-info reads (resize and schedule) sit inside their
+    # fallbacks.
     host = fake_webui()
     start(host)
 

@@ -1,6 +1,6 @@
 """Hires fix: our "Latent (…)" upscaler entries and the job change that serves them.
 
-The host passes an entry's ``"mode"`` straight to torch (``shared/docs/host-api.md`` §2), so each of our
+The host passes an entry's ``"mode"`` straight to torch (``webui/HOST_SEAMS.md`` §2), so each of our
 entries holds a valid torch mode (used only if our hook were ever absent) plus a mark naming the method;
 for a job that picked one, ``p.sample_hr_pass`` is wrapped so an
 :class:`~latent_upscale.webui.patches.InterpolateInterceptor` serves its resize of the first-pass latent.

@@ -1,5 +1,5 @@
 """The one compatibility block: every ``modules.*`` import of the extension, with the version gaps
-between A1111 1.6.0–1.10.1, Forge and reForge resolved once (``shared/docs/host-api.md`` §0).
+between A1111 1.6.0–1.10.1, Forge and reForge resolved once (``webui/HOST_SEAMS.md`` §0).
 
 Importing this module needs a running WebUI (or the test host under ``tests/fake_webui``).
 """
@@ -174,7 +174,7 @@ def _a1111_version() -> tuple[int, ...] | None:
 @functools.cache
 def resizes_mask_for_overlay() -> bool:
     """True where img2img resizes ``mask_for_overlay`` to the source image (A1111 1.9.1+, Forge, reForge):
-    there a masked job with masked content "original" can stay in latent space (``host-api.md`` §1)."""
+    there a masked job with masked content "original" can stay in latent space (``HOST_SEAMS.md`` §1)."""
     if HOST_NAME != "A1111":
         return True
     version = _a1111_version()

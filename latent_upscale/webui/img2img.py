@@ -5,7 +5,7 @@ carries :class:`~latent_upscale.webui.job.JobOptions`; every change sits on the 
 :class:`~latent_upscale.webui.state.JobState` stack:
 
 - ``p.init`` is wrapped so an :class:`~latent_upscale.webui.patches.InterpolateInterceptor` serves the
-  host's mode-3 resize of ``p.init_latent`` (``shared/docs/host-api.md`` §1), and the sampler that
+  host's mode-3 resize of ``p.init_latent`` (``webui/HOST_SEAMS.md`` §1), and the sampler that
   ``init`` creates gets its ``sample_img2img`` wrapped for exact steps (§4);
 - ``p.img2img_image_conditioning`` builds inpainting conditioning at the target size;
 - ``p.sampler_noise_scheduler_override`` carries our schedule (§3).
@@ -125,7 +125,8 @@ def exact_steps_request(sampler: Any, steps: int) -> int:
 
 
 def _sample_img2img(original: Callable[..., Any], job: _Job, sampler: Any, *args: Any, **kwargs: Any) -> Any:
-    """The sampler's ``sample_img2img`` with ``steps`` passed (exact steps, host-api §4 option 2)."""
+    """The sampler's ``sample_img2img`` with ``steps`` passed: an explicit ``steps`` makes the host's
+    ``setup_img2img_steps`` behave as with ``img2img_fix_steps`` on, for this job only (HOST_SEAMS.md §4)."""
     # (p, x, noise, conditioning, unconditional_conditioning, steps=None, image_conditioning=None)
     options, p = job.options, job.p
     if options.exact_steps:

@@ -1,7 +1,7 @@
 """What the loaded WebUI model says about its latents: family, channel count and model-space format.
 
 Duck-typed reads of the host's model object (no ``modules.*`` import), one reader per host layout,
-tried in order (``shared/docs/host-api.md`` §1 and §7):
+tried in order (``webui/HOST_SEAMS.md`` §1 and §7):
 
 1. reForge: ``sd_model.forge_objects.unet.model.model_config.latent_format`` — the object its patched
    ``encode_first_stage`` uses (``modules_forge/forge_loader.py``); ldm_patched ``latent_formats`` class

@@ -163,7 +163,7 @@ def test_whole_picture_inpainting_with_a_mask_at_a_new_size_completes(webui, fil
         assert in_pixels
 
 
-# --- issue 14: Upscale by, named and null script_args, what the infotext says -------------------------------
+# --- Upscale by, named and null script_args, what the infotext says --------------------------------------
 
 
 def _img2img_args(webui, script_args: list, source: tuple[int, int] = (SOURCE, SOURCE), **extra) -> dict:

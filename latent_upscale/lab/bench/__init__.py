@@ -1,4 +1,4 @@
-"""``python -m latent_upscale bench``: what latent upscaling saves, measured (issue 6).
+"""``python -m latent_upscale bench``: what latent upscaling saves, measured against the VAE round trip.
 
 Five rows — every method, neural vs the VAE round trip, our runner vs the plain reference, growth
 with size, and the WebUI glue's overhead — written to ``results.json`` (every figure and the

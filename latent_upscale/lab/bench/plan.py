@@ -15,22 +15,22 @@ __all__ = ["PEERS_ENV", "ROWS", "BenchPlan", "Job", "full_plan", "quick_plan"]
 #: Environment variable naming a folder of peer implementations (see ``BenchPlan.peers``).
 PEERS_ENV = "LATENT_UPSCALE_BENCH_PEERS"
 
-#: Issue 12's interpolation shapes: (input [B, C, H, W], output (H, W)).
-_ISSUE_SHAPES = (
+#: The interpolation shapes of the peer comparison: (input [B, C, H, W], output (H, W)).
+_PEER_SHAPES = (
     ((1, 4, 64, 64), (128, 128)),
     ((1, 4, 128, 128), (256, 256)),
     ((4, 4, 128, 128), (192, 192)),
     ((1, 16, 128, 128), (256, 256)),
 )
 
-#: Issue 12's learned-upscaler peer jobs: (model id, latent side, scale factor).
+#: The learned-upscaler peer jobs: (model id, latent side, scale factor).
 _NEURAL_PEER_JOBS = (
     *((model, side, factor) for model in ("sesqui", "city96") for side in (64, 128) for factor in (1.5, 2.0)),
     ("ttl", 64, 1.5),
     ("ttl", 64, 2.0),
 )
 
-#: Row ids, in report order (issue 6's list).
+#: Row ids, in report order.
 ROWS = ("methods", "vae_round_trip", "tae_round_trip", "reference", "growth", "overhead")
 
 
@@ -83,7 +83,7 @@ class BenchPlan:
     call_budget_s: float
     rows: tuple[str, ...] = field(default=ROWS)
     #: Row 3: interpolations against yardsticks and peers, (input shape, output size) each.
-    interpolation_jobs: tuple[tuple[tuple[int, int, int, int], tuple[int, int]], ...] = _ISSUE_SHAPES[:1]
+    interpolation_jobs: tuple[tuple[tuple[int, int, int, int], tuple[int, int]], ...] = _PEER_SHAPES[:1]
     interpolation_rounds: int = 3
     #: Row 4: input sides of the 2× growth series of every interpolation (powers of two and not).
     interpolation_growth_sides: tuple[int, ...] = (32, 48, 64)
@@ -170,12 +170,12 @@ def full_plan(device: torch.device | None = None) -> BenchPlan:
         slow_samples=2,
         single_sample_s=10.0,
         call_budget_s=20.0 if gpu else 30.0,
-        interpolation_jobs=_ISSUE_SHAPES,
+        interpolation_jobs=_PEER_SHAPES,
         interpolation_rounds=5,
         interpolation_growth_sides=(64, 96, 128, 192, 256, 384),
         upscale_overhead_shapes=((1, 4, 64, 64),),
-        # Issue 12's sizes. Ttl's attention is quadratic in pixels (a 128² latent ×2 is 65536 tokens
-        # untiled, as the node runs it): 64² only.
+        # The peer comparison's sizes. Ttl's attention is quadratic in pixels (a 128² latent ×2 is
+        # 65536 tokens untiled, as the node runs it): 64² only.
         neural_peer_jobs=_NEURAL_PEER_JOBS,
         neural_peer_rounds=3,
     )

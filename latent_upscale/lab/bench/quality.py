@@ -1,4 +1,4 @@
-"""``python -m latent_upscale bench quality``: how each method looks on real photographs (issue 9 §2).
+"""``python -m latent_upscale bench quality``: how each method looks on real photographs.
 
 Protocol (SesquiLSR's published one): a high-resolution photograph (cropped to multiples of 16) is
 Lanczos-downsampled by 1.5 and 2, encoded with a real autoencoder, the latent is enlarged with each

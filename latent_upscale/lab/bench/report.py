@@ -31,7 +31,8 @@ __all__ = ["GOALS", "render_markdown", "summarise", "write_report"]
 
 logger = logging.getLogger(__name__)
 
-#: Issues 6 and 12's goals: (summary key, comparison, threshold, wording).
+#: The benchmark's goals (what latent upscaling must save; what the dispatcher may cost): (summary
+#: key, comparison, threshold, wording).
 GOALS = {
     "vae_ratio_min": (">=", 50.0, "neural at least 50× cheaper than the VAE round trip"),
     "reference_speedup_min": (">=", 1.5, "runner at least 1.5× faster than the plain reference"),
@@ -65,7 +66,7 @@ def _rows(results: dict[str, Any], name: str) -> Any:
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
-    """The headline figures and whether each of issue 6's goals was met in this run."""
+    """The headline figures and whether each goal of the benchmark (:data:`GOALS`) was met in this run."""
     summary: dict[str, Any] = {}
     vae = [r for r in _rows(results, "vae_round_trip") or [] if "ratio" in r]
     if vae:

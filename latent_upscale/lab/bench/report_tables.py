@@ -358,7 +358,7 @@ def goals_section(summary: dict[str, Any]) -> list[str]:
     goals = summary.get("goals", {})
     if not goals:
         return []
-    lines = ["## Goals (issues 6 and 12)", ""]
+    lines = ["## Goals", ""]
     lines += table(
         ["goal", "target", "this run", "met"],
         ([g["what"], g["goal"], f"{g['value']:.3g}", "yes" if g["met"] else "no"] for g in goals.values()),

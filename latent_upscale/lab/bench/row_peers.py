@@ -1,11 +1,12 @@
 """Row 3, interpolations: ours against an in-repo yardstick and the peers users would otherwise run.
 
 The yardstick stays in the repository: bislerp's time as a multiple of bilinear's on the same
-latent (both through :func:`latent_upscale.upscale`). Peers are published implementations (issue 12:
-ComfyUI's ``comfy.utils.bislerp``, which Forge ships identically) loaded from the plan's ``peers``
-folder when it holds them; their code is never part of this repository. Every comparison first
-checks the outputs (max abs difference), then times the contenders interleaved round by round; the
-ratio is the median of the per-round ratios, ours / theirs (< 1: ours is faster).
+latent (both through :func:`latent_upscale.upscale`). Peers are published implementations (the
+ones users would otherwise run: ComfyUI's ``comfy.utils.bislerp``, which Forge ships identically)
+loaded from the plan's ``peers`` folder when it holds them; their code is never part of this
+repository. Every comparison first checks the outputs (max abs difference), then times the
+contenders interleaved round by round; the ratio is the median of the per-round ratios, ours /
+theirs (< 1: ours is faster).
 """
 
 from __future__ import annotations

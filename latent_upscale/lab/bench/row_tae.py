@@ -11,7 +11,7 @@ pixels, and SDXL 128→256, 1024 → 2048) runs three ways on one model-space la
   cache, conversions and automatic tiling are all counted);
 * city96 v2.1 and SesquiLSR (random weights) on the same latent, for their time.
 
-Goals (issue 10): ``tae`` at least 4× less time and 4× less peak memory than the VAE round trip.
+Goals: ``tae`` at least 4× less time and 4× less peak memory than the VAE round trip.
 Random weights cost what trained ones cost: no layer's work depends on the values.
 """
 

@@ -1,4 +1,4 @@
-"""The demo on a real photograph through a real autoencoder (issue 9 §3).
+"""The demo on a real photograph through a real autoencoder: each method seen on a real image.
 
 It is the quality benchmark's protocol (:mod:`latent_upscale.lab.bench.quality`, SesquiLSR's published one)
 on one photograph, small enough to run in seconds: a 256 × 256 centre crop of scikit-image's
