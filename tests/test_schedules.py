@@ -391,3 +391,13 @@ def test_figures_are_written_as_png_files(tmp_path):
     ):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size > 10_000
+
+
+def test_the_demo_draws_both_schedule_figures(tmp_path):
+    """The demo writes the README's schedules.png and fixed-steps.png (ADDING_A_SCHEDULE.md uses them)."""
+    pytest.importorskip("matplotlib")
+    from latent_upscale.lab.demo.grid import extra_figures
+
+    figures = extra_figures(tmp_path)
+    assert sorted(figures) == ["fixed_steps", "schedules"]
+    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in figures.values())
