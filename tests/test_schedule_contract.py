@@ -15,6 +15,11 @@ from tests.helpers.schedule_contract import ScheduleContract, as_array
 
 def test_every_registered_schedule_has_a_contract_test_class():
     tested = [cls.schedule_id for cls in ScheduleContract.__subclasses__()]
+    untested = sorted(set(schedule_ids()) - set(tested))
+    assert not untested, (
+        f"schedules without a contract test class: {untested}; add a ScheduleContract subclass here "
+        "(latent_upscale/schedules/ADDING_A_SCHEDULE.md, step 3)"
+    )
     assert sorted(tested) == sorted(schedule_ids())
     assert len(set(tested)) == len(tested)
 

@@ -107,7 +107,8 @@ class ScheduleContract:
         assert self.schedule_id in schedule_ids()
         assert schedule.source and schedule.advice
         doc = schedule.fn.__doc__ or ""
-        assert any(word in doc for word in ("arXiv", "k-diffusion", "ComfyUI", "Mochi")), doc
+        sources = ("arXiv", "k-diffusion", "ComfyUI", "Mochi", "A1111", "diffusers")
+        assert any(word in doc for word in sources), f"the docstring must name its source (one of {sources})"
 
     def test_every_ui_step_count_gives_n_plus_1_float32_cpu_sigmas_strictly_decreasing_to_0(self, table):
         for n in UI_STEP_COUNTS:
