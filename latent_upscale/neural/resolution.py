@@ -7,7 +7,10 @@ Resolution order (:func:`resolve_weights`):
 2. the models folders: those the caller names (``NeuralOptions.models_dir``: the WebUI's
    ``models/LatentUpscaler`` and settings folder, the CLI's ``--models-dir``), then the folders in
    the ``LATENT_UPSCALE_MODELS`` environment variable (``os.pathsep``-separated; an unusable entry
-   is skipped with one warning);
+   is skipped with one warning). A file is found under its published name, then under the same
+   stem with any extension the hosts read (``taef2_decoder.safetensors`` for ``taef2_decoder.pth``:
+   :data:`~latent_upscale.neural.state_dict.WEIGHT_SUFFIXES`); a tiny autoencoder's file also in the
+   hosts' subfolders of each folder (``VAE-taesd``, ``VAE-approx``, ComfyUI's ``vae_approx``);
 3. ``models/`` inside the extension (city96's old convention), then our download cache
    (``$XDG_CACHE_HOME/latent_upscale``, used when no folder was named);
 4. the Hugging Face cache (city96 files; ``huggingface_hub.try_to_load_from_cache``), checked
@@ -44,6 +47,7 @@ from latent_upscale.neural.downloads import (
 )
 from latent_upscale.neural.options import MODELS_DIR_ENV, NeuralOptions
 from latent_upscale.neural.planning import plan_fixed_factors
+from latent_upscale.neural.state_dict import WEIGHT_SUFFIXES
 
 __all__ = [
     "ResolvedWeights",
@@ -52,6 +56,7 @@ __all__ = [
     "manual_url",
     "resolve_weights",
     "search_dirs",
+    "tiny_vae_dirs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -103,11 +108,34 @@ def download_dir(options: NeuralOptions) -> Path:
     return named[0] if named else _default_cache_dir()
 
 
-def _find_in_dirs(filename: str, dirs: Sequence[tuple[Path, str]]) -> tuple[Path, str] | None:
+def tiny_vae_dirs(models_root: str | os.PathLike[str]) -> list[Path]:
+    """The folders under a host's models folder where it keeps tiny autoencoders
+    (:data:`~latent_upscale.neural.catalog.TINY_VAE_FOLDERS`)."""
+    return [Path(models_root) / name for name in catalog.TINY_VAE_FOLDERS]
+
+
+def _names(filename: str) -> list[str]:
+    """The published name, then the same stem under every other extension we read."""
+    path = Path(filename)
+    return [filename] + [path.stem + other for other in WEIGHT_SUFFIXES if other != path.suffix.lower()]
+
+
+def _find_in_dirs(
+    filename: str,
+    dirs: Sequence[tuple[Path, str]],
+    *,
+    any_suffix: bool = False,
+    subfolders: Sequence[str] = (),
+) -> tuple[Path, str] | None:
+    """The first ``filename`` in ``dirs`` (each folder, then its ``subfolders``); with ``any_suffix``,
+    also under the same stem with any extension of :data:`WEIGHT_SUFFIXES`."""
+    names = _names(filename) if any_suffix else [filename]
     for folder, label in dirs:
-        candidate = folder / filename
-        if candidate.is_file():  # False (not an error) for a symlink loop or an unreadable entry
-            return candidate, label
+        for where, how in [(folder, label)] + [(folder / sub, f"{label}, {sub}") for sub in subfolders]:
+            for name in names:
+                candidate = where / name
+                if candidate.is_file():  # False (not an error) for a symlink loop or an unreadable entry
+                    return candidate, how
     return None
 
 
@@ -198,8 +226,9 @@ class Search:
         return cls(options, search_dirs(options))
 
     def local(self, entry: CatalogEntry) -> tuple[Path, str] | None:
-        """Where ``entry`` is on this machine (models folders, then the HF cache), or ``None``."""
-        found = _find_in_dirs(entry.filename, self.dirs)
+        """Where ``entry`` is on this machine (models folders, under any extension we read and in the
+        entry's host subfolders, then the HF cache), or ``None``."""
+        found = _find_in_dirs(entry.filename, self.dirs, any_suffix=True, subfolders=entry.host_folders)
         if found is not None:
             return found
         if entry.source == "hf":
@@ -319,7 +348,8 @@ def resolve_weights(
         served = sorted(f for f in FAMILY_IDS if catalog.weight_sets_for(f, role))
         if role == "autoencoder":
             raise WeightsUnavailableError(
-                f"no tiny autoencoder serves {family!r} latents (madebyollin/taesd publishes none for it). "
+                f"no tiny autoencoder serves {family!r} latents (madebyollin/taesd and madebyollin/taehv "
+                "publish none for it). "
                 f"Served families: {', '.join(served)}.",
                 summary=f"no tiny autoencoder for {family}",
             )
