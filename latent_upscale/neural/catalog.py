@@ -111,10 +111,8 @@ _TAESD_VARIANTS = (
     ("taeqi2_1", "TAEQI2.1 (Qwen-Image 2.1)", "", 15_314_938),
 )
 TTL_REPO_URL = "https://github.com/Ttl/ComfyUi_NNLatentUpscale"
-#: Where the hosts keep tiny autoencoders, relative to their models folder: A1111 (1.6-1.10), Forge,
-#: reForge and Forge Neo ``models/VAE-taesd`` (``modules/sd_vae_taesd.py``), ``models/VAE-approx`` (the
-#: WebUI's folder of the "approx" preview network, where people put TAESD files too) and ComfyUI
-#: ``models/vae_approx`` (``folder_paths``). Searched inside every models folder for these files.
+#: Hosts' tiny-autoencoder folders, searched inside every models folder: A1111 1.6-1.10, Forge, reForge,
+#: Neo ``VAE-taesd`` (``modules/sd_vae_taesd.py``), ``VAE-approx``, ComfyUI ``vae_approx`` (``folder_paths``).
 TINY_VAE_FOLDERS = ("VAE-taesd", "VAE-approx", "vae_approx")
 
 
@@ -279,22 +277,12 @@ def _taesd_sets() -> list[WeightSet]:
         )
         for variant, label, family, size in _TAESD_VARIANTS
     ]
+    # float16, 11.3 M parameters (an estimate, not read from the file); no SHA-256: never downloaded
+    url = f"{TAEHV_REPO_URL}/raw/{TAEHV_COMMIT}/taew2_1.pth"
     taew = CatalogEntry(
-        key="taew2_1",
-        arch="taehv",
-        filename="taew2_1.pth",
-        family=_served("taew2_1", "wan"),
-        version="",
-        factor=None,
-        source="url",
-        approx_bytes=22_700_000,  # float16, 11.3 M parameters (not read from the file: an estimate)
-        licence="MIT",
-        homepage=TAEHV_REPO_URL,
-        sha256=None,  # the blob was not in the snapshot we could read: unknown, so never downloaded
-        url=f"{TAEHV_REPO_URL}/raw/{TAEHV_COMMIT}/taew2_1.pth",
-        base_url_option="",
-        host_folders=TINY_VAE_FOLDERS,
-    )
+        "taew2_1", "taehv", "taew2_1.pth", _served("taew2_1", "wan"), "", None, "url", 22_700_000, "MIT",
+        TAEHV_REPO_URL, url=url, base_url_option="", host_folders=TINY_VAE_FOLDERS,
+    )  # fmt: skip
     label = "TAEW2.1 (Wan 2.1/2.2-14B, Qwen-Image, Anima)"
     return [*sets, WeightSet(label, "taehv", (taew,), id="taew2_1", role="autoencoder")]
 
