@@ -106,6 +106,9 @@ def test_the_convention_is_the_normalised_wan_latent_the_families_model_space():
     mean = torch.tensor(FAMILIES["wan"].shift).view(1, 16, 1, 1)
     std = 1 / torch.tensor(FAMILIES["wan"].scale).view(1, 16, 1, 1)
     torch.testing.assert_close(normalised, (raw - mean) / std)
+    # every family the registry serves with TAEW2.1 holds that same model space (one Wan 2.1 VAE)
+    for family in taehv.served_families(taehv.VARIANT, taehv.DEFAULT_FAMILIES):
+        assert FAMILIES[family] == descriptor.convention, family
 
 
 def test_the_round_trip_resizes_one_frame_to_any_size(state):
