@@ -20,6 +20,7 @@ from latent_upscale.lab.fixtures.random_weights import (
     ttl_state_dict,
 )
 from latent_upscale.lab.fixtures.tae_random import tae_state_dict
+from latent_upscale.lab.fixtures.taehv_random import taehv_state_dict
 from latent_upscale.neural import NeuralOptions, unload
 from latent_upscale.neural.archs import (
     ARCHITECTURES,
@@ -29,6 +30,7 @@ from latent_upscale.neural.archs import (
     order_by_before,
     sesqui,
     tae,
+    taehv,
     ttl,
 )
 from latent_upscale.neural.runner import load_model
@@ -258,7 +260,7 @@ def test_unknown_suffix_and_missing_file_are_clear_errors(tmp_path: Path):
 
 
 def test_architecture_modules_name_their_origin_and_licence():
-    for module, licence in ((city96, "Apache-2.0"), (sesqui, "MIT"), (ttl, "GPL-3.0")):
+    for module, licence in ((city96, "Apache-2.0"), (sesqui, "MIT"), (ttl, "GPL-3.0"), (taehv, "MIT")):
         assert licence in module.__doc__ and "https://github.com/" in module.__doc__
 
 
@@ -301,14 +303,36 @@ class TestTaeContract(ArchitectureContract):
         return {part: tae_state_dict("taef2", part, seed=i) for i, part in enumerate(tae.PARTS)}
 
 
+class TestTaeqiContract(ArchitectureContract):
+    """TAEQI2.1 through the same ``tae`` architecture: the 16× layout, 64 channels, RGBA images."""
+
+    arch = tae
+    source = (42, 5)
+    target = (63, 8)
+
+    def random_weights(self):
+        return {part: tae_state_dict("taeqi2_1", part, seed=i) for i, part in enumerate(tae.PARTS)}
+
+
+class TestTaehvContract(ArchitectureContract):
+    """TAEW2.1 (``taehv``): one file, a still image through the temporal blocks."""
+
+    arch = taehv
+    source = (42, 5)
+    target = (63, 8)
+
+    def random_weights(self):
+        return taehv_state_dict(seed=0)
+
+
 def test_every_registered_architecture_has_a_contract_test_class():
     tested = {cls.arch.ARCH_ID for cls in ArchitectureContract.__subclasses__() if hasattr(cls, "arch")}
     assert {arch.ARCH_ID for arch in ARCHITECTURES} <= tested
 
 
 def test_detection_order_follows_before_declarations_and_refuses_cycles_and_duplicates():
-    assert [arch.ARCH_ID for arch in ARCHITECTURES] == ["sesqui", "ttl", "city96", "tae"]
-    assert order_by_before((city96, ttl, sesqui, tae)) == ARCHITECTURES
+    assert [arch.ARCH_ID for arch in ARCHITECTURES] == ["sesqui", "ttl", "city96", "tae", "taehv"]
+    assert order_by_before((city96, ttl, sesqui, tae, taehv)) == ARCHITECTURES
     first = SimpleNamespace(ARCH_ID="a", BEFORE=("b",))
     second = SimpleNamespace(ARCH_ID="b", BEFORE=("a",))
     with pytest.raises(LatentUpscaleError, match="cycle"):

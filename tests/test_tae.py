@@ -29,7 +29,8 @@ def test_every_variant_loads_strictly_from_random_weights_under_its_published_na
     assert len(state) == (79 if variant == "taef2" else 67)
     # strict load copied the values (up to float16 → float32)
     params = dict(loaded.module.named_parameters())
-    key = "14.weight" if half == "encoder" else "19.weight"
+    out_conv = 16 if variant == "taeqi2_1" else 14  # the 16× encoder's last conv is one further
+    key = f"{out_conv}.weight" if half == "encoder" else "19.weight"
     assert torch.equal(params[key], state[key].float())
 
 
@@ -70,6 +71,7 @@ def test_detection_is_exclusive_across_variants(variant):
         accepted.append(other)
     same_layout = {"taesd": {"taesd", "taesdxl"}, "taesdxl": {"taesd", "taesdxl"}}
     same_layout |= {"taesd3": {"taesd3", "taef1"}, "taef1": {"taesd3", "taef1"}, "taef2": {"taef2"}}
+    same_layout |= {"taeqi2_1": {"taeqi2_1"}}
     assert set(accepted) == same_layout[variant]
 
 
@@ -121,8 +123,51 @@ def test_latent_formats_are_the_families_model_spaces():
     from latent_upscale.latent_formats import FAMILIES
 
     for variant in tae.VARIANTS.values():
-        for family in variant.families:
+        for family in tae.served_families(variant.id, variant.families):
             assert variant.latent_format == FAMILIES[family]
+
+
+# --- TAEQI2.1: the 16× layout, 64 channels, RGBA ------------------------------------------------------
+
+
+def test_taeqi2_1_parameter_counts_fit_the_published_decoder_size():
+    # float16 weights: 7,644,560 × 2 bytes = 15,289,120, plus the pickle's keys and headers, against the
+    # 15,314,938 bytes reported for the published taeqi2_1_decoder.pth.
+    encoder, decoder = tae.TaeF16Encoder(64), tae.TaeF16Decoder(64)
+    assert sum(p.numel() for p in encoder.parameters()) == 7_644_416
+    assert sum(p.numel() for p in decoder.parameters()) == 7_644_560
+    assert 0 < 15_314_938 - 2 * 7_644_560 < 40_000
+
+
+def test_taeqi2_1_is_recognised_from_its_layout_and_maps_rgba_images_at_one_sixteenth():
+    halves = {
+        half: tae.load(tae_state_dict("taeqi2_1", half, seed=2), filename="renamed.pth") for half in tae.PARTS
+    }
+    layout = tae.describe_layout(tae_state_dict("taeqi2_1", "decoder"))
+    assert (layout.layout, layout.image_channels, layout.latent_channels) == ("f16", 4, 64)
+    model = tae.TinyAutoencoder(halves["encoder"], halves["decoder"])
+    assert model.variant.id == "taeqi2_1" and model.spatial == 16
+    rgba = torch.rand(2, 4, 64, 48)
+    latent = model.encode(rgba)
+    assert latent.shape == (2, 64, 4, 3)
+    assert model.decode(latent).shape == (2, 4, 64, 48)
+    # RGB goes in as opaque RGBA (alpha 1), as taesd.py's example converts images
+    rgb = rgba[:, :3]
+    opaque = torch.cat([rgb, torch.ones_like(rgb[:, :1])], dim=1)
+    assert torch.equal(model.encode(rgb), model.encode(opaque))
+
+
+def test_the_16x_decoder_shares_the_8x_decoders_keys_but_not_its_shapes():
+    f16 = tae_state_dict("taeqi2_1", "decoder")
+    assert all(key in f16 for key in tae.DECODER_SIGNATURE)  # same signature keys …
+    assert tae.describe_layout(f16).layout == "f16"  # … told apart by 1.weight's 256 outputs
+    assert tae.describe_layout(tae_state_dict("taef1", "decoder")).layout == "f8"
+    with pytest.raises(LatentUpscaleError, match="file name says taef1 but the weights are a 64-channel"):
+        tae.detect_variant(f16, "taef1_decoder.pth")
+    broken = dict(f16)
+    broken["19.weight"] = torch.zeros(3, 64, 3, 3)  # 3 is no whole number of 2×2 patches
+    with pytest.raises(LatentUpscaleError, match=r"16× TAESD decoder has 19\.weight of shape \(4·I, 64"):
+        tae.describe_layout(broken)
 
 
 def test_real_taef2_reconstructs_a_photograph_above_25_db():

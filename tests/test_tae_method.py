@@ -17,7 +17,7 @@ from latent_upscale.families import FAMILY_LIST, get_family
 from latent_upscale.lab.fixtures.tae_random import save_tae_pair
 from latent_upscale.latent_formats import FAMILIES, LatentFormat
 from latent_upscale.neural import NeuralOptions, unload
-from latent_upscale.neural.archs import tae
+from latent_upscale.neural.archs import tae, taehv
 from latent_upscale.neural.catalog import AUTOENCODERS, TAESD_BASE_URL, TAESD_COMMIT, WEIGHT_SETS
 from latent_upscale.resize_methods import get_method
 from tests.helpers.cli import run_cli
@@ -61,9 +61,14 @@ def test_tae_is_a_registered_weights_method_and_each_family_names_its_variant():
         sets = AUTOENCODERS[family.id]
         assert [s.id for s in sets] == ([family.autoencoder] if family.autoencoder else [])
         for weight_set in sets:  # the variant's latent channels are the family's
+            assert weight_set.role == "autoencoder"
+            assert all(e.licence == "MIT" for e in weight_set.entries)
+            if weight_set.arch == "taehv":  # TAEW2.1: one file holding both halves
+                assert family.latent_channels == taehv.LATENT_CHANNELS
+                assert [e.part for e in weight_set.entries] == [None]
+                continue
             assert tae.VARIANTS[weight_set.id].latent_channels == family.latent_channels
             assert [e.part for e in weight_set.entries] == ["decoder", "encoder"]
-            assert all(e.licence == "MIT" for e in weight_set.entries)
 
 
 def test_only_files_with_an_established_sha256_are_downloadable():
@@ -72,6 +77,12 @@ def test_only_files_with_an_established_sha256_are_downloadable():
         for entry in WEIGHT_SETS[set_id].entries:
             assert entry.downloadable == (entry.filename in shared), entry.filename
             assert entry.url == TAESD_BASE_URL + entry.filename
+    # TAEQI2.1 and TAEW2.1: no SHA-256 could be established, so fetched by hand from a pinned commit
+    for set_id, repository in (("taeqi2_1", "madebyollin/taesd"), ("taew2_1", "madebyollin/taehv")):
+        for entry in WEIGHT_SETS[set_id].entries:
+            assert not entry.downloadable and entry.sha256 is None
+            assert entry.url.startswith(f"https://github.com/{repository}/raw/")
+            assert entry.url.endswith("/" + entry.filename) and TAESD_COMMIT not in entry.url
     folder = require_taef2()
     for entry in WEIGHT_SETS["taef2"].entries:  # the pins are the real files' hashes
         assert hashlib.sha256((folder / entry.filename).read_bytes()).hexdigest() == entry.sha256

@@ -145,8 +145,9 @@ def test_unknown_or_stale_settings_fall_back_to_our_defaults():
         assert settings.default_job_options() == JobOptions()
         options = settings.neural_options()
     assert options.allow_download is True and options.tile_size is None
-    # Ours first (downloads land there), then the hosts' tiny-autoencoder folder.
-    assert [folder.name for folder in options.caller_models_dirs] == ["LatentUpscaler", "VAE-taesd"]
+    # Ours first (downloads land there), then the hosts' tiny-autoencoder folders.
+    names = [folder.name for folder in options.caller_models_dirs]
+    assert names == ["LatentUpscaler", "VAE-taesd", "VAE-approx"]
 
 
 def test_the_settings_defaults_feed_the_script():

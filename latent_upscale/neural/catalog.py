@@ -13,12 +13,16 @@ ids as the Hub publishes them (city96: the ``oid sha256:`` lines of the upload c
 whose SHA-256 we could not obtain, so they are not downloaded: the message says how to fetch them
 by hand. A pin is never guessed.
 
-The tiny autoencoders (madebyollin/taesd, MIT) are weight sets of two files (decoder + encoder) that
-serve the ``tae`` round-trip method, named per family by ``Family.autoencoder`` (:data:`AUTOENCODERS`).
-Their files are plain Git blobs fetched from GitHub's raw URL at the pinned commit 5cccb12; only the
-TAEF2 pair's SHA-256 is established (computed from the blobs of that commit, and matching the copy in
-``shared/weights/taef2``), so only TAEF2 downloads; the other variants are found locally (our
-models folders, the WebUI's ``models/VAE-taesd``) or fetched by hand.
+The tiny autoencoders (madebyollin/taesd and madebyollin/taehv, MIT) serve the ``tae`` round-trip
+method, named per family by ``Family.autoencoder`` (:data:`AUTOENCODERS`): the TAESD layouts as two
+files (decoder + encoder), TAEW2.1 (the TAEHV layout) as one file holding both. Their files are plain
+Git blobs fetched from GitHub's raw URL at pinned commits (taesd 5cccb12, TAEQI2.1 at taesd 401ce45,
+taehv 1f14a56); only the TAEF2 pair's SHA-256 is established (computed from the blobs of that commit,
+and matching the copy in ``shared/weights/taef2``), so only TAEF2 downloads. The others are found
+locally (our models folders, the hosts' ``models/VAE-taesd``, ``models/VAE-approx`` and ComfyUI's
+``models/vae_approx``, under any extension the hosts read) or fetched by hand: TAEW2.1's and
+TAEQI2.1's blobs (over 4 MiB) were not in the snapshots we could read, so their SHA-256 is unknown
+here (Git blob ids: taew2_1.pth d6ffa27, safetensors/taew2_1.safetensors ec1a2be at taehv 1f14a56).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ __all__ = [
     "CITY96_FACTORS",
     "PREFERENCES",
     "ROLES",
+    "TINY_VAE_FOLDERS",
     "WEIGHT_SETS",
     "CatalogEntry",
     "FileHints",
@@ -88,6 +93,12 @@ TAESD_SHA256: dict[str, str] = {
     "taef2_decoder.pth": "0a44a31e1ae59eb9dbf9359d24942fd3ef5928162c1800d97a28c61d51be0ab5",
     "taef2_encoder.pth": "10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6",
 }
+#: TAEQI2.1 (Qwen-Image 2.1) was added to madebyollin/taesd after :data:`TAESD_COMMIT`, in this one.
+TAEQI_COMMIT = "401ce45e5c1451c41ccdb92feea99609015822fc"
+TAEHV_REPO_URL = "https://github.com/madebyollin/taehv"
+#: The madebyollin/taehv commit TAEW2.1 is pinned to (2026-08-18; its taew2_1.pth dates from
+#: 1a88a7d, 2025-11-03, the "Fruit Tiramisu" decoder).
+TAEHV_COMMIT = "1f14a568f24bf8811e0a0ac601613e04fc1581e8"
 #: Each tiny autoencoder: (weight-set id = variant, label, family it is listed under, bytes per file).
 _TAESD_VARIANTS = (
     # float32 state dicts of about 1.22 M parameters (sizes not read from the files: estimates).
@@ -96,8 +107,13 @@ _TAESD_VARIANTS = (
     ("taesd3", "TAESD3 (SD 3.x)", "sd3", 4_950_000),
     ("taef1", "TAEF1 (FLUX.1)", "flux", 4_950_000),
     ("taef2", "TAEF2 (FLUX.2)", "flux2", 2_704_756),
+    # float16, 7.64 M parameters per half (15.3 MB; a decoder of 15,314,938 bytes is reported).
+    ("taeqi2_1", "TAEQI2.1 (Qwen-Image 2.1)", "", 15_314_938),
 )
 TTL_REPO_URL = "https://github.com/Ttl/ComfyUi_NNLatentUpscale"
+#: Hosts' tiny-autoencoder folders, searched inside every models folder: A1111 1.6-1.10, Forge, reForge,
+#: Neo ``VAE-taesd`` (``modules/sd_vae_taesd.py``), ``VAE-approx``, ComfyUI ``vae_approx`` (``folder_paths``).
+TINY_VAE_FOLDERS = ("VAE-taesd", "VAE-approx", "vae_approx")
 
 
 @dataclass(frozen=True)
@@ -132,6 +148,8 @@ class CatalogEntry:
     mirror_option: str | None = None
     #: Which part of a multi-file weight set this file is (``"decoder"``/``"encoder"``), else ``None``.
     part: str | None = None
+    #: Subfolders of each models folder also searched for this file (:data:`TINY_VAE_FOLDERS`).
+    host_folders: tuple[str, ...] = ()
 
     @property
     def downloadable(self) -> bool:
@@ -148,6 +166,9 @@ class WeightSet:
     entries: tuple[CatalogEntry, ...]
     #: The id the family registry names (``sesqui-sdxl``, ``city96-2.1-sdv1``, …).
     id: str = ""
+    #: What it serves (:data:`ROLES`): ``"upscaler"`` (the ``neural`` method) or ``"autoencoder"``
+    #: (a tiny autoencoder for the ``tae`` round trip).
+    role: str = "upscaler"
 
     @property
     def downloadable(self) -> bool:
@@ -223,8 +244,14 @@ def _ttl(filename: str, family: str) -> CatalogEntry:
     )
 
 
+def _served(variant: str, default: str = "") -> str:
+    """The first family whose ``Family.autoencoder`` names ``variant`` (registry order), else ``default``."""
+    return next((family.id for family in FAMILY_LIST if family.autoencoder == variant), default)
+
+
 def _taesd(variant: str, part: str, family: str, approx_bytes: int) -> CatalogEntry:
     filename = f"{variant}_{part}.pth"
+    base = TAESD_BASE_URL if variant != "taeqi2_1" else f"{TAESD_REPO_URL}/raw/{TAEQI_COMMIT}/"
     return CatalogEntry(
         key=f"{variant}-{part}",
         arch="tae",
@@ -237,22 +264,33 @@ def _taesd(variant: str, part: str, family: str, approx_bytes: int) -> CatalogEn
         licence="MIT",
         homepage=TAESD_REPO_URL,
         sha256=TAESD_SHA256.get(filename),
-        url=TAESD_BASE_URL + filename,
-        mirror_option="tae_base_url",
+        url=base + filename,
+        # The mirror option names the base of TAESD_COMMIT's files; a later commit's file has none.
+        mirror_option="tae_base_url" if base == TAESD_BASE_URL else None,
         part=part,
+        host_folders=TINY_VAE_FOLDERS,
     )
 
 
 def _taesd_sets() -> list[WeightSet]:
-    return [
+    sets = [
         WeightSet(
             label,
             "tae",
-            tuple(_taesd(variant, part, family, size) for part in ("decoder", "encoder")),
+            tuple(_taesd(variant, part, family or _served(variant), size) for part in ("decoder", "encoder")),
             id=variant,
+            role="autoencoder",
         )
         for variant, label, family, size in _TAESD_VARIANTS
     ]
+    # float16, 11.3 M parameters (an estimate, not read from the file); no SHA-256: never downloaded
+    url = f"{TAEHV_REPO_URL}/raw/{TAEHV_COMMIT}/taew2_1.pth"
+    taew = CatalogEntry(
+        "taew2_1", "taehv", "taew2_1.pth", _served("taew2_1", "wan"), "", None, "url", 22_700_000, "MIT",
+        TAEHV_REPO_URL, url=url, host_folders=TINY_VAE_FOLDERS,
+    )  # fmt: skip
+    label = "TAEW2.1 (Wan 2.1/2.2-14B, Qwen-Image, Anima)"
+    return [*sets, WeightSet(label, "taehv", (taew,), id="taew2_1", role="autoencoder")]
 
 
 #: File sizes on the Hub (v2.x: 595,524 float32 weights; v1.0: 511,588).
@@ -352,7 +390,8 @@ def hints_from_filename(filename: str) -> FileHints:
     by_name = {entry.filename.lower(): entry for entry in CATALOG}
     entry = by_name.get(filename.lower())
     if entry is not None:
-        return FileHints(family=entry.family, version=entry.version, factor=entry.factor, entry=entry)
+        family = entry.family or None  # a set no family names yet
+        return FileHints(family=family, version=entry.version, factor=entry.factor, entry=entry)
     city = _CITY96_NAME.search(filename)
     if city is not None:
         version = _CITY96_VERSION.search(filename)

@@ -8,7 +8,10 @@ Resolution order (:func:`resolve_weights`):
 2. the models folders: those the caller names (``NeuralOptions.models_dir``: the WebUI's
    ``models/LatentUpscaler`` and settings folder, the CLI's ``--models-dir``), then the folders in
    the ``LATENT_UPSCALE_MODELS`` environment variable (``os.pathsep``-separated; an unusable entry
-   is skipped with one warning);
+   is skipped with one warning). A file is found under its published name, then under the same
+   stem with any extension the hosts read (``taef2_decoder.safetensors`` for ``taef2_decoder.pth``:
+   :data:`~latent_upscale.neural.state_dict.WEIGHT_SUFFIXES`); a tiny autoencoder's file also in the
+   hosts' subfolders of each folder (``VAE-taesd``, ``VAE-approx``, ComfyUI's ``vae_approx``);
 3. ``models/`` inside the extension (city96's old convention), then our download cache
    (``$XDG_CACHE_HOME/latent_upscale``, used when no folder was named);
 4. the Hugging Face cache (city96 files; ``huggingface_hub.try_to_load_from_cache``), checked
@@ -47,6 +50,7 @@ from latent_upscale.neural.search import (
     parts_resolved,
     plan_weights,
     search_dirs,
+    tiny_vae_dirs,
 )
 from latent_upscale.neural.status import unavailable_message, unavailable_summary
 
@@ -57,6 +61,7 @@ __all__ = [
     "manual_url",
     "resolve_weights",
     "search_dirs",
+    "tiny_vae_dirs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -128,7 +133,8 @@ def resolve_weights(
         served = sorted(f for f in FAMILY_IDS if catalog.weight_sets_for(f, role))
         if role == "autoencoder":
             raise WeightsUnavailableError(
-                f"no tiny autoencoder serves {family!r} latents (madebyollin/taesd publishes none for it). "
+                f"no tiny autoencoder serves {family!r} latents (madebyollin/taesd and madebyollin/taehv "
+                "publish none for it). "
                 f"Served families: {', '.join(served)}.",
                 summary=f"no tiny autoencoder for {family}",
             )

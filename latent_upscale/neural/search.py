@@ -19,6 +19,7 @@ from latent_upscale.neural import catalog
 from latent_upscale.neural.catalog import CatalogEntry, WeightSet
 from latent_upscale.neural.downloads import discard_hf_file, file_sha256, hf_repo, hf_revision
 from latent_upscale.neural.options import MODELS_DIR_ENV, NeuralOptions
+from latent_upscale.neural.state_dict import WEIGHT_SUFFIXES
 
 __all__ = [
     "ResolvedWeights",
@@ -26,6 +27,7 @@ __all__ = [
     "WeightPlan",
     "download_dir",
     "find_in_dirs",
+    "tiny_vae_dirs",
     "parts_resolved",
     "plan_weights",
     "search_dirs",
@@ -80,12 +82,35 @@ def download_dir(options: NeuralOptions) -> Path:
     return named[0] if named else _default_cache_dir()
 
 
-def find_in_dirs(filename: str, dirs: Sequence[tuple[Path, str]]) -> tuple[Path, str] | None:
-    """The first ``folder/filename`` that is a file, with its folder's label, or ``None``."""
+def tiny_vae_dirs(models_root: str | os.PathLike[str]) -> list[Path]:
+    """The folders under a host's models folder where it keeps tiny autoencoders
+    (:data:`~latent_upscale.neural.catalog.TINY_VAE_FOLDERS`)."""
+    return [Path(models_root) / name for name in catalog.TINY_VAE_FOLDERS]
+
+
+def _names(filename: str) -> list[str]:
+    """The published name, then the same stem under every other extension we read."""
+    path = Path(filename)
+    return [filename] + [path.stem + other for other in WEIGHT_SUFFIXES if other != path.suffix.lower()]
+
+
+def find_in_dirs(
+    filename: str,
+    dirs: Sequence[tuple[Path, str]],
+    *,
+    any_suffix: bool = False,
+    subfolders: Sequence[str] = (),
+) -> tuple[Path, str] | None:
+    """The first ``folder/filename`` that is a file (each folder, then its ``subfolders``), with its
+    folder's label, or ``None``; with ``any_suffix``, also under the same stem with any extension of
+    :data:`~latent_upscale.neural.state_dict.WEIGHT_SUFFIXES`."""
+    names = _names(filename) if any_suffix else [filename]
     for folder, label in dirs:
-        candidate = folder / filename
-        if candidate.is_file():  # False (not an error) for a symlink loop or an unreadable entry
-            return candidate, label
+        for where, how in [(folder, label)] + [(folder / sub, f"{label}, {sub}") for sub in subfolders]:
+            for name in names:
+                candidate = where / name
+                if candidate.is_file():  # False (not an error) for a symlink loop or an unreadable entry
+                    return candidate, how
     return None
 
 
@@ -178,7 +203,7 @@ class Search:
 
     def local(self, entry: CatalogEntry) -> tuple[Path, str] | None:
         """Where ``entry`` is on this machine (models folders, then the HF cache), or ``None``."""
-        found = find_in_dirs(entry.filename, self.dirs)
+        found = find_in_dirs(entry.filename, self.dirs, any_suffix=True, subfolders=entry.host_folders)
         if found is not None:
             return found
         if entry.source == "hf":

@@ -1,6 +1,8 @@
 """Reading weight files safely, and putting their state dicts in one canonical shape.
 
-``.safetensors`` is read with safetensors (no code can run). ``.pt``/``.pth``/``.ckpt`` go only
+``.safetensors`` (and ComfyUI's short ``.sft``) is read with safetensors (no code can run). The
+pickle containers ComfyUI's ``folder_paths.supported_pt_extensions`` accepts (``.pt``/``.pth``/``.ckpt``/
+``.bin``/``.pt2``/``.pkl``, all read by its ``load_torch_file`` through ``torch.load``) go only
 through ``torch.serialization.load(..., weights_only=True)``: torch's restricted unpickler, which
 refuses any pickle that would call a function other than the tensor rebuilders. We call
 ``torch.serialization.load`` rather than ``torch.load`` because A1111 replaces ``torch.load`` with
@@ -21,12 +23,23 @@ from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
 
-__all__ = ["PICKLE_SUFFIXES", "SAFETENSORS_SUFFIX", "canonicalize_state_dict", "read_state_dict"]
+__all__ = [
+    "PICKLE_SUFFIXES",
+    "SAFETENSORS_SUFFIX",
+    "SAFETENSORS_SUFFIXES",
+    "WEIGHT_SUFFIXES",
+    "canonicalize_state_dict",
+    "read_state_dict",
+]
 
 logger = logging.getLogger(__name__)
 
 SAFETENSORS_SUFFIX = ".safetensors"
-PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
+SAFETENSORS_SUFFIXES = (SAFETENSORS_SUFFIX, ".sft")
+PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".pt2", ".pkl")
+#: Every weights-file extension we read, in order of preference (safetensors first): the hosts'
+#: (ComfyUI ``supported_pt_extensions``; A1111/Forge/Neo ``sd_vae_taesd.py`` name ``.pth`` files).
+WEIGHT_SUFFIXES = (*SAFETENSORS_SUFFIXES, ".pth", ".pt", ".ckpt", ".bin", ".pt2", ".pkl")
 #: Containers that training scripts wrap the weights in (unwrapped in this order).
 _WRAPPERS = ("params_ema", "state_dict", "model_state_dict", "params", "model")
 
@@ -95,7 +108,7 @@ def read_state_dict(path: str | Path) -> dict[str, Tensor]:
     if not path.is_file():
         raise LatentUpscaleError(f"weights file not found: {path}")
     suffix = path.suffix.lower()
-    if suffix == SAFETENSORS_SUFFIX:
+    if suffix in SAFETENSORS_SUFFIXES:
         raw: object = _read_safetensors(path)
     elif suffix in PICKLE_SUFFIXES:
         raw = _read_pickle(path)

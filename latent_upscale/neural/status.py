@@ -15,6 +15,7 @@ from latent_upscale.neural.catalog import CatalogEntry, WeightSet
 from latent_upscale.neural.downloads import manual_url, origin
 from latent_upscale.neural.options import NeuralOptions
 from latent_upscale.neural.search import Search, download_dir, plan_weights, search_dirs
+from latent_upscale.neural.state_dict import WEIGHT_SUFFIXES as _WEIGHT_SUFFIXES
 
 __all__ = [
     "ModelInfo",
@@ -26,7 +27,15 @@ __all__ = [
     "unavailable_summary",
 ]
 
-_WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")
+
+def _home(sets: Sequence[WeightSet], options: NeuralOptions) -> str:
+    """Where to put missing files: for a tiny autoencoder the first host tiny-VAE folder the caller
+    names (the WebUI's ``models/VAE-taesd``), else the download folder; then the hosts' folders."""
+    if sets[0].role != "autoencoder":
+        return str(download_dir(options))
+    named = [f for f in options.caller_models_dirs if f.name in catalog.TINY_VAE_FOLDERS]
+    first = named[0] if named else download_dir(options)
+    return f"{first} (or a host's models/VAE-taesd, or ComfyUI's models/vae_approx)"
 
 
 def unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralOptions) -> str:
@@ -35,22 +44,24 @@ def unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralO
         names = " + ".join(entry.filename for entry in sets[0].entries)
     else:
         names = (sets[0].entries[-1] if sets[0].fixed_factor else sets[0].entries[0]).filename
-    if options.is_offline:
+    if not any(s.downloadable for s in sets):
+        why = "no pinned SHA-256: fetch by hand"
+    elif options.is_offline:
         why = "offline"
     elif not options.allow_download:
         why = "downloads off"
     else:
         why = "not downloadable"
-    return f"no {family} weights: put {names} in {download_dir(options)} ({why})"
+    what = f"no tiny VAE for {family}" if sets[0].role == "autoencoder" else f"no {family} weights"
+    return f"{what}: put {names} in {_home(sets, options)} ({why})"
 
 
 def unavailable_message(
     family: str, sets: Sequence[WeightSet], options: NeuralOptions, places: Sequence[str]
 ) -> str:
-    folder = download_dir(options)
-    lines = [
-        f"no neural weights for {family!r} latents were found. Any one of these would serve (best first):"
-    ]
+    autoencoder = sets[0].role == "autoencoder"
+    what = "tiny autoencoder (tiny VAE)" if autoencoder else "neural weights"
+    lines = [f"no {what} for {family!r} latents were found. Any one of these would serve (best first):"]
     seen_arches: set[str] = set()
     for weight_set in sets:
         licence = weight_set.entries[0].licence
@@ -76,16 +87,26 @@ def unavailable_message(
             lines.append(
                 f"  - {weight_set.label} ({licence}): {entry.filename} from {manual_url(entry, options)}"
             )
-    lines.append(f"Put the file in {folder} (or any folder listed below).")
+    files = "the files" if autoencoder or sets[0].multi_part else "the file"
+    lines.append(f"Put {files} in {_home(sets, options)} (or any folder listed below).")
+    if autoencoder:
+        lines.append(
+            "Any extension the hosts read works under the same name (.pth, .safetensors, .sft, .pt, .ckpt, "
+            ".bin); the hosts' VAE-taesd, VAE-approx and vae_approx subfolders of each folder are searched."
+        )
     lines.append("Places tried: " + "; ".join(places))
-    if options.is_offline:
+    downloadable = any(s.downloadable for s in sets)
+    if not downloadable:
+        lines.append("None of these has a pinned SHA-256, so none is downloaded for you: fetch by hand.")
+    elif options.is_offline:
         lines.append(
             "Offline mode is on (HF_HUB_OFFLINE or the offline option), so nothing was downloaded; "
             "copy the file in by hand, or unset HF_HUB_OFFLINE."
         )
     elif not options.allow_download:
         lines.append("Downloads are off: allow downloads (the extension's setting) to fetch the first one.")
-    lines.append("Behind a firewall, point HF_ENDPOINT at a Hugging Face mirror, or download by hand.")
+    if downloadable and any(e.source == "hf" for s in sets for e in s.entries):
+        lines.append("Behind a firewall, point HF_ENDPOINT at a Hugging Face mirror, or download by hand.")
     return "\n".join(lines)
 
 

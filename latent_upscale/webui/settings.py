@@ -202,9 +202,10 @@ def neural_options() -> NeuralOptions:
     setting = {s.key: s for s in SETTINGS}
     device = _choice("latent_upscale_device", setting["latent_upscale_device"].choices)
     return NeuralOptions(
-        # Ours first (downloads go there), then the hosts' tiny-autoencoder folder: A1111 1.6-1.10,
-        # Forge, reForge and Forge Neo keep taesd*/taef*_{encoder,decoder}.pth in models/VAE-taesd.
-        models_dir=[models_dir(), host.models_path() / "VAE-taesd"],
+        # Ours first (downloads go there), then the hosts' tiny-autoencoder folders: A1111 1.6-1.10,
+        # Forge, reForge and Forge Neo keep taesd*/taef*_{encoder,decoder}.pth in models/VAE-taesd
+        # (modules/sd_vae_taesd.py); people also put them beside the "approx" network in VAE-approx.
+        models_dir=[models_dir(), host.models_path() / "VAE-taesd", host.models_path() / "VAE-approx"],
         downloader=host.downloader(),  # type: ignore[arg-type]
         allow_download=bool(_get("latent_upscale_allow_download")),
         # Empty: every file from its catalog entry's own place; a mirror serves city96's files only.

@@ -11,7 +11,9 @@ An architecture is one module (see ``ADDING_AN_ARCHITECTURE.md`` beside this fil
 * for a weight set of several files (a tiny autoencoder's decoder + encoder): ``PARTS`` (e.g.
   ``("decoder", "encoder")``), ``part_of(state_dict) -> str`` and ``load_parts({part: state_dict},
   names)`` instead of ``load``; ``names`` maps each part to its file name (or ``None``), for
-  variants that only their published names tell apart (TAESD and TAESDXL share one layout).
+  variants that only their published names tell apart (TAESD and TAESDXL share one layout);
+* ``NAMED_LOAD = True`` on a one-file architecture whose ``load`` also takes ``filename=`` (the
+  file's name), for checkpoints that only their published names tell apart (TAEHV).
 
 Adding one is one module and one line in :data:`REGISTERED`. Detection order is computed from
 ``BEFORE`` (a stable topological order of :data:`REGISTERED`); a duplicate id, an unknown id in
@@ -26,7 +28,7 @@ from types import ModuleType
 from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
-from latent_upscale.neural.archs import city96, sesqui, tae, ttl
+from latent_upscale.neural.archs import city96, sesqui, tae, taehv, ttl
 from latent_upscale.neural.descriptor import ModelDescriptor
 
 __all__ = [
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 #: Every architecture, one line each (order here only breaks ties; ``BEFORE`` decides).
-REGISTERED: tuple[ModuleType, ...] = (city96, sesqui, ttl, tae)
+REGISTERED: tuple[ModuleType, ...] = (city96, sesqui, ttl, tae, taehv)
 
 
 def order_by_before(modules: Sequence[ModuleType]) -> tuple[ModuleType, ...]:
@@ -106,8 +108,9 @@ def detect_architecture(state_dict: Mapping[str, Tensor]) -> ModuleType:
     )
 
 
-def load_descriptor(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
-    """Detect, build and strictly load; a layout mismatch names the architecture and the bad keys."""
+def load_descriptor(state_dict: Mapping[str, Tensor], name: str | None = None) -> ModelDescriptor:
+    """Detect, build and strictly load; a layout mismatch names the architecture and the bad keys.
+    ``name`` (the file's name) reaches architectures that declare ``NAMED_LOAD``."""
     arch = detect_architecture(state_dict)
     if getattr(arch, "PARTS", ()):
         part = arch.part_of(state_dict)
@@ -115,6 +118,8 @@ def load_descriptor(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
             f"this file is the {part} of a {arch.NAME} weight set; it needs its "
             f"{' and '.join(p for p in arch.PARTS if p != part)} too"
         )
+    if name is not None and getattr(arch, "NAMED_LOAD", False):
+        return _loading(arch, lambda: arch.load(state_dict, filename=name))
     return _loading(arch, lambda: arch.load(state_dict))
 
 
@@ -127,7 +132,7 @@ def load_weight_set(
     ``names`` (the files' names, in the same order) are passed on to ``load_parts`` by part.
     """
     if len(state_dicts) == 1:
-        return load_descriptor(state_dicts[0])
+        return load_descriptor(state_dicts[0], names[0] if names else None)
     arches = {detect_architecture(state).ARCH_ID: detect_architecture(state) for state in state_dicts}
     if len(arches) != 1:
         raise LatentUpscaleError(

@@ -1,16 +1,19 @@
 """Tiny autoencoders (TAESD family): encode RGB images to a model family's latent and decode them back.
 
-Original project: https://github.com/madebyollin/taesd (TAESD, TAESDXL, TAESD3, TAEF1, TAEF2; MIT,
-© 2023 Ollin Boer Bohan); weights are the ``<variant>_encoder.pth`` / ``<variant>_decoder.pth`` files of
-that repository (A1111 and Forge keep them in ``models/VAE-approx``). Our own implementation, written
+Original project: https://github.com/madebyollin/taesd (TAESD, TAESDXL, TAESD3, TAEF1, TAEF2, TAEQI2.1;
+MIT, © 2023 Ollin Boer Bohan); weights are the ``<variant>_encoder.pth`` / ``<variant>_decoder.pth`` files
+of that repository (A1111 1.10, Forge and Forge Neo keep them in ``models/VAE-taesd``, their
+``modules/sd_vae_taesd.py``; ComfyUI in ``models/vae_approx`` under any extension it reads, e.g.
+``.safetensors``). Our own implementation, written
 against the published key layout so the original files load with ``strict=True``, is three modules:
 :mod:`~latent_upscale.neural.archs.tae_layers` (the network: blocks, encoder, decoder, the key layout),
 :mod:`~latent_upscale.neural.archs.tae_variants` (the variants, their detection, loading halves and
 pairs) and this one, the architecture the registry names: detection, the round-trip ``forward`` and the
 descriptor. It re-exports the other two's public names.
 
-**Variants and detection.** The layout gives the latent channels (4, 16 or 32) and whether the
-side branch is there (only TAEF2). It does *not* tell TAESD (SD1/SD2) from TAESDXL (SDXL), nor TAESD3
+**Variants and detection.** The layout gives the latent channels (4, 16, 32 or 64), whether the
+side branch is there (only TAEF2) and the 8× or 16× layout (TAEQI2.1: 16×, RGBA images). It does
+*not* tell TAESD (SD1/SD2) from TAESDXL (SDXL), nor TAESD3
 from TAEF1: each pair has identical layouts and differs only in its weights. Those are told apart by the
 published file name (``taesdxl_decoder.pth``…), or by the caller naming the variant.
 
@@ -26,7 +29,9 @@ of ``FAMILIES["flux2"]`` (identity). Measured with the published weights on six 
 photographs (float32, whole images): per-channel means −0.43…+0.33 (mean |mean| 0.19), spreads
 0.62…1.04 (all values 0.83), extremes about ±5: near unit scale (unlike FLUX.1's raw latent, spread
 about 2.8) yet not zero-mean unit-variance per channel, consistent with a raw latent; TAE latents of
-the older variants are in model space instead, as above.
+the older variants are in model space instead, as above. TAEQI2.1 (Qwen-Image 2.1, 64 channels at
+1/16) takes the normalised model-space latent (:mod:`~latent_upscale.neural.archs.tae_conventions`);
+its images are RGBA, resized in pixels like RGB (straight alpha, every channel alike).
 """
 
 from __future__ import annotations
@@ -40,9 +45,12 @@ from latent_upscale.neural.archs._grid import TileGrid, resample_filtered
 from latent_upscale.neural.archs.tae_layers import (
     DECODER_SIGNATURE,
     ENCODER_SIGNATURE,
+    F16_ENCODER_SIGNATURE,
     TaeBlock,
     TaeDecoder,
     TaeEncoder,
+    TaeF16Decoder,
+    TaeF16Encoder,
 )
 from latent_upscale.neural.archs.tae_variants import (
     VARIANTS,
@@ -55,6 +63,7 @@ from latent_upscale.neural.archs.tae_variants import (
     find_pair,
     load,
     load_tiny_autoencoder,
+    served_families,
     variant_from_name,
 )
 from latent_upscale.neural.descriptor import ModelDescriptor
@@ -71,6 +80,8 @@ __all__ = [
     "TaeBlock",
     "TaeDecoder",
     "TaeEncoder",
+    "TaeF16Decoder",
+    "TaeF16Encoder",
     "TaeHalf",
     "TaeLayout",
     "TaeVariant",
@@ -85,6 +96,7 @@ __all__ = [
     "load_tiny_autoencoder",
     "part_of",
     "resize_image",
+    "served_families",
     "variant_from_name",
 ]
 
@@ -103,9 +115,11 @@ SIGNATURE_KEYS = ENCODER_SIGNATURE + DECODER_SIGNATURE
 
 
 def detect(state_dict: Mapping[str, Tensor]) -> bool:
-    """True for state dicts with a TAESD encoder's or decoder's signature keys (may be a false positive)."""
-    return all(key in state_dict for key in ENCODER_SIGNATURE) or all(
-        key in state_dict for key in DECODER_SIGNATURE
+    """True for state dicts with a TAESD encoder's (8× or 16× layout) or decoder's signature keys
+    (may be a false positive)."""
+    return any(
+        all(key in state_dict for key in signature)
+        for signature in (ENCODER_SIGNATURE, F16_ENCODER_SIGNATURE, DECODER_SIGNATURE)
     )
 
 
@@ -117,10 +131,13 @@ def part_of(state_dict: Mapping[str, Tensor]) -> str:
     return describe_layout(state_dict).half
 
 
-def resize_image(image: Tensor, size: tuple[int, int], grid: TileGrid | None = None) -> Tensor:
-    """Resize RGB ``[B, 3, H, W]`` to ``size`` image pixels in float32 (antialiased when shrinking, no
-    8-bit rounding), with :data:`RESAMPLER`. ``grid`` (in *latent* pixels) places a tile in the
-    whole image, so each tile samples the whole image's grid; the result is clamped to [0, 1]."""
+def resize_image(
+    image: Tensor, size: tuple[int, int], grid: TileGrid | None = None, spatial: int = 8
+) -> Tensor:
+    """Resize an image ``[B, I, H, W]`` (RGB or RGBA) to ``size`` image pixels in float32 (antialiased
+    when shrinking, no 8-bit rounding), with :data:`RESAMPLER`. ``grid`` (in *latent* pixels, ``spatial``
+    image pixels each) places a tile in the whole image, so each tile samples the whole image's grid;
+    the result is clamped to [0, 1]."""
     work = image.float()
     if tuple(work.shape[-2:]) == tuple(size):
         return work.clamp(0.0, 1.0)
@@ -130,17 +147,17 @@ def resize_image(image: Tensor, size: tuple[int, int], grid: TileGrid | None = N
         else:
             out = lanczos(work, size)
         return out.clamp(0.0, 1.0)
-    return resample_filtered(work, RESAMPLER, size, _image_grid(grid)).clamp(0.0, 1.0)
+    return resample_filtered(work, RESAMPLER, size, _image_grid(grid, spatial)).clamp(0.0, 1.0)
 
 
-def _image_grid(grid: TileGrid) -> TileGrid:
-    """A latent-pixel tile grid in image pixels (8 per latent pixel)."""
+def _image_grid(grid: TileGrid, spatial: int = 8) -> TileGrid:
+    """A latent-pixel tile grid in image pixels (``spatial`` per latent pixel)."""
 
-    def times8(pair: tuple[int, int]) -> tuple[int, int]:
-        return (8 * pair[0], 8 * pair[1])
+    def scaled(pair: tuple[int, int]) -> tuple[int, int]:
+        return (spatial * pair[0], spatial * pair[1])
 
     return TileGrid(
-        times8(grid.full_src), times8(grid.full_out), times8(grid.src_offset), times8(grid.out_offset)
+        scaled(grid.full_src), scaled(grid.full_out), scaled(grid.src_offset), scaled(grid.out_offset)
     )
 
 
@@ -148,10 +165,12 @@ def forward(
     model: nn.Module, latent: Tensor, size: tuple[int, int], grid: TileGrid | None, factor: float | None
 ) -> Tensor:
     """The descriptor's call: decode ``latent [B, C, h, w]`` (TAE space), resize the image to exactly
-    ``8 · size`` pixels (:func:`resize_image`, float32), encode → ``[B, C, *size]`` in the latent's dtype."""
+    ``s · size`` pixels (``s`` = 8, or 16 for TAEQI2.1; :func:`resize_image`, float32), encode →
+    ``[B, C, *size]`` in the latent's dtype."""
     assert isinstance(model, TinyAutoencoder)
+    spatial = model.spatial
     image = model.decoder(latent)
-    image = resize_image(image, (8 * size[0], 8 * size[1]), grid)
+    image = resize_image(image, (spatial * size[0], spatial * size[1]), grid, spatial)
     return model.encoder(image.to(latent.dtype))
 
 
@@ -162,7 +181,7 @@ def load_parts(
 
     ``names`` (part → file name) tell TAESD from TAESDXL and TAESD3 from TAEF1, whose layouts are
     identical. The descriptor's ``convention`` is the variant's :attr:`TaeVariant.latent_format`
-    (raw VAE latent → TAE latent), its ``family`` the variant's first family.
+    (raw VAE latent → TAE latent), its ``family`` the first family the registry serves with it.
     """
     names = names or {}
     halves = {part: load(parts[part], filename=names.get(part)) for part in PARTS}
@@ -172,9 +191,9 @@ def load_parts(
     variant = pair.variant
     return ModelDescriptor(
         arch=ARCH_ID,
-        name=variant.id.upper(),  # TAESD, TAESDXL, TAESD3, TAEF1, TAEF2
+        name=variant.id.upper(),  # TAESD, TAESDXL, TAESD3, TAEF1, TAEF2, TAEQI2_1
         version="",
-        family=variant.families[0],
+        family=next(iter(served_families(variant.id, variant.families)), None),
         in_channels=variant.latent_channels,
         out_channels=variant.latent_channels,
         convention=variant.latent_format,
@@ -192,7 +211,9 @@ def load_parts(
         # Tile above 96×96 output latent pixels (768² image pixels): untiled, the 64-channel
         # activations at full image resolution peak near 1 KiB per output image pixel in float32
         # (untiled: 3.1–3.3× less than the SD VAE round trip; tiled: 6–24× less, bench 2026-11-30).
-        auto_tile_output_pixels=96 * 96,
+        # The 16× layout (TAEQI2.1) works at image resolution only in its last, 64-wide stage before
+        # the pixel shuffle, yet has 4× more image pixels per latent pixel: tile above 48×48 (768²).
+        auto_tile_output_pixels=96 * 96 if variant.spatial == 8 else 48 * 48,
         channels_last=True,
         hyperparameters={"variant": variant.id, "resampler": RESAMPLER, "files": pair.files},
         model=pair.eval().requires_grad_(False),

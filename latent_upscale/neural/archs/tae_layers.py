@@ -18,6 +18,19 @@ files load with ``strict=True``:
 All convs are 64 channels wide with zero "same" padding. Parameter counts: 1,222,532 (encoder) and
 1,222,531 (decoder) for 4 latent channels, as TAESD's README says.
 
+**The 16× layout** (``F16Encoder``/``F16Decoder`` of madebyollin/taesd's ``taesd.py`` from commit
+401ce45, used by TAEQI2.1 for Qwen-Image 2.1: 64 latent channels, RGBA images) widens the low-resolution
+stages and folds 2×2 pixels into channels at the image end:
+
+* Encoder: ``0`` pixel-unshuffle 2×2 (image channels × 4), ``1`` conv → 64, ``2`` ReLU, ``3`` Block(64),
+  ``4`` stride-2 conv 64→64, Blocks ``5-7`` (64), ``8`` stride-2 conv 64→128, Blocks ``9-11`` (128),
+  ``12`` stride-2 conv 128→256, Blocks ``13-15`` (256), ``16`` conv 256→C. Downscale 2·2·2·2 = 16.
+* Decoder: ``0`` soft clamp, ``1`` conv C→256, ``2`` ReLU, Blocks ``3-5`` (256), ``6`` ×2, ``7`` conv
+  256→128, Blocks ``8-10`` (128), ``11`` ×2, ``12`` conv 128→64, Blocks ``13-15`` (64), ``16`` ×2,
+  ``17`` conv 64→64, ``18`` Block(64), ``19`` conv 64→4·image channels, ``20`` pixel-shuffle 2×2.
+
+Every Block keeps its width, so it has no ``skip`` conv (an identity) in either layout.
+
 :mod:`latent_upscale.neural.archs.tae` is the architecture module (detection, the descriptor);
 :mod:`latent_upscale.neural.archs.tae_variants` tells the variants apart and loads the files.
 """
@@ -30,10 +43,14 @@ from torch import Tensor, nn
 __all__ = [
     "DECODER_SIGNATURE",
     "ENCODER_SIGNATURE",
+    "F16_ENCODER_SIGNATURE",
+    "F16_WIDTHS",
     "WIDTH",
     "TaeBlock",
     "TaeDecoder",
     "TaeEncoder",
+    "TaeF16Decoder",
+    "TaeF16Encoder",
 ]
 
 WIDTH = 64
@@ -51,6 +68,13 @@ DECODER_OUT = 19
 #: Keys every encoder (first four) or decoder (last four) file has; used by detection and errors.
 ENCODER_SIGNATURE = ("0.weight", "1.conv.0.weight", "2.weight", "14.weight")
 DECODER_SIGNATURE = ("1.weight", "3.conv.0.weight", "7.weight", "19.weight")
+#: The 16× layout's encoder (its decoder shares :data:`DECODER_SIGNATURE`; ``1.weight``'s 256 output
+#: channels tell it apart). ``4.weight`` is a stride-2 conv here and a Block in every other layout.
+F16_ENCODER_SIGNATURE = ("1.weight", "3.conv.0.weight", "4.weight", "16.weight")
+#: The 16× layout's stage widths, full resolution first.
+F16_WIDTHS = (64, 128, 256)
+F16_ENCODER_OUT = 16
+F16_DECODER_OUT = 19
 
 
 def _conv(n_in: int, n_out: int, *, stride: int = 1, bias: bool = True) -> nn.Conv2d:
@@ -126,3 +150,36 @@ class TaeDecoder(nn.Sequential):
         layers.append(_conv(WIDTH, 3))
         super().__init__(*layers)
         self.latent_channels = latent_channels
+
+
+class TaeF16Encoder(nn.Sequential):
+    """Image ``[B, I, H, W]`` in [0, 1] (I = 4 for RGBA, H and W multiples of 16) → latent
+    ``[B, C, H/16, W/16]``: the 16× layout described in the module docstring."""
+
+    def __init__(self, latent_channels: int, image_channels: int = 4) -> None:
+        low, mid, high = F16_WIDTHS
+        layers: list[nn.Module] = [nn.PixelUnshuffle(2), _conv(4 * image_channels, low), nn.ReLU()]
+        layers.append(TaeBlock(low))
+        for n_in, n_out in ((low, low), (low, mid), (mid, high)):
+            layers.append(_conv(n_in, n_out, stride=2, bias=False))
+            layers += [TaeBlock(n_out) for _ in range(3)]
+        layers.append(_conv(high, latent_channels))
+        super().__init__(*layers)
+        self.latent_channels = latent_channels
+        self.image_channels = image_channels
+
+
+class TaeF16Decoder(nn.Sequential):
+    """Latent ``[B, C, h, w]`` → image ``[B, I, 16h, 16w]`` (about [0, 1]; I = 4 for RGBA): the 16×
+    layout described in the module docstring."""
+
+    def __init__(self, latent_channels: int, image_channels: int = 4) -> None:
+        low, mid, high = F16_WIDTHS
+        layers: list[nn.Module] = [_SoftClamp(), _conv(latent_channels, high), nn.ReLU()]
+        for n_in, n_out in ((high, mid), (mid, low), (low, low)):
+            layers += [TaeBlock(n_in) for _ in range(3)]
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), _conv(n_in, n_out, bias=False)]
+        layers += [TaeBlock(low), _conv(low, 4 * image_channels), nn.PixelShuffle(2)]
+        super().__init__(*layers)
+        self.latent_channels = latent_channels
+        self.image_channels = image_channels
