@@ -27,10 +27,10 @@ __all__ = [
     "WeightPlan",
     "download_dir",
     "find_in_dirs",
-    "tiny_vae_dirs",
     "parts_resolved",
     "plan_weights",
     "search_dirs",
+    "tiny_vae_dirs",
 ]
 
 logger = logging.getLogger(__name__)
