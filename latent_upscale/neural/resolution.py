@@ -103,11 +103,26 @@ def download_dir(options: NeuralOptions) -> Path:
     return named[0] if named else _default_cache_dir()
 
 
-def _find_in_dirs(filename: str, dirs: Sequence[tuple[Path, str]]) -> tuple[Path, str] | None:
+#: Other suffixes a tiny autoencoder's part is found under besides its published ``.pth``: ComfyUI's
+#: ``VAELoader`` takes ``models/vae_approx/taesd_decoder.*`` with any extension, and safetensors
+#: conversions are common. Folders are searched in order; in each, the published name first.
+_PART_SUFFIXES = (".safetensors", ".pt", ".bin", ".ckpt")
+
+
+def _part_suffixes(entry: CatalogEntry) -> tuple[str, ...]:
+    return _PART_SUFFIXES if entry.part is not None else ()
+
+
+def _find_in_dirs(
+    filename: str, dirs: Sequence[tuple[Path, str]], other_suffixes: Sequence[str] = ()
+) -> tuple[Path, str] | None:
+    stem = Path(filename).stem
+    names = [filename, *(stem + suffix for suffix in other_suffixes if not filename.endswith(suffix))]
     for folder, label in dirs:
-        candidate = folder / filename
-        if candidate.is_file():  # False (not an error) for a symlink loop or an unreadable entry
-            return candidate, label
+        for name in names:
+            candidate = folder / name
+            if candidate.is_file():  # False (not an error) for a symlink loop or an unreadable entry
+                return candidate, label
     return None
 
 
@@ -199,7 +214,7 @@ class Search:
 
     def local(self, entry: CatalogEntry) -> tuple[Path, str] | None:
         """Where ``entry`` is on this machine (models folders, then the HF cache), or ``None``."""
-        found = _find_in_dirs(entry.filename, self.dirs)
+        found = _find_in_dirs(entry.filename, self.dirs, _part_suffixes(entry))
         if found is not None:
             return found
         if entry.source == "hf":
