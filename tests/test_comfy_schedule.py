@@ -29,11 +29,12 @@ def sigmas(comfy, model=None, **inputs):
 
 
 def test_every_schedule_and_each_of_its_parameters_is_an_input_with_its_range(comfy):
-    required = comfy.door.NODE_CLASS_MAPPINGS["LatentUpscaleNoiseSchedule"].INPUT_TYPES()["required"]
+    inputs = comfy.door.NODE_CLASS_MAPPINGS["LatentUpscaleNoiseSchedule"].INPUT_TYPES()
+    required, optional = inputs["required"], inputs["optional"]
     assert required["schedule"][0] == schedule_ids()
     for schedule in registered_schedules():
         for spec in schedule.params:
-            kind, options = required[f"{schedule.id}_{spec.name}"]
+            kind, options = optional[f"{schedule.id}_{spec.name}"]
             assert kind == "FLOAT" and (options["min"], options["max"], options["default"]) == (
                 spec.minimum,
                 spec.maximum,

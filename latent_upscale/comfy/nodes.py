@@ -91,6 +91,9 @@ class LatentUpscaleAdvanced:
                 "upscale_method": (methods(), {"default": DEFAULT_METHOD}),
                 "size_by": (list(SIZE_MODES), {"default": "scale_by"}),
                 "scale_by": ("FLOAT", {"default": 1.5, "min": 0.01, "max": 8.0, "step": 0.01}),
+            },
+            # Optional with defaults, so an API prompt names only what it changes; the page shows them alike.
+            "optional": {
                 "width": (
                     "INT",
                     {"default": 1024, **image_px, "tooltip": "image pixels; 0 keeps the aspect"},
@@ -100,13 +103,8 @@ class LatentUpscaleAdvanced:
                     {"default": 1024, **image_px, "tooltip": "image pixels; 0 keeps the aspect"},
                 ),
                 "megapixels": ("FLOAT", {"default": 1.0, "min": 0.01, "max": 16.0, "step": 0.01}),
-                "align": (
-                    list(ALIGNMENTS),
-                    {"default": "8", "tooltip": "round sizes to this many image pixels"},
-                ),
+                "align": (list(ALIGNMENTS), {"default": "8", "tooltip": "round sizes to this many image px"}),
                 "family": ([AUTO, *FAMILY_IDS], {"default": AUTO, "tooltip": "auto: from MODEL or VAE"}),
-            },
-            "optional": {
                 "model": ("MODEL", {"tooltip": "tells the family and spatial ratio (tae, neural)"}),
                 "vae": ("VAE", {"tooltip": "tells the spatial ratio (and FLUX.2 / Wan 2.1)"}),
                 "weights": (weights, {"default": AUTOMATIC_WEIGHTS, "tooltip": "neural: a file to use"}),
@@ -120,11 +118,11 @@ class LatentUpscaleAdvanced:
         upscale_method: str,
         size_by: str,
         scale_by: float,
-        width: int,
-        height: int,
-        megapixels: float,
-        align: str,
-        family: str,
+        width: int = 1024,
+        height: int = 1024,
+        megapixels: float = 1.0,
+        align: str = "8",
+        family: str = AUTO,
         model: Any = None,
         vae: Any = None,
         weights: str = AUTOMATIC_WEIGHTS,
@@ -206,9 +204,11 @@ class LatentUpscaleNoiseSchedule:
             "steps": ("INT", {"default": 20, "min": 1, "max": MAX_STEPS}),
             "denoise": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01}),
         }
+        # Each schedule's own parameters, optional: an API prompt names only those it changes.
+        optional: dict[str, tuple[Any, ...]] = {}
         for schedule in _schedules():
             for spec in schedule.params:
-                required[_param_key(schedule.id, spec.name)] = (
+                optional[_param_key(schedule.id, spec.name)] = (
                     "FLOAT",
                     {
                         "default": spec.default,
@@ -219,7 +219,7 @@ class LatentUpscaleNoiseSchedule:
                         "tooltip": f"{schedule.label}: {spec.advice or spec.label}",
                     },
                 )
-        return {"required": required}
+        return {"required": required, "optional": optional}
 
     def get_sigmas(
         self, model: Any, schedule: str, steps: int, denoise: float, **params: float
