@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional
 
-from latent_upscale.api import DEFAULT_METHOD, methods, upscale_detailed
+from latent_upscale.api import DEFAULT_METHOD, methods, upscale, upscale_detailed
 from latent_upscale.comfy import host
 from latent_upscale.comfy.detect import AUTO, describe_latent, family_of_model
 from latent_upscale.comfy.sizing import ALIGNMENTS, MAX_RESOLUTION, SIZE_MODES, target_latent_size
@@ -160,21 +160,30 @@ class LatentUpscaleAdvanced:
                     )
                 options = neural_options(method.id, allow_download)
                 explicit = explicit_weights(weights) if method.id == "neural" else None
-            result = upscale_detailed(
-                latent, size, method=method.id, family=info.family, latent_space="raw",
-                weights=explicit, neural=options,
-            )  # fmt: skip
+            if method.neural or info.family is not None:
+                result = upscale_detailed(
+                    latent, size, method=method.id, family=info.family, latent_space="raw",
+                    weights=explicit, neural=options,
+                )  # fmt: skip
+                resized, steps = result.latent, result.steps
+            else:  # an interpolation of a latent of no known family: the library's fast path, no account
+                resized, steps = upscale(latent, size, method=method.id), ()
         except WeightsUnavailableError as error:
             raise ValueError(PREFIX + missing_weights_message(error, upscale_method, info_family)) from None
         except LatentUpscaleError as error:
             raise refusal(error) from None
-        logger.info(
-            "[Latent Upscale] %s %s → %s latent px (family %s from %s, ratio %d from %s)%s",
-            result.method, list(source), list(size), info.family, info.family_source, info.ratio,
-            info.ratio_source, f": {'; '.join(result.steps)}" if result.steps else "",
-        )  # fmt: skip
+        # What ran and why, at INFO for the learned methods (which weights, from where); an interpolation
+        # runs per call in a fraction of a millisecond and logs at DEBUG.
+        level = logging.INFO if method.neural else logging.DEBUG
+        if logger.isEnabledFor(level):
+            logger.log(
+                level,
+                "[Latent Upscale] %s %s → %s latent px (family %s from %s, ratio %d from %s)%s",
+                method.id, list(source), list(size), info.family, info.family_source, info.ratio,
+                info.ratio_source, f": {'; '.join(steps)}" if steps else "",
+            )  # fmt: skip
         out = dict(samples)
-        out["samples"] = result.latent
+        out["samples"] = resized
         if "noise_mask" in out:
             out["noise_mask"] = _resize_mask(out["noise_mask"], source, size)
         return (out,)
