@@ -7,7 +7,8 @@ method, scale_by)`` (``comfy.utils.common_upscale``) and our ``LatentUpscaleAdva
 method, "scale_by", scale_by)``, loaded through the repository's root ``__init__.py`` as ComfyUI loads it.
 Each pair is first checked (max abs difference of the outputs, same shape), then timed interleaved round by
 round (:func:`~latent_upscale.lab.bench.measure.interleaved_medians`); the ratio is the median of the
-per-round ratios, ours / core (< 1: ours is faster). Goals: bilinear within 5 % (ratio ≤ 1.05), bislerp
+per-round ratios, ours / core (< 1: ours is faster); the fastest rounds' ratio is reported beside it, for
+machines whose load swamps single rounds. Times in the table are the fastest round medians. Goals: bilinear within 5 % (ratio ≤ 1.05), bislerp
 faster (ratio < 1).
 
 Run it with ComfyUI's Python (its dependencies) and the torchvision stub the recipe writes, e.g.::
@@ -76,7 +77,7 @@ def load_comfy(directory: str | Path) -> tuple[Node, Node] | None:
 
 
 def run_comfy_node_comparisons(
-    core: Node, ours: Node, *, rounds: int = 7, threads: int | None = None, min_run_time: float = 0.2
+    core: Node, ours: Node, *, rounds: int = 9, threads: int | None = None, min_run_time: float = 0.2
 ) -> list[dict[str, Any]]:
     """One row per (job, method): shapes, the outputs' difference, medians and the ratio."""
     threads = threads or torch.get_num_threads()
@@ -112,6 +113,8 @@ def run_comfy_node_comparisons(
                     "ours_median_s": min(medians["ours"]),
                     "core_median_s": min(medians["core"]),
                     "ratio": ratio,
+                    # the fastest rounds' ratio: what a quiet machine would read when the load swamps rounds
+                    "ratio_of_fastest": min(medians["ours"]) / min(medians["core"]),
                     "goal": GOALS.get(method),
                     "meets_goal": None if method not in GOALS else ratio <= GOALS[method],
                     "max_abs_diff": float((ours_out.float() - theirs_out.float()).abs().max()),
@@ -125,15 +128,15 @@ def run_comfy_node_comparisons(
 
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| method | input | output | ours (ms) | core (ms) | ours / core | goal | max abs diff |",
-        "|---|---|---|---|---|---|---|---|",
+        "| method | input | output | ours (ms) | core (ms) | ours / core | fastest rounds | goal | max abs diff |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         goal = "" if row["goal"] is None else f"≤ {row['goal']:.2f} " + ("✓" if row["meets_goal"] else "✗")
         lines.append(
             f"| {row['method']} | {'×'.join(map(str, row['input']))} | {'×'.join(map(str, row['output']))} "
             f"| {row['ours_median_s'] * 1e3:.3f} | {row['core_median_s'] * 1e3:.3f} | {row['ratio']:.3f} "
-            f"| {goal} | {row['max_abs_diff']:.2e} |"
+            f"| {row['ratio_of_fastest']:.3f} | {goal} | {row['max_abs_diff']:.2e} |"
         )
     return "\n".join(lines)
 
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comfy", required=True, help="a ComfyUI checkout (the folder holding nodes.py)")
     parser.add_argument("--out", type=Path, help="write the rows and the environment as JSON here")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
