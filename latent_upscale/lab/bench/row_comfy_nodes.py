@@ -8,8 +8,8 @@ method, "scale_by", scale_by)``, loaded through the repository's root ``__init__
 Each pair is first checked (max abs difference of the outputs, same shape), then timed interleaved round by
 round (:func:`~latent_upscale.lab.bench.measure.interleaved_medians`); the ratio is the median of the
 per-round ratios, ours / core (< 1: ours is faster); the fastest rounds' ratio is reported beside it, for
-machines whose load swamps single rounds. Times in the table are the fastest round medians. Goals: bilinear within 5 % (ratio ≤ 1.05), bislerp
-faster (ratio < 1).
+machines whose load swamps single rounds. Times in the table are the fastest round medians. Goals:
+bilinear within 5 % (ratio ≤ 1.05), bislerp faster (ratio < 1).
 
 Run it with ComfyUI's Python (its dependencies) and the torchvision stub the recipe writes, e.g.::
 
@@ -128,7 +128,8 @@ def run_comfy_node_comparisons(
 
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| method | input | output | ours (ms) | core (ms) | ours / core | fastest rounds | goal | max abs diff |",
+        "| method | input | output | ours (ms) | core (ms) | ours / core | fastest rounds | goal "
+        "| max abs diff |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
