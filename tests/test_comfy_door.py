@@ -200,3 +200,16 @@ def test_outside_comfyui_the_door_registers_nothing_and_leaves_sys_path_alone(tm
     """
     result = _run(code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_registering_the_weights_folder_twice_changes_nothing_and_keeps_extra_model_paths_first(tmp_path):
+    with fake_comfy(tmp_path) as host:
+        host_module = sys.modules["latent_upscale.comfy.host"]
+        ours = str(tmp_path / "models" / "latent_upscale_models")
+        host_module.register_model_folders()
+        assert host.folder_paths.get_folder_paths("latent_upscale_models") == [ours]
+        # a folder extra_model_paths.yaml named first (ComfyUI loads it before custom nodes) stays first
+        del host.folder_paths.folder_names_and_paths["latent_upscale_models"]
+        host.folder_paths.add_model_folder_path("latent_upscale_models", "/data/upscalers")
+        host_module.register_model_folders()
+        assert host.folder_paths.get_folder_paths("latent_upscale_models") == ["/data/upscalers", ours]
