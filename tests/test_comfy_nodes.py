@@ -191,6 +191,8 @@ def test_an_explicit_weights_file_is_listed_from_latent_upscale_models(comfy, tm
         ({"samples": torch.randn(1, 4, 8, 8)}, {"upscale_method": "tae"}, "connect the MODEL"),
         ({"samples": torch.full((1, 4, 8, 8), float("nan"))}, {}, "finite"),
         ({"samples": torch.randn(1, 4, 8, 8)}, {"scale_by": 4000.0}, "16384"),
+        ({"samples": torch.randn(1, 4, 8, 8)}, {"align": "7"}, "align must be one of"),
+        ({"samples": torch.randn(1, 4, 8, 8)}, {"size_by": "diagonal"}, "unknown size_by"),
     ],
 )
 def test_every_refused_value_is_one_line_and_changes_nothing(comfy, samples, inputs, words):

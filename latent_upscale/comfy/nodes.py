@@ -142,6 +142,10 @@ class LatentUpscaleAdvanced:
                     f"expected a [B, C, H, W] or [B, C, T, H, W] latent, got {tuple(latent.shape)}"
                 )
             method = get_method(upscale_method)
+            if align not in ALIGNMENTS:
+                raise LatentUpscaleError(
+                    f"align must be one of {', '.join(ALIGNMENTS)} image pixels, got {align!r}"
+                )
             info = describe_latent(samples, latent.shape[1], family, model, vae)
             info_family = info.family
             source = (latent.shape[-2], latent.shape[-1])
