@@ -203,7 +203,11 @@ class Search:
 
     def local(self, entry: CatalogEntry) -> tuple[Path, str] | None:
         """Where ``entry`` is on this machine (models folders, then the HF cache), or ``None``."""
-        found = find_in_dirs(entry.filename, self.dirs, any_suffix=True, subfolders=entry.host_folders)
+        # a tiny autoencoder under any extension the hosts read (ComfyUI's VAELoader takes any); the
+        # one-file upscalers keep their exact published names
+        found = find_in_dirs(
+            entry.filename, self.dirs, any_suffix=bool(entry.host_folders), subfolders=entry.host_folders
+        )
         if found is not None:
             return found
         if entry.source == "hf":
