@@ -198,7 +198,7 @@ FAMILY_LIST: tuple[Family, ...] = (
     ),
     Family("anima", "Anima", 16, **_WAN21, vae_group="wan", autoencoder="taew2_1", host_names=("Anima",)),
     Family("krea2", "Krea 2", 16, **_WAN21, vae_group="wan", autoencoder="taew2_1", host_names=("Krea2",)),
-    Family("zimage", "Z-Image", 16, **_FLUX, vae_group="flux", host_names=("ZImage", "Lumina2")),
+    Family("zimage", "Z-Image", 16, **_FLUX, vae_group="flux", host_names=("ZImage",)),
     Family("chroma", "Chroma", 16, **_FLUX, vae_group="flux", host_names=("Chroma",)),
     Family(
         "ernie",

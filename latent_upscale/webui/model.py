@@ -39,6 +39,7 @@ __all__ = ["ModelLatentInfo", "read_model_latent_info"]
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class ModelLatentInfo:
     """The model's latent convention, as read from the host."""
