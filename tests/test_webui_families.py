@@ -145,3 +145,19 @@ def test_upscale_by_keeps_the_webui_rounding_for_a_unet(fake_webui):
     )
     assert processed.images[0].size == (728, 480)
     assert "rounded to" not in processed.infotexts[0]
+
+
+def test_a_factor_derived_hires_size_is_rounded_to_the_dit_patch_and_said(fake_webui):
+    # The fake Flux engines sample NaN in txt2img, so the hires rounding is called as the hires hook
+    # calls it (resize_host_latent(..., align=True) when no Resize width/height is set).
+    host = fake_webui("forge-neo", model="flux")
+    start(host)
+    from latent_upscale.webui.resize import resize_host_latent
+
+    p = SimpleNamespace(sd_model=host.sd_model, extra_generation_params={})
+    latent = torch.randn(1, 16, 8, 13)
+    out = resize_host_latent(p, "bilinear", latent, (12, 19), lambda: None, align=True)
+    assert out.shape[-2:] == (12, 20)
+    assert "size 12x19 rounded to 12x20 latent px (patch size 2)" in str(p.extra_generation_params)
+    kept = resize_host_latent(p, "bilinear", latent, (12, 19), lambda: None)  # Resize width/height given
+    assert kept.shape[-2:] == (12, 19)
