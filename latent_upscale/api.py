@@ -165,10 +165,11 @@ def _upscale(
     if packed:
         out = pack_2x2(out)
         steps = (f"unpacked 2×2 ({shape[1]} → {shape[1] // 4} channels)", *steps, "packed 2×2 again")
-    steps = (*steps, *(step for step in (size_note, note) if step is not None))
+    if size_note is not None or note is not None:
+        steps = (*steps, *[step for step in (size_note, note) if step is not None])
     if restore is not None:
         out = restore(out)
-    if out is not result.latent or steps != result.steps:
+    if out is not result.latent or steps is not result.steps:
         result = replace(result, latent=out, steps=steps)
     return result
 

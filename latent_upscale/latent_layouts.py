@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 from torch import Tensor
 
@@ -85,6 +86,7 @@ def _layouts_text(family: Family) -> str:
     return " or ".join(parts)
 
 
+@lru_cache(maxsize=128)  # every upscale with a family asks: a dict lookup after the first
 def held_layout(family_id: str, channels: int) -> HeldLayout:
     """The layout of a ``channels``-channel latent of ``family_id``.
 
