@@ -251,3 +251,19 @@ def test_an_unpacked_latent_without_a_family_is_resized_exactly_as_before():
     expected = F.interpolate(latent, size=(40, 31), mode="bilinear", align_corners=False)
     assert torch.equal(upscale(latent, (40, 31)), expected)
     assert torch.equal(upscale(latent, (40, 31), family="sdxl"), expected)
+
+
+def test_the_cli_takes_a_128_channel_latent_as_packed_flux2_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    from safetensors.torch import load_file, save_file
+
+    packed = torch.randn(1, 128, 6, 5)
+    save_file({"latent": packed}, tmp_path / "in.safetensors")
+    run = run_cli(
+        capsys, "upscale", str(tmp_path / "in.safetensors"), str(tmp_path / "out.safetensors"), "--scale", "2"
+    )
+    assert run.code == 0, run.err
+    assert "taken as a packed FLUX.2 latent (--family flux2)" in run.out
+    expected = pack_2x2(upscale(unpack_2x2(packed), (24, 20)))
+    assert torch.allclose(load_file(tmp_path / "out.safetensors")["latent"], expected, atol=1e-6)

@@ -44,7 +44,13 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         check_device_available(args.device)
     source = read_latent(args.input)
     family = args.family
-    if family is None and source.latent_space == "scaled" and Path(args.input).suffix.lower() == ".latent":
+    channels = source.latent.shape[1]
+    if family is None and channels == 128 and source.latent.dim() == 4:
+        # Only FLUX.2 (and ERNIE-Image, its VAE) holds a 4-D latent of 128 channels: packed 2×2.
+        family = "flux2"
+        print("note: a 128-channel latent is taken as a packed FLUX.2 latent (--family flux2)")
+    scaled = source.latent_space == "scaled"
+    if family is None and scaled and channels == 4 and Path(args.input).suffix.lower() == ".latent":
         family = "sd1"  # ComfyUI's pre-marker .latent files are SD1 model-space latents
     latent_space = args.latent_space or source.latent_space or "scaled"
     to_raw = out_path.suffix.lower() == ".latent" and latent_space == "scaled"
