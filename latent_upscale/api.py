@@ -23,7 +23,16 @@ from latent_upscale.core import (
     frames_as_batch,
     resolve_size,
 )
+from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.latent_formats import LatentFormat
+from latent_upscale.latent_layouts import (
+    HeldLayout,
+    aligned_size,
+    held_layout,
+    megapixel_scale,
+    pack_2x2,
+    unpack_2x2,
+)
 from latent_upscale.resize_methods import get_method, method_ids
 
 if TYPE_CHECKING:
@@ -75,13 +84,17 @@ def upscale_detailed(
     latent_space: str | LatentFormat = "scaled",
     weights: str | PathLike[str] | None = None,
     neural: NeuralOptions | None = None,
+    megapixels: float | None = None,
 ) -> UpscaleResult:
     """Resize ``latent`` and say how: the result carries the method that ran and its steps.
 
     Arguments and errors as :func:`upscale`. A step is added when values beyond a half type's range
-    were clamped.
+    were clamped, when a packed latent was unpacked and packed again, and when a size was rounded to
+    (or breaks) the family's patch alignment.
     """
-    result = _upscale(latent, size, scale, method, family, latent_space, weights, neural, tensor_only=False)
+    result = _upscale(
+        latent, size, scale, method, family, latent_space, weights, neural, megapixels, tensor_only=False
+    )
     assert isinstance(result, UpscaleResult)
     return result
 
@@ -95,6 +108,7 @@ def _upscale(
     latent_space: str | LatentFormat,
     weights: str | PathLike[str] | None,
     neural: NeuralOptions | None,
+    megapixels: float | None = None,
     *,
     tensor_only: bool,
 ) -> UpscaleResult | Tensor:
@@ -102,6 +116,8 @@ def _upscale(
     default request on a 4-D latent) returns just the tensor, without building the account nobody
     reads (a tenth of a 64² nearest call). The same checks in the same order either way."""
     magnitude = check_latent_magnitude(latent)
+    if megapixels is not None:
+        scale = _megapixel_scale(latent, size, scale, megapixels, family)
     height, width = target = resolve_size(latent, size, scale)
     chosen = get_method(method)
     default = (
@@ -124,22 +140,80 @@ def _upscale(
         request = check_request(
             UpscaleRequest(family=family, latent_space=latent_space, weights=weights, neural=neural)
         )
+    layout = held_layout(family, shape[1]) if family is not None else None
+    size_note = None
+    if layout is not None and layout.alignment > 1:
+        target, size_note = _align(target, layout, derived=size is None)
+        height, width = target
+        same_size = shape[-2] == height and shape[-1] == width
     if same_size:
         return UpscaleResult(latent=latent.clone(), method=chosen.id, steps=("same size: unchanged",))
     # A video latent [B, C, T, H, W] is resized frame by frame: its frames become the batch.
     flat, restore = frames_as_batch(latent) if len(shape) == 5 else (latent, None)
+    packed = layout is not None and layout.packed
+    work_target = target
+    if packed:  # resized as the VAE latent it packs, then packed again (latent_layouts)
+        flat, work_target = unpack_2x2(flat), (2 * height, 2 * width)
     dtype = flat.dtype
     if chosen.neural:
         # Neural methods own their dtype/device policy (half precision on GPUs, conversions).
-        result = chosen.run(flat, target, request)
+        result = chosen.run(flat, work_target, request)
     else:
-        result = chosen.run(flat if dtype in _NATIVE else flat.float(), target, request)
-    out, note = _finish(result.latent, flat, target, chosen, magnitude)
+        result = chosen.run(flat if dtype in _NATIVE else flat.float(), work_target, request)
+    out, note = _finish(result.latent, flat, work_target, chosen, magnitude)
+    steps = result.steps
+    if packed:
+        out = pack_2x2(out)
+        steps = (f"unpacked 2×2 ({shape[1]} → {shape[1] // 4} channels)", *steps, "packed 2×2 again")
+    if size_note is not None or note is not None:
+        steps = (*steps, *[step for step in (size_note, note) if step is not None])
     if restore is not None:
         out = restore(out)
-    if out is not result.latent or note is not None:
-        result = replace(result, latent=out, steps=(*result.steps, note) if note else result.steps)
+    if out is not result.latent or steps is not result.steps:
+        result = replace(result, latent=out, steps=steps)
     return result
+
+
+#: (family, derived or explicit) pairs already said in the log: the rounding is said once.
+_SAID: set[tuple[str, bool]] = set()
+
+
+def _align(
+    target: tuple[int, int], layout: HeldLayout, *, derived: bool
+) -> tuple[tuple[int, int], str | None]:
+    """A factor-derived target rounded to the layout's patch alignment; an explicit one kept, with a
+    warning when it breaks the alignment. Returns the target and the step that says what happened."""
+    step = layout.alignment
+    if target[0] % step == 0 and target[1] % step == 0:
+        return target, None
+    label = layout.family.label
+    if derived:
+        aligned = aligned_size(target, step)
+        message = (
+            f"size {target[0]}x{target[1]} rounded to {aligned[0]}x{aligned[1]} latent px "
+            f"(a multiple of {step}: {label}'s patch size)"
+        )
+        if (layout.family.id, True) not in _SAID:
+            _SAID.add((layout.family.id, True))
+            log.info("upscale: %s", message)
+        return aligned, message
+    message = (
+        f"size {target[0]}x{target[1]} is not a multiple of {step} latent px: {label}'s next pass "
+        "patchifies 2×2 and may refuse it"
+    )
+    if (layout.family.id, False) not in _SAID:
+        _SAID.add((layout.family.id, False))
+        log.warning("upscale: %s", message)
+    return target, message
+
+
+def _megapixel_scale(
+    latent: Tensor, size: object, scale: object, megapixels: float, family: str | None
+) -> float:
+    if size is not None or scale is not None:
+        raise LatentUpscaleError("give exactly one of size=(height, width), scale= or megapixels=")
+    ratio = held_layout(family, latent.shape[1]).ratio if family is not None else 8
+    return megapixel_scale((latent.shape[-2], latent.shape[-1]), megapixels, ratio)
 
 
 def _finish(
@@ -172,6 +246,7 @@ def upscale(
     latent_space: str | LatentFormat = "scaled",
     weights: str | PathLike[str] | None = None,
     neural: NeuralOptions | None = None,
+    megapixels: float | None = None,
 ) -> Tensor:
     """Resize a latent ``[B, C, H, W]`` to ``size=(height, width)`` latent pixels or by ``scale``.
 
@@ -180,9 +255,16 @@ def upscale(
     the target may not exceed :data:`~latent_upscale.core.MAX_SIDE` (16384) latent pixels a side or
     :data:`~latent_upscale.core.MAX_ELEMENTS` (2**31 - 1) values, refused before anything is
     allocated. The latent must be finite, float16/bfloat16/float32/float64, on a real device.
-    ``family`` (``"sd1"``, ``"sdxl"``, … or None), ``latent_space`` (``"scaled"`` as the WebUI holds
+    ``megapixels`` instead asks for about that many × 1024² image pixels, keeping the aspect ratio.
+    ``family`` (``"sd1"``, ``"sdxl"``, ``"flux2"``, … or None; :data:`~latent_upscale.families.FAMILY_IDS`)
+    says how the latent is held: its channel count must be one of the family's layouts (FLUX.2: 32,
+    the VAE latent, or 128, packed 2×2 at 1/16 as Forge Neo and ComfyUI hold it; a packed latent is
+    unpacked, resized at twice the size and packed again, and ``size`` is in packed latent pixels),
+    and a size derived from ``scale`` or ``megapixels`` is rounded to the family's patch alignment
+    (2 latent px for the DiTs; said in the result's steps and once in the log; an explicit ``size``
+    that breaks it is kept, with a warning). ``latent_space`` (``"scaled"`` as the WebUI holds
     latents, ``"raw"`` VAE output as ComfyUI holds them, or an explicit :class:`LatentFormat`) and
-    ``weights`` matter only for ``method="neural"``; every method accepts them. The result has the
+    ``weights`` matter only for the learned methods; every method accepts them. The result has the
     input's dtype and device and is always finite: values that only a half type cannot hold
     (ringing above 65504 in float16) are clamped to its largest finite value, and a method that
     produces NaN or infinity raises. Bad input raises :class:`~latent_upscale.errors.LatentUpscaleError`
@@ -192,5 +274,7 @@ def upscale(
     >>> upscale(torch.zeros(1, 4, 64, 64), scale=1.5, method="lanczos").shape
     torch.Size([1, 4, 96, 96])
     """
-    result = _upscale(latent, size, scale, method, family, latent_space, weights, neural, tensor_only=True)
+    result = _upscale(
+        latent, size, scale, method, family, latent_space, weights, neural, megapixels, tensor_only=True
+    )
     return result if isinstance(result, Tensor) else result.latent

@@ -71,7 +71,8 @@ class LatentFormat:
 
 
 #: Model-space formats by family id, built from the family registry (:mod:`latent_upscale.families`,
-#: which cites every value). ``wan`` is per-channel; ``flux2`` is the raw 32-channel Flux.2 latent.
+#: which cites every value). The Wan, Qwen-Image 2.1 and Wan 2.2-5B formats are per channel (of the
+#: unpacked latent); FLUX.2's is the identity, so its packed and unpacked layouts need no conversion.
 FAMILIES: dict[str, LatentFormat] = {
     family.id: LatentFormat(scale=family.scale, shift=family.shift) for family in FAMILY_LIST
 }

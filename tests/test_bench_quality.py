@@ -139,6 +139,13 @@ def test_quality_rows_cover_every_method_scale_and_reference(random_taef2, image
     table = (tmp_path / "out" / "quality.md").read_text()
     assert "| `roundtrip` |" in table and "HaarPSI 1.5×" in table
     assert outcome.files["figure"].name == "quality.png"
+    # FLUX.2 packed as the hosts hold it: each interpolation resized packed vs ours, measured apart.
+    packed = {(row["method"], row["scale"]): row for row in results["packed_flux2"]["rows"]}
+    assert set(packed) == {(m, s) for m in ("bilinear", "nearest-exact") for s in (1.5, 2.0)}
+    row = packed[("bilinear", 2.0)]
+    assert row["psnr_packed"] != row["psnr_ours"]
+    assert row["gain_db"] == pytest.approx(row["psnr_ours"] - row["psnr_packed"])
+    assert "## Packed FLUX.2 latents" in table and "| bilinear | 2× |" in table
 
 
 def test_a_newly_registered_method_is_measured_without_touching_the_bench(

@@ -41,6 +41,10 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         check_device_available(args.device)
     source = read_latent(args.input)
     family = args.family or source.family  # a file may say (ComfyUI's pre-marker .latent: sd1)
+    if family is None and source.latent.shape[1] == 128 and source.latent.dim() == 4:
+        # Only FLUX.2 (and ERNIE-Image, its VAE) holds a 4-D latent of 128 channels: packed 2×2.
+        family = "flux2"
+        print("note: a 128-channel latent is taken as a packed FLUX.2 latent (--family flux2)")
     latent_space = args.latent_space or source.latent_space or "scaled"
     to_file = file_space_converter(out_path, latent_space, family)
     latent = source.latent
@@ -50,6 +54,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         latent,
         args.size,
         scale=args.scale,
+        megapixels=args.megapixels,
         method=args.method,
         family=family,
         latent_space=latent_space,
@@ -83,10 +88,27 @@ def add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     parser.add_argument("input", help="latent file to read")
     parser.add_argument("output", help="file to write")
     target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--scale", type=positive_float, help="factor for both axes, e.g. 1.5")
-    target.add_argument("--size", type=latent_size, help="exact latent size ROWSxCOLUMNS, e.g. 96x128")
+    target.add_argument(
+        "--scale",
+        type=positive_float,
+        help="factor for both axes, e.g. 1.5 (with --family, sides are rounded to its patch alignment)",
+    )
+    target.add_argument(
+        "--size", type=latent_size, help="exact latent size ROWSxCOLUMNS (held latent pixels), e.g. 96x128"
+    )
+    target.add_argument(
+        "--megapixels",
+        type=positive_float,
+        help="about this many x 1024x1024 image pixels, keeping the aspect ratio (e.g. 1.0)",
+    )
     parser.add_argument("--method", default=DEFAULT_METHOD, choices=methods(), help="default: %(default)s")
-    parser.add_argument("--family", choices=FAMILY_IDS, help="model family (needed by neural and tae)")
+    parser.add_argument(
+        "--family",
+        choices=FAMILY_IDS,
+        help="model family: says how the latent is held (flux2: 32 channels, or 128 packed 2x2, "
+        "unpacked to resize); rounds --scale/--megapixels sizes to its patch alignment; "
+        "needed by neural and tae",
+    )
     parser.add_argument(
         "--latent-space",
         choices=LATENT_SPACES,

@@ -331,9 +331,11 @@ PREFERENCES: dict[str, tuple[WeightSet, ...]] = {
 }
 
 #: Family → its tiny autoencoder (the weight set of the ``tae`` round-trip method), from
-#: ``Family.autoencoder``; empty for families no published tiny autoencoder fits (Wan).
+#: ``Family.autoencoder``; empty for families no published tiny autoencoder fits, or whose variant
+#: has no weight set here yet (then ``tae`` reports that nothing serves it).
 AUTOENCODERS: dict[str, tuple[WeightSet, ...]] = {
-    family.id: (WEIGHT_SETS[family.autoencoder],) if family.autoencoder else () for family in FAMILY_LIST
+    family.id: (WEIGHT_SETS[family.autoencoder],) if family.autoencoder in WEIGHT_SETS else ()
+    for family in FAMILY_LIST
 }
 
 #: What a method asks weights for: ``"upscaler"`` (the ``neural`` method: :data:`PREFERENCES`) or

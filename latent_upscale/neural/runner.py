@@ -202,7 +202,7 @@ def _check_compatible(descriptor: ModelDescriptor, latent: Tensor, family: str |
         hint = {
             16: " (a 16-channel latent: SD3, Flux or Wan; use SesquiLSR Flux/Wan weights)",
             32: " (a 32-channel latent: Flux.2; use SesquiLSR Flux.2 weights)",
-            128: " (128 channels: a patchified Flux.2 latent, which is not supported; unpatchify it)",
+            128: " (128 channels: a FLUX.2 latent packed 2×2; pass family='flux2' and it is unpacked first)",
             4: " (a 4-channel latent: SD 1.x/2.x or SDXL)",
         }.get(channels, "")
         raise LatentUpscaleError(

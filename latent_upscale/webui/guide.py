@@ -44,15 +44,21 @@ SCALE_STEP = 0.05
 _OPT_F = 8  # image pixels per latent pixel (`opt_f` in every host's modules/processing.py)
 
 
-def scaled_size(source: tuple[int, int], scale: float) -> tuple[int, int]:
+def scaled_size(source: tuple[int, int], scale: float, *, multiple: int = _OPT_F) -> tuple[int, int]:
     """``(width, height)`` in image pixels of a ``source`` image ``(width, height)`` times ``scale``.
 
     Rounded as the WebUI rounds: truncated like hires fix (``int(width * hr_scale)``, ``processing.py``
     ``calculate_target_resolution`` in A1111 1.6–1.10, Forge, reForge) and then down to a multiple of 8
     like Forge's img2img "Resize by" (``modules/img2img.py``): the size the latent (``height // 8``,
-    ``width // 8``) really gives in every host. Raises LatentUpscaleError below 8 pixels.
+    ``width // 8``) really gives in every host. ``multiple`` (a multiple of 8) rounds to the nearest
+    multiple instead: 16 for the DiTs that patchify 2×2, whose latent sides must be even. Raises
+    LatentUpscaleError below 8 pixels.
     """
     width, height = (int(side * scale) for side in source)
+    if multiple != _OPT_F:
+        width, height = (
+            max(multiple, (side + multiple // 2) // multiple * multiple) for side in (width, height)
+        )
     width, height = width - width % _OPT_F, height - height % _OPT_F
     if width < _OPT_F or height < _OPT_F:
         raise LatentUpscaleError(

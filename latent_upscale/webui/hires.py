@@ -86,7 +86,9 @@ def _returns(value: object) -> object:
 def _sample_hr_pass(original: Callable[..., Any], p: Any, method: str, *args: Any, **kwargs: Any) -> Any:
     """The host's hires pass with its resize of the first-pass ``samples`` served by ``method``."""
     samples = args[0] if args else kwargs.get("samples")
-    replacement = functools.partial(resize.resize_host_latent, p, method)
+    # "Upscale by" (no Resize width/height): the host's size comes from a factor, so it is aligned.
+    derived = not getattr(p, "hr_resize_x", 0) and not getattr(p, "hr_resize_y", 0)
+    replacement = functools.partial(resize.resize_host_latent, p, method, align=derived)
     expected = functools.partial(_returns, samples)
     with InterpolateInterceptor(expected, functools.partial(_target, p), replacement):
         return original(*args, **kwargs)

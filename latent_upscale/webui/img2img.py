@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from latent_upscale.latent_layouts import patch_alignment
 from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas_detailed, get_schedule
 from latent_upscale.webui import host, resize
 from latent_upscale.webui.guide import scaled_size
@@ -260,7 +261,18 @@ def _apply_scale(p: Any, options: JobOptions) -> None:
     images = getattr(p, "init_images", None) or []
     if not images:
         return
-    p.width, p.height = scaled_size(images[0].size, options.scale)
+    # Sides the next pass accepts: a multiple of the family's patch (2 latent px for the DiTs).
+    try:
+        info = read_model_latent_info(p.sd_model)
+        multiple = resize.OPT_F * patch_alignment(info.family, info.channels)
+    except Exception:  # an odd model object: the WebUI's own rounding
+        multiple = resize.OPT_F
+    p.width, p.height = scaled_size(images[0].size, options.scale, multiple=multiple)
+    plain = scaled_size(images[0].size, options.scale)
+    if (p.width, p.height) != plain:
+        text = f"size {plain[0]}x{plain[1]} rounded to {p.width}x{p.height} px (the model's patch size)"
+        log.info("[Latent Upscale] %s", text)
+        note(p, INFOTEXT_NOTE, text)
 
 
 def _steps_fixed(options: JobOptions) -> bool:

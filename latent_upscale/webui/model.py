@@ -16,6 +16,15 @@ tried in order (``webui/HOST_SEAMS.md`` §1 and §7):
    engine (``backend/diffusion_engine/base.py``), so there an unflagged 16-channel model is not Flux.
 4. A1111 1.10 SD3: ``sd_model.latent_format.scale_factor``/``shift_factor``.
 5. A1111 (all versions): ``sd_model.scale_factor`` (a float, or a buffer when ``scale_by_std``).
+
+The family comes from the host's own class names first (:data:`~latent_upscale.families.HOST_NAMES`):
+Forge Neo's engine keeps its huggingface_guess model config as ``sd_model.model_config``
+(``backend/diffusion_engine/base.py``: ``Flux2K4B``, ``ErnieImage``, ``Mugen``, ``ZImage``, ``Chroma``,
+``Anima``, ``QwenImage``, ``QwenImage21``, ``Krea2``…) and hangs its latent format on the VAE
+(``huggingface_components["vae"].latent_format``: ``Flux2``, ``SDXL_Flux2``, ``QwenImage21``, ``Wan21``,
+``Wan22``, ``Flux``…); a name is taken only when the latent's channel count is one of that family's
+layouts (Neo's FLUX.2 VAE reports 128: the packed layout, ``backend/patcher/vae.py`` ``is_flux2``).
+Then the ``is_*`` flags (Neo's newest engines set only ``is_sd1``, ``is_sdxl``, ``is_wan``).
 """
 
 from __future__ import annotations
@@ -23,22 +32,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from latent_upscale.families import HOST_NAMES, get_family
 from latent_upscale.latent_formats import FAMILIES, LatentFormat
 
 __all__ = ["ModelLatentInfo", "read_model_latent_info"]
 
 log = logging.getLogger(__name__)
-
-# ldm_patched latent format class name → our family id (reForge).
-_FORMAT_CLASS_FAMILIES = {
-    "SD15": "sd1",
-    "SDXL": "sdxl",
-    "SDXL_Playground_2_5": "sdxl",  # SDXL VAE, per-channel normalisation in process_in
-    "SD3": "sd3",
-    "Flux": "flux",
-    "Flux2": "flux2",
-    "Wan21": "wan",
-}
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,23 @@ def _family_from_flags(model: object, channels: int) -> str | None:
     if _flag(model, "is_flux"):
         return "flux"  # Forge Neo (backend/diffusion_engine/flux.py)
     if _flag(model, "is_wan"):
-        return "wan"  # Forge Neo: Wan and Qwen-Image use the Wan 2.1 VAE (WanVAE)
+        # Forge Neo: Wan, Qwen-Image, Anima and Krea 2 use the Wan 2.1 VAE (WanVAE); Wan 2.2-5B its own.
+        return "wan22-5b" if channels == 48 else "wan"
     if hasattr(model, "is_flux"):
         return None  # a Forge Neo that flags Flux itself: an unflagged model is not Flux
     if channels == 16:
         return "flux"  # Forge: Flux and Chroma set no is_* flag and use the Flux VAE
+    return None
+
+
+def _host_family(model: object, fmt: object, channels: int) -> str | None:
+    """The family the host's class names say: its model config (most specific), then the latent format;
+    a name counts only when ``channels`` is one of that family's layouts."""
+    configs = (getattr(model, "model_config", None), _path(model, "forge_objects.unet.model.model_config"))
+    for obj in (*configs, fmt):
+        family = HOST_NAMES.get(type(obj).__name__) if obj is not None else None
+        if family is not None and channels in get_family(family).channel_counts:
+            return family
     return None
 
 
@@ -113,7 +124,7 @@ def _from_latent_format(model: object, fmt: object, channels: int, source: str) 
         latent_format = LatentFormat(scale=tuple(scale / s for s in std), shift=mean)
     else:
         latent_format = LatentFormat(scale=scale, shift=shift)
-    family = _FORMAT_CLASS_FAMILIES.get(type(fmt).__name__) or _family_from_flags(model, channels)
+    family = _host_family(model, fmt, channels) or _family_from_flags(model, channels)
     return ModelLatentInfo(family, latent_format, channels, f"{source} {type(fmt).__name__}")
 
 
@@ -142,8 +153,8 @@ def _from_forge(model: object) -> ModelLatentInfo | None:
     shift = _number(getattr(vae_model, "shift_factor", None)) or 0.0
     channels = int(_path(model, "forge_objects.vae.latent_channels") or 4)
     # Newer Forge Neo also hangs the model config's latent_format on every VAE: its class names the family.
-    fmt_class = type(getattr(vae_model, "latent_format", None)).__name__
-    family = _FORMAT_CLASS_FAMILIES.get(fmt_class) or _family_from_flags(model, channels)
+    family = _host_family(model, getattr(vae_model, "latent_format", None), channels)
+    family = family or _family_from_flags(model, channels)
     return ModelLatentInfo(
         family, LatentFormat(scale, shift), channels, "Forge VAE scaling_factor/shift_factor"
     )

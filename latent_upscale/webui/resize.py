@@ -14,6 +14,7 @@ from torch import Tensor
 
 from latent_upscale.api import DEFAULT_METHOD, upscale_detailed
 from latent_upscale.core import UpscaleResult
+from latent_upscale.latent_layouts import aligned_size, patch_alignment
 from latent_upscale.resize_methods import get_method
 from latent_upscale.webui import settings
 from latent_upscale.webui.job import INFOTEXT_FALLBACK, INFOTEXT_NOTE, INFOTEXT_WEIGHTS
@@ -51,6 +52,22 @@ def _upscale(p: Any, method: str, latent: Tensor, size: tuple[int, int]) -> Upsc
     )
 
 
+def aligned_target(p: Any, latent: Tensor, size: tuple[int, int]) -> tuple[int, int]:
+    """A size the host derived from a factor, rounded to the model family's patch alignment (2 latent
+    px for the DiTs, :func:`~latent_upscale.latent_layouts.patch_alignment`), said in the infotext.
+    Any problem reading the model keeps ``size`` (never fails the job)."""
+    try:
+        step = patch_alignment(read_model_latent_info(p.sd_model).family, int(latent.shape[1]))
+    except Exception:  # an odd model object: the host's size
+        return size
+    aligned = aligned_size(size, step)
+    if aligned != tuple(size):
+        text = f"size {size[0]}x{size[1]} rounded to {aligned[0]}x{aligned[1]} latent px (patch size {step})"
+        log.info("[Latent Upscale] %s", text)
+        note(p, INFOTEXT_NOTE, text)
+    return aligned
+
+
 def resize_host_latent(
     p: Any,
     method: str,
@@ -59,13 +76,17 @@ def resize_host_latent(
     call_host: Callable[[], Tensor],
     *,
     infotext_key: str | None = None,
+    align: bool = False,
 ) -> Tensor:
     """``latent`` resized to ``size`` (latent pixels) by ``method``, in place of ``call_host()``.
 
     An :data:`~latent_upscale.webui.patches.Replacement` once ``p`` and ``method`` are bound.
     ``infotext_key``: where to record ``method``, written only when a resize really runs (ours or a
-    fallback, which then has its own line).
+    fallback, which then has its own line). ``align``: ``size`` was derived from a factor, so it is
+    rounded to the family's patch alignment (:func:`aligned_target`).
     """
+    if align:
+        size = aligned_target(p, latent, size)
     if tuple(latent.shape[-2:]) == tuple(size):
         note(p, INFOTEXT_NOTE, "nothing to resize (the latent already has the target size)")
         return call_host()

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from latent_upscale.lab.bench.quality_packed import packed_flux2_section, render_packed_markdown
 from latent_upscale.lab.bench.quality_report import best_interpolation, draw_figure, render_markdown
 from latent_upscale.lab.evaluation.autoencoders import BenchAutoencoder, load_autoencoder
 from latent_upscale.lab.evaluation.photographs import (
@@ -183,10 +184,17 @@ def run_quality(
             "duration_s": round(time.perf_counter() - started, 1),
         },
     }
+    # FLUX.2 as Forge Neo and ComfyUI hold it: packed 2×2 (quality_packed).
+    packed = (
+        packed_flux2_section(images, autoencoder, tuple(plan.scales), plan.methods) if plan.packed else None
+    )
+    if packed is not None:
+        results["packed_flux2"] = packed
     out.mkdir(parents=True, exist_ok=True)
     files = {"json": out / "quality.json", "markdown": out / "quality.md"}
     files["json"].write_text(json.dumps(results, indent=2, allow_nan=False) + "\n")
-    files["markdown"].write_text(render_markdown(results))
+    markdown = render_markdown(results)
+    files["markdown"].write_text(markdown + (render_packed_markdown(packed) if packed else ""))
     if figure and figure_crops:
         files["figure"] = out / "quality.png"
         draw_figure(figure_crops, results, first, files["figure"])

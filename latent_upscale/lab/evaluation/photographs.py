@@ -33,6 +33,8 @@ class QualityPlan:
     images_dir: Path | None = None
     #: Method ids to run (``None``: every registered method).
     methods: tuple[str, ...] | None = None
+    #: Also measure FLUX.2 latents packed as the hosts hold them (only with a FLUX.2 autoencoder).
+    packed: bool = True
 
     @classmethod
     def quick_plan(cls, images_dir: Path | None = None) -> QualityPlan:

@@ -23,6 +23,9 @@ are then put in model space exactly where each real host does it:
   whose ``first_stage_model`` has no ``scaling_factor`` but a ``latent_format`` (class ``Wan21``, per-channel
   mean/std), and 5-D latents (B, 16, 1, H // 8, W // 8): only its model object is emulated (img2img on it is
   not; the real mode-3 ``interpolate(..., size=(h, w), mode="bilinear")`` fails on 5-D latents too).
+  Neo "flux2" (FLUX.2 Klein, ``backend/diffusion_engine/flux2.py``): ``VAE(is_flux2=True)`` holds the
+  32-channel latent packed 2x2 (128 channels at 1/16, ``backend/patcher/vae.py``), its VAE model carries a
+  ``Flux2`` latent format (identity) and the engine a ``Flux2K4B`` ``model_config``; no ``is_*`` flag set.
 Flags per flavor: 1.6 ``is_sd1/is_sd2/is_sdxl``; 1.10 + ``is_ssd``, ``is_sd3``, ``latent_channels``,
 ``is_sdxl_inpaint``; Forge ``is_sd1/2/sdxl/sd3``, ``is_inpaint`` (no ``is_ssd``, no ``latent_channels``);
 Neo ``is_sd1/sdxl/flux/wan/llm``, ``is_inpaint``; reForge ``is_sd1/2/sdxl/sd3/ssd``, ``is_sdxl_inpaint``,
@@ -379,6 +382,72 @@ class NeoWanVAE:
         return (frames.reshape(b, t, 3, h * 8, w * 8).movedim(2, -1) + 1.0) / 2.0  # (B, T, H, W, 3)
 
 
+def _unpack_2x2(latent):
+    """(B, 4C, h, w) -> (B, C, 2h, 2w), ComfyUI's ``Flux2.latent_rgb_factors_reshape`` order."""
+    b, c, h, w = latent.shape
+    return latent.reshape(b, c // 4, 2, 2, h, w).permute(0, 1, 4, 2, 5, 3).reshape(b, c // 4, 2 * h, 2 * w)
+
+
+def _pack_2x2(latent):
+    """(B, C, H, W) -> (B, 4C, H/2, W/2), ComfyUI ``comfy/taesd/taesd.py`` ``TAESD.encode`` order."""
+    b, c, h, w = latent.shape
+    return (
+        latent.reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4).reshape(b, 4 * c, h // 2, w // 2)
+    )
+
+
+class Flux2:
+    """huggingface_guess ``latent.Flux2`` (Neo hangs it on the VAE): 128 channels at 1/16 (the 32-channel
+    FLUX.2 latent packed 2x2), identity ``process_in``/``process_out``, base ``scale_factor`` 1.0."""
+
+    scale_factor = 1.0
+    latent_channels = 128
+    spacial_downscale_ratio = 16
+
+    def process_in(self, latent):
+        return latent
+
+    def process_out(self, latent):
+        return latent
+
+
+class Flux2K4B:
+    """huggingface_guess ``model_list.Flux2K4B``: the engine keeps it as ``sd_model.model_config``."""
+
+    def __init__(self):
+        self.latent_format = Flux2()
+
+
+class NeoFlux2VAEModel(torch.nn.Module):
+    """The FLUX.2 VAE under Neo: ``latent_format`` set by ForgeDiffusionEngine.__init__ (base.py)."""
+
+    def __init__(self):
+        super().__init__()
+        self.latent_format = Flux2()
+
+    def process_in(self, latent):
+        return self.latent_format.process_in(latent)
+
+    def process_out(self, latent):
+        return self.latent_format.process_out(latent)
+
+
+class NeoFlux2VAE:
+    """backend/patcher/vae.py ``VAE(is_flux2=True)``: ``latent_channels`` 128, up/downscale ratio 16: the
+    32-channel latent at 1/8, packed 2x2. Images must be multiples of 16 pixels."""
+
+    latent_channels = 128
+
+    def __init__(self):
+        self.first_stage_model = NeoFlux2VAEModel()
+
+    def encode(self, pixel_samples):
+        return _pack_2x2(fake_vae_encode(pixel_samples.movedim(-1, 1) * 2.0 - 1.0, 32))
+
+    def decode(self, samples):
+        return (fake_vae_decode(_unpack_2x2(samples), 32).movedim(1, -1) + 1.0) / 2.0
+
+
 class ForgeEngine(_FakeModelBase):
     """backend/diffusion_engine/{sd15,sd20,sdxl,sd35,flux}.py ForgeDiffusionEngine."""
 
@@ -387,13 +456,17 @@ class ForgeEngine(_FakeModelBase):
         del self.model  # ForgeDiffusionEngine has no .model
         self.is_inpaint = False
         channels, scaling, shift = _FORGE_VAE.get(kind, (16, None, None))
-        if kind in ("sd3", "flux", "qwen"):
+        if kind in ("sd3", "flux", "qwen", "flux2"):
             sigmas = flow_sigmas(shift=3.0) if kind == "sd3" else torch.linspace(1e-4, 1.0, 1000)
             predictor = ForgePredictionFlow(sigmas, 1000 if kind == "sd3" else 1)
         else:
             predictor = ForgePrediction()
         unet = SimpleNamespace(model=SimpleNamespace(predictor=predictor, diffusion_model=SimpleNamespace()))
-        vae = NeoWanVAE() if kind == "qwen" else ForgeVAE(channels, scaling, shift)
+        if kind == "flux2":  # Neo flux2.py: VAE(is_flux2=True), model_config Flux2K4B
+            vae = NeoFlux2VAE()
+            self.model_config = Flux2K4B()
+        else:
+            vae = NeoWanVAE() if kind == "qwen" else ForgeVAE(channels, scaling, shift)
         self.forge_objects = ForgeObjects(unet, SimpleNamespace(), vae, None)
         self.forge_objects_original = self.forge_objects.shallow_copy()
         self.forge_objects_after_applying_lora = self.forge_objects.shallow_copy()
@@ -521,7 +594,7 @@ def _set_flags(model, kind):
 
 def supported_kinds():
     if FLAVOR.is_neo:  # no sd20/sd35 engine in Neo's backend/diffusion_engine; qwen = Qwen-Image (WanVAE)
-        return ("sd1", "sdxl", "flux", "qwen")
+        return ("sd1", "sdxl", "flux", "qwen", "flux2")
     if FLAVOR.is_forge:
         return ("sd1", "sd2", "sdxl", "sd3", "flux")
     if FLAVOR.is_reforge or FLAVOR.at_least(1, 10):
@@ -530,7 +603,8 @@ def supported_kinds():
 
 
 def load_fake_model(kind=None):
-    """Fake-only: build the model object of ``kind`` ("sd1", "sd2", "sdxl", "sd3", "flux"; Neo: "qwen")."""
+    """Fake-only: build the model object of ``kind`` ("sd1", "sd2", "sdxl", "sd3", "flux"; Neo: "qwen",
+    "flux2")."""
     kind = kind or MODEL_KIND
     if kind not in supported_kinds():
         raise ValueError(
