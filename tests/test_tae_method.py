@@ -197,8 +197,10 @@ def test_missing_weights_raise_one_clear_error_naming_files_folders_and_urls(tmp
     assert "taesdxl_decoder.pth" in message and "taesdxl_encoder.pth" in message
     assert "no pinned SHA-256" in message and str(tmp_path / "models") in message
     assert TAESD_BASE_URL + "taesdxl_encoder.pth" in message
-    with pytest.raises(WeightsUnavailableError, match="no tiny autoencoder serves 'wan'"):
+    with pytest.raises(WeightsUnavailableError, match=r"(?s)taew2_1\.pth.*fetch by hand"):  # no pinned hash
         upscale(torch.randn(1, 16, 5, 5), (8, 8), method="tae", family="wan", neural=options(tmp_path))
+    with pytest.raises(WeightsUnavailableError, match="no tiny autoencoder serves 'wan22-5b'"):
+        upscale(torch.randn(1, 48, 6, 6), (8, 8), method="tae", family="wan22-5b", neural=options(tmp_path))
 
 
 def test_a_lone_half_is_not_enough(tmp_path: Path):
