@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from latent_upscale.cli.common import (
@@ -13,6 +14,7 @@ from latent_upscale.cli.common import (
     latent_size,
     neural_kwargs,
     positive_float,
+    resolve_method,
 )
 
 __all__ = ["add_methods", "add_upscale"]
@@ -32,17 +34,49 @@ def add_methods(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     parser.set_defaults(func=_cmd_methods)
 
 
+#: An output larger than this (bytes) is written only with ``--force``: a mistyped ``--scale 100``
+#: should not fill a disk without a word.
+LARGE_OUTPUT_BYTES = 1 << 30
+
+
+def _check_output_folder(out_path: Path, parents: bool) -> None:
+    """Like ``cp`` and ``mkdir``: a missing output folder is an error unless ``--parents`` asks for it."""
+    if not out_path.parent.exists() and not parents:
+        raise UsageError(
+            f"{out_path.parent}: no such folder for OUTPUT; create it first or pass --parents to create it"
+        )
+
+
+def _check_output_size(latent: object, args: argparse.Namespace) -> None:
+    """Refuse an output over :data:`LARGE_OUTPUT_BYTES` without ``--force``, before any work."""
+    from latent_upscale.core import resolve_size
+
+    rows, columns = resolve_size(latent, args.size, args.scale)  # type: ignore[arg-type]
+    shape = (*latent.shape[:-2], rows, columns)  # type: ignore[attr-defined]
+    size = math.prod(shape) * latent.element_size()  # type: ignore[attr-defined]
+    if size > LARGE_OUTPUT_BYTES and not args.force:
+        dims = "x".join(str(d) for d in shape)
+        raise UsageError(
+            f"the output would be {size / 2**30:.1f} GiB ([{dims}]); check --scale/--size, or pass --force "
+            "to write it"
+        )
+
+
 def _cmd_upscale(args: argparse.Namespace) -> int:
     from latent_upscale.api import upscale_detailed
     from latent_upscale.core import frames_as_batch
     from latent_upscale.latent_formats import family_format
     from latent_upscale.latent_io import check_output_path, read_latent, write_latent
 
-    # Everything that can be checked is checked before the work: the output, the device, the input.
+    # Everything that can be checked is checked before the work: the method, the output, the device,
+    # the input and the size of the result.
+    args.method = resolve_method(args.method)
     out_path = check_output_path(args.output)
+    _check_output_folder(out_path, args.parents)
     if args.device is not None:
         check_device_available(args.device)
     source = read_latent(args.input)
+    _check_output_size(source.latent, args)
     family = args.family
     if family is None and source.latent_space == "scaled" and Path(args.input).suffix.lower() == ".latent":
         family = "sd1"  # ComfyUI's pre-marker .latent files are SD1 model-space latents
@@ -97,7 +131,12 @@ def add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--scale", type=positive_float, help="factor for both axes, e.g. 1.5")
     target.add_argument("--size", type=latent_size, help="exact latent size ROWSxCOLUMNS, e.g. 96x128")
-    parser.add_argument("--method", default=DEFAULT_METHOD, choices=methods(), help="default: %(default)s")
+    parser.add_argument(
+        "--method",
+        default=DEFAULT_METHOD,
+        metavar="ID",
+        help=f"{', '.join(methods())}, or a label such as 'Lanczos-3' (any case); default: %(default)s",
+    )
     parser.add_argument("--family", choices=sorted(FAMILIES), help="model family (needed by neural and tae)")
     parser.add_argument(
         "--latent-space",
@@ -107,5 +146,11 @@ def add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     )
     parser.add_argument("--weights", type=Path, help="neural weights file to use")
     parser.add_argument("--device", type=device, help="cpu, cuda, cuda:1, mps… (default: cpu)")
+    parser.add_argument(
+        "--parents", action="store_true", help="create OUTPUT's folder (and its parents) when missing"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="write an output larger than 1 GiB (refused without it)"
+    )
     add_neural_arguments(parser)
     parser.set_defaults(func=_cmd_upscale)

@@ -118,7 +118,7 @@ def extra_figures(out: Path) -> dict[str, Path]:
     """Figures contributed by other rooms (schedules); each is optional so the demo never fails on them."""
     figures: dict[str, Path] = {}
     try:
-        from latent_upscale import schedule_figures
+        from latent_upscale.lab.demo import schedule_figures
     except ImportError:
         return figures
     try:
