@@ -149,7 +149,7 @@ _register_builtin(
         (
             "bislerp",
             "Bislerp (spherical)",
-            "Keeps latent vector lengths, yet 0.8–1.5 dB behind bilinear's PSNR on every photograph "
+            "Keeps latent vector lengths, yet 0.7–1.5 dB behind bilinear's PSNR on every photograph "
             "(HaarPSI level at 1.5×, behind at 2×); can darken edges between unlike colours. "
             "Real photos 1.5×/2×: 20.8/19.2 dB, HaarPSI 0.55/0.49.",
             bislerp,

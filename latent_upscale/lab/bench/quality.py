@@ -179,6 +179,7 @@ def run_quality(
         "image_sizes": {name: list(image.shape[2:]) for name, image in images.items()},
         "scales": list(plan.scales),
         "quick": plan.quick,
+        "crop": plan.crop,
         "latent_stats": {
             "space": "model space (what the WebUI holds) of the autoencoder's family",
             "channel_mean": [round(float(v), 4) for v in stacked.mean(dim=1)],

@@ -12,6 +12,10 @@ __all__ = ["best_interpolation", "best_sentence", "draw_figure", "render_markdow
 
 #: Differences below this are display rounding, whatever the photographs say (reports show 3 places).
 _ROUNDING = 1e-3
+#: One photograph has no spread: this stands in for it, the spread of the HaarPSI gaps between the
+#: interpolations across the four photographs of the committed runs (0.008–0.022, 2026-11-29 and
+#: 2026-12-07, ``assets/quality-results*.json``).
+SINGLE_PHOTOGRAPH_NOISE = 0.01
 
 #: The figure: a crop of the first image around this relative centre (row, column), this many pixels.
 _FIGURE_CROP = 160
@@ -29,7 +33,12 @@ def render_markdown(results: dict[str, Any]) -> str:
     by_key = {(row["method"], row["scale"]): row for row in results["rows"]}
     methods = list(dict.fromkeys(row["method"] for row in results["rows"]))
     ae = results["autoencoder"]
-    crops = "quick run: centre crops" if results["quick"] else "whole photographs, cropped to multiples of 16"
+    if results.get("crop"):
+        crops = f"centre crops of {results['crop']} px"
+    else:
+        crops = (
+            "quick run: centre crops" if results["quick"] else "whole photographs, cropped to multiples of 16"
+        )
     lines = [
         f"# Latent upscaling on real photographs ({ae.get('label', ae.get('name'))})",
         "",
@@ -99,9 +108,9 @@ def tied_with_best(results: dict[str, Any], scale: float = 2.0) -> tuple[list[st
     than the spread of that difference across the photographs (its sample standard deviation: how
     much the verdict changes from one photograph to the next), nor than the reports' rounding
     (0.001). The spread is the metric's noise here: with the photographs disagreeing by that much, a
-    smaller mean gap says nothing about the next photograph. One photograph has no spread: only the
-    rounding applies. Returns ``([best, tied…], largest noise compared)``; ``([], 0.0)`` when no
-    interpolation was measured.
+    smaller mean gap says nothing about the next photograph. One photograph has no spread:
+    :data:`SINGLE_PHOTOGRAPH_NOISE` stands in for it. Returns ``([best, tied…], largest noise
+    compared)``; ``([], 0.0)`` when no interpolation was measured.
     """
     best = best_interpolation(results, scale)
     if best is None:
@@ -117,7 +126,10 @@ def tied_with_best(results: dict[str, Any], scale: float = 2.0) -> tuple[list[st
             continue
         gaps = [reference[name] - scores[name] for name in common]
         mean = sum(gaps) / len(gaps)
-        spread = (sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1)) ** 0.5 if len(gaps) > 1 else 0.0
+        if len(gaps) > 1:
+            spread = (sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1)) ** 0.5
+        else:
+            spread = SINGLE_PHOTOGRAPH_NOISE
         if mean <= max(spread, _ROUNDING):
             tied.append(method)
             noise = max(noise, spread)
@@ -130,14 +142,18 @@ def best_sentence(results: dict[str, Any], scale: float = 2.0) -> str | None:
     if not tied:
         return None
     images = len(results.get("images", [])) or 1
+    across = (
+        f"the spread across the {images} photographs"
+        if images > 1
+        else "the noise assumed for one photograph"
+    )
     sentence = f"Best interpolation by mean HaarPSI at {scale:g}×: `{tied[0]}`"
     if len(tied) == 1:
-        return sentence + f" (ahead of every other by more than the spread across the {images} photographs)."
+        return sentence + f" (ahead of every other by more than {across})."
     others = ", ".join(f"`{m}`" for m in tied[1:])
     return (
-        sentence
-        + f", tied with {others} (mean gaps within the spread across the {images} photographs, up to "
-        f"{max(noise, _ROUNDING):.3f} HaarPSI): call it a tie."
+        sentence + f", tied with {others} (mean gaps within {across}, up to {max(noise, _ROUNDING):.3f} "
+        "HaarPSI): call it a tie."
     )
 
 

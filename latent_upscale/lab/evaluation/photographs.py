@@ -36,7 +36,8 @@ class QualityPlan:
 
     @classmethod
     def quick_plan(cls, images_dir: Path | None = None) -> QualityPlan:
-        """Two images, 2× only, 256 px centre crops: about a minute on two cores (CI runs it)."""
+        """Two images, 2× only, 256 px centre crops (CI runs it): 3.5 minutes measured on 2 cores at load
+        average 19–23, 2026-12-07 (`quick` in the README's runs; an idle machine is faster)."""
         return cls(
             quick=True, scales=(2.0,), crop=QUICK_CROP, builtin_images=QUICK_IMAGES, images_dir=images_dir
         )
