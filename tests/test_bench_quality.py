@@ -170,7 +170,7 @@ def test_cli_bench_quality_quick_writes_the_three_files(random_taef2, tmp_path, 
     code = main(["bench", "quality", *args])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "best interpolation by mean HaarPSI at 2x" in printed
+    assert "Best interpolation by mean HaarPSI at 2×" in printed
     results = json.loads((out / "quality.json").read_text())
     assert results["quick"] and {row["scale"] for row in results["rows"]} == {2.0}
     assert (out / "quality.md").is_file() and (out / "quality.png").is_file()
@@ -243,6 +243,48 @@ def test_best_interpolation_breaks_rounding_ties_by_registry_order():
     assert best_interpolation({"rows": rows}, scale=1.5) == "lanczos"
     rows[2]["perceptual"] = 0.5
     assert best_interpolation({"rows": rows}) == "lanczos"
+
+
+def _rows_with_photographs(scores: dict[str, list[float]]) -> dict:
+    names = [f"photo{i}" for i in range(len(next(iter(scores.values()))))]
+    rows = [
+        {
+            "method": method,
+            "scale": 2.0,
+            "perceptual": sum(values) / len(values),
+            "per_image": {name: {"perceptual": value} for name, value in zip(names, values, strict=True)},
+        }
+        for method, values in scores.items()
+    ]
+    return {"rows": rows, "images": names}
+
+
+def test_methods_within_the_spread_across_photographs_are_reported_as_tied():
+    from latent_upscale.lab.bench.quality_report import best_sentence, tied_with_best
+
+    results = _rows_with_photographs(
+        {
+            "bilinear": [0.50, 0.52, 0.48],
+            "bicubic": [0.49, 0.53, 0.47],  # 0.003 behind on average, but ahead on one photograph
+            "lanczos": [0.45, 0.47, 0.43],  # 0.05 behind on every photograph: no spread, no tie
+        }
+    )
+    tied, noise = tied_with_best(results)
+    assert tied == ["bilinear", "bicubic"] and noise > 0.01
+    sentence = best_sentence(results)
+    assert "`bilinear`, tied with `bicubic`" in sentence and "call it a tie" in sentence
+    assert "lanczos" not in sentence
+
+
+def test_a_lead_larger_than_the_spread_is_a_lead():
+    from latent_upscale.lab.bench.quality_report import best_sentence, tied_with_best
+
+    results = _rows_with_photographs({"bilinear": [0.50, 0.52], "bicubic": [0.49, 0.51]})
+    assert tied_with_best(results)[0] == ["bilinear"]  # 0.01 behind on both photographs
+    assert "ahead of every other" in best_sentence(results)
+    one_photograph = _rows_with_photographs({"bilinear": [0.504], "bicubic": [0.500], "lanczos": [0.48]})
+    # No spread on one photograph: the committed runs' spread stands in for it.
+    assert tied_with_best(one_photograph)[0] == ["bilinear", "bicubic"]
 
 
 def test_committed_quality_results_follow_the_documented_format():

@@ -168,7 +168,7 @@ def test_pt_files_carrying_pickled_code_are_refused_without_running_it(tmp_path,
         (["upscale", "in.pt", "out.pt", "--scale", "-1"], "positive"),
         (["upscale", "in.pt", "out.pt", "--scale", "2", "--size", "4x4"], "not allowed with"),
         (["upscale", "in.pt", "out.pt"], "one of the arguments --scale --size --megapixels is required"),
-        (["upscale", "in.pt", "out.pt", "--scale", "2", "--method", "trilinear"], "invalid choice"),
+        (["upscale", "in.pt", "out.pt", "--scale", "2", "--method", "trilinear"], "is not a method"),
         (["upscale", "in.pt", "out.pt", "--scale", "2", "--family", "sd15"], "invalid choice"),
         (["upscale", "in.pt", "out.pt", "--scale", "2", "--device", "nonsense"], "unknown device"),
         (["frobnicate"], "invalid choice"),
@@ -473,3 +473,75 @@ def test_the_cli_does_not_import_huggingface_hub_when_no_cache_entry_can_exist(t
         (tmp_path / "hf-home" / "hub" / "models--city96--SD-Latent-Upscaler").mkdir(parents=True)
         done = run_cli_process(*args, cwd=tmp_path, env=env, python_code=_IMPORTS_HF)
         assert b"huggingface_hub imported: True" in done.stdout, done.stderr.decode()
+
+
+# --- behaving like the tools users know -------------------------------------------------------------
+
+
+def test_a_misspelt_method_gets_one_line_that_starts_with_did_you_mean(tmp_path, capsys):
+    write_latent(tmp_path / "in.pt", random_latent(1, 4, 4, 4))
+    run = run_cli(
+        capsys,
+        "upscale",
+        str(tmp_path / "in.pt"),
+        str(tmp_path / "o.pt"),
+        "--scale",
+        "2",
+        "--method",
+        "bilnear",
+    )
+    assert run.code == 2 and len(run.err.strip().splitlines()) == 1
+    assert run.err.split("error: ", 1)[1].startswith("did you mean --method bilinear")
+    assert "usage:" not in run.err and not (tmp_path / "o.pt").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "method"),
+    [("Lanczos-3", "lanczos"), ("BILINEAR", "bilinear"), ("bislerp (spherical)", "bislerp")],
+)
+def test_ui_labels_and_any_case_are_accepted_as_methods(tmp_path, capsys, given, method):
+    write_latent(tmp_path / "in.pt", random_latent(1, 4, 4, 4))
+    run = run_cli(
+        capsys, "upscale", str(tmp_path / "in.pt"), str(tmp_path / "o.pt"), "--scale", "2", "--method", given
+    )
+    assert run.code == 0, run.err
+    assert f"({method} " in run.out
+
+
+def test_a_missing_output_folder_is_an_error_unless_parents_is_given(tmp_path, capsys):
+    write_latent(tmp_path / "in.pt", random_latent(1, 4, 4, 4))
+    target = tmp_path / "new" / "deeper" / "o.pt"
+    run = run_cli(capsys, "upscale", str(tmp_path / "in.pt"), str(target), "--scale", "2")
+    assert run.code == 2 and "--parents" in run.err and "no such folder" in run.err
+    assert not (tmp_path / "new").exists()  # nothing created
+    run = run_cli(capsys, "upscale", str(tmp_path / "in.pt"), str(target), "--scale", "2", "--parents")
+    assert run.code == 0, run.err
+    assert target.is_file()
+
+
+def test_an_output_over_1_gib_needs_force(tmp_path, capsys):
+    write_latent(tmp_path / "in.pt", random_latent(1, 16, 64, 64))  # x100: 16 x 6400 x 6400 float32 = 2.4 GiB
+    run = run_cli(capsys, "upscale", str(tmp_path / "in.pt"), str(tmp_path / "o.pt"), "--scale", "100")
+    assert run.code == 2 and "--force" in run.err and "2.4 GiB" in run.err
+    assert not (tmp_path / "o.pt").exists()
+
+
+def test_messages_name_cli_options_not_library_arguments(tmp_path, capsys):
+    write_latent(tmp_path / "in.pt", random_latent(1, 4, 4, 4))
+    run = run_cli(
+        capsys, "upscale", str(tmp_path / "in.pt"), str(tmp_path / "o.pt"), "--scale", "2", "--method", "tae"
+    )
+    assert run.code == 2 and "--family" in run.err and "family=" not in run.err
+
+
+def test_bench_quality_help_describes_the_quality_bench(capsys):
+    run = run_cli(capsys, "bench", "quality", "--help")
+    assert run.code == 0
+    assert "bench quality --autoencoder PATH" in run.out and "real photographs" in run.out
+    speed = run_cli(capsys, "bench", "--help")
+    assert "Benchmark every resize method" in speed.out and "bench quality --help" in speed.out
+
+
+def test_the_top_level_help_promises_nothing_the_measurements_deny(capsys):
+    run = run_cli(capsys, "--help")
+    assert run.code == 0 and "better methods than bilinear" not in run.out

@@ -11,7 +11,7 @@ from PIL import Image
 
 from latent_upscale import methods
 from latent_upscale.errors import LatentUpscaleError
-from latent_upscale.lab.demo import REAL_PHOTO_HINT, demo_latent, render_scene, run_demo, score_methods
+from latent_upscale.lab.demo import demo_latent, render_scene, run_demo, score_methods
 from latent_upscale.preview import latent_to_rgb, rgb_to_latent
 from tests.helpers.cli import run_cli
 
@@ -65,7 +65,7 @@ def test_demo_without_an_autoencoder_shows_the_scene_and_says_how_to_get_a_photo
     tmp_path, capsys, caplog, no_models
 ):
     caplog.set_level(logging.INFO, logger="latent_upscale.lab.demo")
-    run = run_cli(capsys, "demo", "--out", str(tmp_path / "out"))
+    run = run_cli(capsys, "demo", "--offline", "--out", str(tmp_path / "out"))
     assert run.code == 0, run.err
     out = tmp_path / "out"
     image = Image.open(out / "methods-comparison.png")
@@ -82,13 +82,25 @@ def test_demo_without_an_autoencoder_shows_the_scene_and_says_how_to_get_a_photo
         ("sdxl", 2.0),
     }
     assert all(r["psnr_db"] is not None or r["note"] for r in results["scores"])
-    # The way to the real photograph: once on the console (the log), once in each report.
-    hints = [record.getMessage() for record in caplog.records if REAL_PHOTO_HINT in record.getMessage()]
-    assert len(hints) == 1 and "--autoencoder DIR" in hints[0] and "taef2_encoder.pth" in hints[0]
-    assert REAL_PHOTO_HINT in report and results["hint"] == REAL_PHOTO_HINT
+    # The way to the real photograph, in one line: what to fetch and where to put it; once on the
+    # console (the log), once in each report.
+    hint = results["hint"]
+    hints = [record.getMessage() for record in caplog.records if hint in record.getMessage()]
+    assert len(hints) == 1 and "\n" not in hint
+    assert "--autoencoder DIR" in hint and "taef2_encoder.pth" in hint and "taef2_decoder.pth" in hint
+    assert f"into {tmp_path / 'no-models'}" in hint  # the first models folder the environment names
+    assert hint in report
 
 
 def test_run_demo_returns_the_paths_it_wrote(tmp_path, no_models):
     written = run_demo(tmp_path / "nested")
-    assert {"comparison", "report", "report_json"} <= set(written)
+    assert {"comparison", "report", "report_json", "schedules", "fixed_steps"} <= set(written)
     assert all(path.exists() for path in written.values())
+
+
+def test_hf_hub_offline_keeps_the_demo_from_downloading(tmp_path, no_models, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    written = run_demo(tmp_path / "out", download=True)
+    results = json.loads(written["report_json"].read_text(encoding="utf-8"))
+    assert results["source"] == "scene" and "downloads are off" in results["hint"]
+    assert not (tmp_path / "no-models").exists()  # nothing fetched, no folder made

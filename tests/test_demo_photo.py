@@ -141,3 +141,50 @@ def test_real_taef2_demo_shows_the_round_trip_beating_every_interpolation(tmp_pa
     assert set(methods()) <= {row["method"] for row in results["rows"]} | {
         entry["method"] for entry in results["skipped"]
     }
+
+
+TAE_PATH = "/madebyollin/taesd/raw/pinned/"
+
+
+def test_without_a_tiny_autoencoder_the_demo_downloads_the_pinned_taef2_pair_and_shows_the_photograph(
+    tmp_path, caplog, isolated
+):
+    from latent_upscale.lab.demo import run_demo
+    from tests.helpers.hub_server import LocalHub
+
+    folder = require_taef2()
+    caplog.set_level(logging.INFO, logger="latent_upscale.lab.demo")
+    with LocalHub() as hub:
+        for name in ("taef2_decoder.pth", "taef2_encoder.pth"):
+            hub.add_file(TAE_PATH + name, (folder / name).read_bytes())
+        options = NeuralOptions(tae_base_url=hub.url + TAE_PATH, progress=False)
+        written = run_demo(tmp_path / "out", download=True, neural=options)
+        assert hub.count("GET", ".pth") == 2
+    results = _results(tmp_path / "out")
+    assert results["source"] == "photograph" and results["autoencoder"]["name"] == "taef2"
+    assert sorted(path.name for path in (tmp_path / "env-models").iterdir()) == [
+        "taef2_decoder.pth",
+        "taef2_encoder.pth",
+    ]
+    said = [
+        record.getMessage()
+        for record in caplog.records
+        if "downloading the TAEF2 pair" in record.getMessage()
+    ]
+    assert len(said) == 1 and str(tmp_path / "env-models") in said[0]
+    assert written["comparison"].exists() and written["hero"].exists()
+
+
+def test_a_failed_download_falls_back_to_the_scene_and_says_what_to_fetch(tmp_path, caplog, isolated):
+    from latent_upscale.lab.demo import run_demo
+    from tests.helpers.hub_server import LocalHub
+
+    caplog.set_level(logging.INFO, logger="latent_upscale.lab.demo")
+    with LocalHub() as hub:  # serves nothing: every file answers 404
+        options = NeuralOptions(tae_base_url=hub.url + TAE_PATH, progress=False)
+        run_demo(tmp_path / "out", download=True, neural=options)
+    results = _results(tmp_path / "out")
+    assert results["source"] == "scene" and "the download failed" in results["hint"]
+    assert hub.url + TAE_PATH + "taef2_encoder.pth" in results["hint"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "could not download" in warnings[0]

@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Latent Upscale: resize Stable Diffusion latents with better methods than bilinear.",
+        description="Latent Upscale: resize Stable Diffusion and FLUX latents (files or tensors) by any "
+        "factor, with every interpolation, learned latent upscalers and a tiny-VAE round trip.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     # After the subcommand too; SUPPRESS keeps a --debug given before it from being reset to False.
@@ -85,11 +86,24 @@ def _check_out_folder(args: argparse.Namespace) -> None:
         raise UsageError(f"--out {out}: cannot be created ({parent} is not a folder)")
 
 
+#: The library's argument names in shared messages, and the option a CLI user types instead.
+_OPTIONS = (
+    ("latent_space='raw'", "--latent-space raw"),
+    ("family=", "--family"),
+    ("weights=", "--weights"),
+    ("latent_space=", "--latent-space"),
+)
+
+
 def _for_the_cli(message: str) -> str:
-    # Messages shared with the WebUI name its settings; here the equivalent is an option.
-    return message.replace("allow downloads (the extension's setting)", "pass --allow-download").replace(
+    # Messages shared with the WebUI and the library name its settings and arguments; here the
+    # equivalent is an option.
+    message = message.replace("allow downloads (the extension's setting)", "pass --allow-download").replace(
         "the extension's setting", "--allow-download"
     )
+    for argument, option in _OPTIONS:
+        message = message.replace(argument, option)
+    return message
 
 
 def main(argv: Sequence[str] | None = None) -> int:

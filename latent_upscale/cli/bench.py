@@ -25,6 +25,24 @@ def _rows(text: str) -> tuple[str, ...]:
     return rows
 
 
+def _method_list(text: str) -> tuple[str, ...]:
+    from latent_upscale.cli.common import resolve_method
+
+    try:
+        return tuple(resolve_method(part) for part in text.split(",") if part.strip())
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _scale_list(text: str) -> tuple[float, ...]:
+    from latent_upscale.cli.common import positive_float
+
+    scales = tuple(positive_float(part) for part in text.split(",") if part.strip())
+    if not scales or any(scale <= 1 for scale in scales):
+        raise argparse.ArgumentTypeError(f"expected factors above 1 such as 1.5,2; got {text!r}")
+    return scales
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from latent_upscale.lab.bench import full_plan, quick_plan, run_bench
 
@@ -56,15 +74,48 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+_QUALITY_DESCRIPTION = (
+    "How each method looks on real photographs: every photograph is Lanczos-downsampled by 1.5 and 2, "
+    "encoded with a real autoencoder (--autoencoder), its latent enlarged back by every method, decoded "
+    "and scored against the original (PSNR, SSIM, HaarPSI), beside the ceiling (encode-decode only) and "
+    "the pixel round trip; methods within the spread across photographs are reported as tied. Writes "
+    "quality.json, quality.md and quality.png to --out. Needs the bench extra "
+    "(pip install 'latent-upscale[bench]')."
+)
+
+
+class _BenchHelp(argparse.Action):
+    """``-h``: the speed bench's help, or the quality bench's own when ``quality`` came first."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show this help and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, *_: object) -> None:
+        if getattr(namespace, "suite", None) == "quality":
+            parser.prog = parser.prog + " quality"
+            parser.usage = (
+                f"{parser.prog} --autoencoder PATH [PATH] [--images DIR] [--crop PX] [--family ID] "
+                "[--quick] [--device DEVICE] [--out DIR] [--threads N]"
+            )
+            parser.description = _QUALITY_DESCRIPTION
+        parser.print_help()
+        parser.exit()
+
+
 def add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "bench",
         parents=[common],
-        help="measure every method, the neural runner and the VAE round trip it saves",
+        add_help=False,
+        help="measure each method's speed (bench) or its quality on real photographs (bench quality)",
         description="Benchmark every resize method, neural vs a VAE round trip, our runner vs the plain "
         "reference, growth with size and the WebUI glue's overhead; write results.json, results.md and "
-        "results.png. Needs the bench extra (pip install 'latent-upscale[bench]').",
+        "results.png. Needs the bench extra (pip install 'latent-upscale[bench]'). "
+        "For the quality bench: bench quality --help.",
     )
+    parser.add_argument("-h", "--help", action=_BenchHelp)
     parser.add_argument("--quick", action="store_true", help="small sizes: well under two minutes on 2 cores")
     parser.add_argument(
         "--device", type=device, default="cpu", help="cpu (default) or cuda[:N] when there is one"
@@ -107,6 +158,25 @@ def _add_bench_quality_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--images", type=Path, metavar="DIR", help="your own photographs instead of scikit-image's"
+    )
+    group.add_argument(
+        "--crop",
+        type=int,
+        metavar="PX",
+        help="measure a centred square of this side (image pixels, rounded down to a multiple of 16) of "
+        "every photograph (default: whole photographs; --quick: 256)",
+    )
+    group.add_argument(
+        "--methods",
+        type=_method_list,
+        metavar="ID,ID",
+        help="measure only these methods, comma-separated (default: every method)",
+    )
+    group.add_argument(
+        "--scales",
+        type=_scale_list,
+        metavar="F,F",
+        help="upscale factors, comma-separated (default: 1.5,2; --quick: 2)",
     )
     group.add_argument(
         "--family",

@@ -18,6 +18,7 @@ __all__ = [
     "neural_kwargs",
     "neural_options",
     "positive_float",
+    "resolve_method",
 ]
 
 PROG = "python -m latent_upscale"
@@ -25,6 +26,34 @@ PROG = "python -m latent_upscale"
 
 class UsageError(LatentUpscaleError):
     """A combination of arguments argparse cannot check by itself."""
+
+
+def resolve_method(text: str) -> str:
+    """A method id from ``--method``: an id or a UI label, in any case ("Lanczos-3", "BILINEAR").
+
+    Raises :class:`UsageError`, one line that starts with the closest known ids (difflib) when there
+    are any, then the list of ids.
+    """
+    import difflib
+
+    from latent_upscale.resize_methods import registered_methods
+
+    entries = registered_methods()
+    wanted = text.strip().lower()
+    for method in entries:
+        if wanted in (method.id.lower(), method.label.lower()):
+            return method.id
+    names = {method.id: method.id for method in entries} | {
+        method.label.lower(): method.id for method in entries
+    }
+    close = list(
+        dict.fromkeys(names[n] for n in difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6))
+    )
+    known = ", ".join(method.id for method in entries)
+    if close:
+        guesses = " or ".join(f"--method {name}" for name in close)
+        raise UsageError(f"did you mean {guesses}? {text!r} is not a method (known: {known})")
+    raise UsageError(f"--method {text!r} is not a method (known: {known}; labels work too)")
 
 
 def latent_size(text: str) -> tuple[int, int]:
@@ -107,8 +136,9 @@ def add_neural_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--allow-download",
         action="store_true",
-        help="download missing weights (city96 from Hugging Face; SesquiLSR and the tiny autoencoders "
-        "from GitHub), each checked against its pinned SHA-256",
+        help="download missing weights, each checked against its pinned SHA-256: city96's from Hugging "
+        "Face, the TAEF2 tiny autoencoder from madebyollin/taesd (SesquiLSR's files are never downloaded: "
+        "fetch them by hand, see the models command)",
     )
     group.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"))
     group.add_argument(

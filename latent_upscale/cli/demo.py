@@ -11,7 +11,13 @@ __all__ = ["add_demo"]
 def _cmd_demo(args: argparse.Namespace) -> int:
     from latent_upscale.lab.demo import run_demo
 
-    written = run_demo(args.out, autoencoder=args.autoencoder, models_dir=args.models_dir, progress=True)
+    written = run_demo(
+        args.out,
+        autoencoder=args.autoencoder,
+        models_dir=args.models_dir,
+        progress=True,
+        download=not args.offline,
+    )
     for name, path in written.items():
         print(f"{name:12} {path}")
     return 0
@@ -21,12 +27,14 @@ def add_demo(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser = sub.add_parser(
         "demo",
         parents=[common],
-        help="compare every method on a real photograph (or a built-in test latent)",
-        description="Upscale a latent with every method at 1.5x and 2x and write a comparison image and a "
-        "report. With a tiny autoencoder (--autoencoder, or a TAESD pair such as taef2_encoder.pth + "
-        "taef2_decoder.pth in a models folder) the latent is a real photograph's, decoded for each "
-        "method and scored against the original; without one, a built-in test latent seen through the "
-        "SD1 and SDXL latent previews.",
+        help="compare every method on a real photograph (fetching the 2 x 2.7 MB TAEF2 pair if needed)",
+        description="Upscale a real photograph's latent with every method at 1.5x and 2x, decode each and "
+        "score it against the original; write a comparison image and a report. The latent comes from a "
+        "tiny autoencoder: --autoencoder, else a TAESD pair such as taef2_encoder.pth + "
+        "taef2_decoder.pth in a models folder, else the TAEF2 pair is downloaded (madebyollin/taesd, "
+        "MIT; SHA-256 pinned) into the first models folder or the download cache. With --offline (or "
+        "HF_HUB_OFFLINE=1) and no pair, a built-in test latent seen through the SD1 and SDXL latent "
+        "previews, and one line saying what to fetch.",
     )
     parser.add_argument("--out", default="demo-out", type=Path, help="output folder (default: %(default)s)")
     parser.add_argument(
@@ -43,5 +51,10 @@ def add_demo(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="append",
         help="folder to search for a TAESD pair and neural weights first (repeatable; also env "
         "LATENT_UPSCALE_MODELS)",
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="never download: without a tiny autoencoder, show the built-in test scene instead",
     )
     parser.set_defaults(func=_cmd_demo)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from latent_upscale.cli.common import (
+    UsageError,
     add_neural_arguments,
     check_device_available,
     device,
     latent_size,
     neural_kwargs,
     positive_float,
+    resolve_method,
 )
 
 __all__ = ["add_methods", "add_upscale"]
@@ -31,12 +34,53 @@ def add_methods(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     parser.set_defaults(func=_cmd_methods)
 
 
+#: An output larger than this (bytes) is written only with ``--force``: a mistyped ``--scale 100``
+#: should not fill a disk without a word.
+LARGE_OUTPUT_BYTES = 1 << 30
+
+
+def _check_output_folder(out_path: Path, parents: bool) -> None:
+    """Like ``cp`` and ``mkdir``: a missing output folder is an error unless ``--parents`` asks for it."""
+    if not out_path.parent.exists() and not parents:
+        raise UsageError(
+            f"{out_path.parent}: no such folder for OUTPUT; create it first or pass --parents to create it"
+        )
+
+
+def _check_output_size(latent: object, args: argparse.Namespace, family: str | None) -> None:
+    """Refuse an output over :data:`LARGE_OUTPUT_BYTES` without ``--force``, before any work."""
+    from latent_upscale.core import resolve_size
+    from latent_upscale.errors import LatentUpscaleError
+    from latent_upscale.latent_layouts import held_layout, megapixel_scale
+
+    scale = args.scale
+    if args.megapixels is not None:
+        # the size --megapixels asks for, as the library derives it (alignment moves it a pixel at most)
+        try:
+            ratio = held_layout(family, latent.shape[1]).ratio if family is not None else 8  # type: ignore[attr-defined]
+        except LatentUpscaleError:
+            ratio = 8  # a bad family/channel pair is refused by the upscale itself, in its own words
+        scale = megapixel_scale((latent.shape[-2], latent.shape[-1]), args.megapixels, ratio)  # type: ignore[attr-defined]
+    rows, columns = resolve_size(latent, args.size, scale)  # type: ignore[arg-type]
+    shape = (*latent.shape[:-2], rows, columns)  # type: ignore[attr-defined]
+    size = math.prod(shape) * latent.element_size()  # type: ignore[attr-defined]
+    if size > LARGE_OUTPUT_BYTES and not args.force:
+        dims = "x".join(str(d) for d in shape)
+        raise UsageError(
+            f"the output would be {size / 2**30:.1f} GiB ([{dims}]); check --scale/--size, or pass --force "
+            "to write it"
+        )
+
+
 def _cmd_upscale(args: argparse.Namespace) -> int:
     from latent_upscale.api import upscale_detailed
     from latent_upscale.latent_io import check_output_path, file_space_converter, read_latent, write_latent
 
-    # Everything that can be checked is checked before the work: the output, the device, the input.
+    # Everything that can be checked is checked before the work: the method, the output, the device,
+    # the input and the size of the result.
+    args.method = resolve_method(args.method)
     out_path = check_output_path(args.output)
+    _check_output_folder(out_path, args.parents)
     if args.device is not None:
         check_device_available(args.device)
     source = read_latent(args.input)
@@ -45,6 +89,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         # Only FLUX.2 (and ERNIE-Image, its VAE) holds a 4-D latent of 128 channels: packed 2×2.
         family = "flux2"
         print("note: a 128-channel latent is taken as a packed FLUX.2 latent (--family flux2)")
+    _check_output_size(source.latent, args, family)
     latent_space = args.latent_space or source.latent_space or "scaled"
     to_file = file_space_converter(out_path, latent_space, family)
     latent = source.latent
@@ -101,7 +146,12 @@ def add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         type=positive_float,
         help="about this many x 1024x1024 image pixels, keeping the aspect ratio (e.g. 1.0)",
     )
-    parser.add_argument("--method", default=DEFAULT_METHOD, choices=methods(), help="default: %(default)s")
+    parser.add_argument(
+        "--method",
+        default=DEFAULT_METHOD,
+        metavar="ID",
+        help=f"{', '.join(methods())}, or a label such as 'Lanczos-3' (any case); default: %(default)s",
+    )
     parser.add_argument(
         "--family",
         choices=FAMILY_IDS,
@@ -117,5 +167,11 @@ def add_upscale(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     )
     parser.add_argument("--weights", type=Path, help="neural weights file to use")
     parser.add_argument("--device", type=device, help="cpu, cuda, cuda:1, mps… (default: cpu)")
+    parser.add_argument(
+        "--parents", action="store_true", help="create OUTPUT's folder (and its parents) when missing"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="write an output larger than 1 GiB (refused without it)"
+    )
     add_neural_arguments(parser)
     parser.set_defaults(func=_cmd_upscale)

@@ -24,9 +24,12 @@ The work is in four modules beside this one: ``quality_images`` (the plan, the p
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
+import os
 import platform
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -84,6 +87,12 @@ class QualityOutcome:
 
     results: dict[str, Any]
     files: dict[str, Path] = field(default_factory=dict)
+
+
+def _from_cli() -> bool:
+    """Whether this process is ``python -m latent_upscale`` (so ``sys.argv`` is the bench's command)."""
+    main = sys.modules.get("__main__")
+    return getattr(main, "__spec__", None) is not None and main.__spec__.name == "latent_upscale.__main__"
 
 
 def _summaries(
@@ -171,6 +180,7 @@ def run_quality(
         "image_sizes": {name: list(image.shape[2:]) for name, image in images.items()},
         "scales": list(plan.scales),
         "quick": plan.quick,
+        "crop": plan.crop,
         "latent_stats": {
             "space": "model space (what the WebUI holds) of the autoencoder's family",
             "channel_mean": [round(float(v), 4) for v in stacked.mean(dim=1)],
@@ -182,6 +192,13 @@ def run_quality(
             "python": platform.python_version(),
             "threads": torch.get_num_threads(),
             "duration_s": round(time.perf_counter() - started, 1),
+            # Which run a figure comes from: when, how (the command line) and how loaded the machine was.
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": " ".join(["python -m latent_upscale", *sys.argv[1:]]) if _from_cli() else None,
+            "load_average_at_end": [round(value, 2) for value in os.getloadavg()]
+            if hasattr(os, "getloadavg")
+            else None,
+            "cpu_count": os.cpu_count(),
         },
     }
     # FLUX.2 as Forge Neo and ComfyUI hold it: packed 2×2 (quality_packed).

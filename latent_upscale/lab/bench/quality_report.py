@@ -8,7 +8,14 @@ from typing import Any
 
 from torch import Tensor
 
-__all__ = ["best_interpolation", "draw_figure", "render_markdown"]
+__all__ = ["best_interpolation", "best_sentence", "draw_figure", "render_markdown", "tied_with_best"]
+
+#: Differences below this are display rounding, whatever the photographs say (reports show 3 places).
+_ROUNDING = 1e-3
+#: One photograph has no spread: this stands in for it, the spread of the HaarPSI gaps between the
+#: interpolations across the four photographs of the committed runs (0.008–0.022, 2026-11-29 and
+#: 2026-12-07, ``assets/quality-results*.json``).
+SINGLE_PHOTOGRAPH_NOISE = 0.01
 
 #: The figure: a crop of the first image around this relative centre (row, column), this many pixels.
 _FIGURE_CROP = 160
@@ -26,7 +33,12 @@ def render_markdown(results: dict[str, Any]) -> str:
     by_key = {(row["method"], row["scale"]): row for row in results["rows"]}
     methods = list(dict.fromkeys(row["method"] for row in results["rows"]))
     ae = results["autoencoder"]
-    crops = "quick run: centre crops" if results["quick"] else "whole photographs, cropped to multiples of 16"
+    if results.get("crop"):
+        crops = f"centre crops of {results['crop']} px"
+    else:
+        crops = (
+            "quick run: centre crops" if results["quick"] else "whole photographs, cropped to multiples of 16"
+        )
     lines = [
         f"# Latent upscaling on real photographs ({ae.get('label', ae.get('name'))})",
         "",
@@ -48,9 +60,10 @@ def render_markdown(results: dict[str, Any]) -> str:
             cells += _cell(by_key.get((method, scale)))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    best = best_interpolation(results)
-    if best is not None:
-        lines.append(f"Best interpolation by mean HaarPSI at 2×: `{best}`.")
+    for scale in scales:
+        sentence = best_sentence(results, scale)
+        if sentence:
+            lines.append(sentence + "\n")
     for entry in results.get("skipped", []):
         lines.append(f"Skipped `{entry['method']}`: {entry['reason']}")
     lines += [
@@ -79,6 +92,69 @@ def best_interpolation(results: dict[str, Any], scale: float = 2.0, decimals: in
         return None
     ranked = sorted(scores, key=lambda method: (-round(scores[method], decimals), order.index(method)))
     return ranked[0]
+
+
+def _per_image(results: dict[str, Any], method: str, scale: float) -> dict[str, float]:
+    for row in results["rows"]:
+        if row["method"] == method and row["scale"] == scale:
+            return {name: scores["perceptual"] for name, scores in row.get("per_image", {}).items()}
+    return {}
+
+
+def tied_with_best(results: dict[str, Any], scale: float = 2.0) -> tuple[list[str], float]:
+    """The interpolations level with the best one at ``scale`` (best first), and the noise used.
+
+    Two methods tie when the mean over the photographs of their HaarPSI difference is not larger
+    than the spread of that difference across the photographs (its sample standard deviation: how
+    much the verdict changes from one photograph to the next), nor than the reports' rounding
+    (0.001). The spread is the metric's noise here: with the photographs disagreeing by that much, a
+    smaller mean gap says nothing about the next photograph. One photograph has no spread:
+    :data:`SINGLE_PHOTOGRAPH_NOISE` stands in for it. Returns ``([best, tied…], largest noise
+    compared)``; ``([], 0.0)`` when no interpolation was measured.
+    """
+    best = best_interpolation(results, scale)
+    if best is None:
+        return [], 0.0
+    from latent_upscale.resize_methods import registered_methods
+
+    reference = _per_image(results, best, scale)
+    tied, noise = [best], 0.0
+    for method in (m.id for m in registered_methods() if m.resize is not None and m.id != best):
+        scores = _per_image(results, method, scale)
+        common = [name for name in reference if name in scores]
+        if not common:
+            continue
+        gaps = [reference[name] - scores[name] for name in common]
+        mean = sum(gaps) / len(gaps)
+        if len(gaps) > 1:
+            spread = (sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1)) ** 0.5
+        else:
+            spread = SINGLE_PHOTOGRAPH_NOISE
+        if mean <= max(spread, _ROUNDING):
+            tied.append(method)
+            noise = max(noise, spread)
+    return tied, noise
+
+
+def best_sentence(results: dict[str, Any], scale: float = 2.0) -> str | None:
+    """ "Best interpolation … at 2×: `x`", naming the methods tied with it (see :func:`tied_with_best`)."""
+    tied, noise = tied_with_best(results, scale)
+    if not tied:
+        return None
+    images = len(results.get("images", [])) or 1
+    across = (
+        f"the spread across the {images} photographs"
+        if images > 1
+        else "the noise assumed for one photograph"
+    )
+    sentence = f"Best interpolation by mean HaarPSI at {scale:g}×: `{tied[0]}`"
+    if len(tied) == 1:
+        return sentence + f" (ahead of every other by more than {across})."
+    others = ", ".join(f"`{m}`" for m in tied[1:])
+    return (
+        sentence + f", tied with {others} (mean gaps within {across}, up to {max(noise, _ROUNDING):.3f} "
+        "HaarPSI): call it a tie."
+    )
 
 
 def draw_figure(crops: dict[str, Tensor], results: dict[str, Any], image_name: str, path: Path) -> None:

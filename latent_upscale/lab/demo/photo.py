@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PHOTO",
     "PHOTO_SIDE",
+    "RECOMMENDED",
     "check_photo_support",
     "find_tae_pair",
     "open_autoencoder",
@@ -179,12 +180,34 @@ def _measure(
     return rows, skipped, pictures
 
 
+#: The method the README recommends (where its files exist): first in the grid, next to the original.
+RECOMMENDED = "tae"
+#: The WebUI's own latent upscale, the "before" of the hero picture.
+WEBUI_METHOD = "bilinear"
+
+
 def _ranked(rows: list[dict[str, Any]], scale: float) -> list[dict[str, Any]]:
-    """The rows of ``scale``: ceiling, roundtrip, then the methods by HaarPSI, best first."""
+    """The rows of ``scale``: ceiling, the recommended method, roundtrip, then the other methods by
+    HaarPSI, best first."""
     at_scale = [row for row in rows if row["scale"] == scale]
-    references = [row for name in ("ceiling", "roundtrip") for row in at_scale if row["method"] == name]
+    first = ("ceiling", RECOMMENDED, "roundtrip")
+    references = [row for name in first for row in at_scale if row["method"] == name]
     methods = sorted((row for row in at_scale if row not in references), key=lambda row: -row["perceptual"])
     return references + methods
+
+
+def _hero(
+    image: Tensor, rows: list[dict[str, Any]], pictures: dict[tuple[str, float], Tensor]
+) -> list[GridRow]:
+    """One line at 2×: the original, the recommended method, the WebUI's bilinear (those that ran)."""
+    by_method = {row["method"]: row for row in rows if row["scale"] == 2.0}
+    tiles = [("original", image[0])]
+    for method, note in ((RECOMMENDED, "recommended"), (WEBUI_METHOD, "the WebUI's latent upscale")):
+        if method in by_method:
+            tiles.append(
+                (f"{method}: {note}\n{_caption('', by_method[method]).strip()}", pictures[method, 2.0][0])
+            )
+    return [("", tiles)]
 
 
 def _caption(name: str, row: dict[str, Any]) -> str:
@@ -216,7 +239,10 @@ def _grid(
         for row in _ranked(rows, scale):
             if row["method"] == "ceiling":
                 continue
-            name = "roundtrip (pixel Lanczos)" if row["method"] == "roundtrip" else row["method"]
+            name = {
+                "roundtrip": "roundtrip (pixel Lanczos)",
+                RECOMMENDED: f"{RECOMMENDED} (recommended)",
+            }.get(row["method"], row["method"])
             tiles.append((_caption(name, row), pictures[row["method"], scale][0]))
         grid.append((f"{scale:g}× upscale\nlatent {low}→{full}", tiles))
     ae = autoencoder.description
@@ -225,7 +251,8 @@ def _grid(
         f"scikit-image's {PHOTO}, {side}×{side} crop: Lanczos-downsampled, encoded, the latent enlarged by "
         "each method, decoded. Captions: PSNR and HaarPSI against the original (higher is better).",
         "ceiling: the original encoded and decoded (the best a latent upscaler can reach here); roundtrip: "
-        "decode, Lanczos in pixels, encode (what an image upscaler does). Methods best first by HaarPSI.",
+        f"decode, Lanczos in pixels, encode (what an image upscaler does). {RECOMMENDED} (the recommended "
+        "method) first, then the pixel round trip, then the other methods best first by HaarPSI.",
     ]
     return grid, title, notes
 
@@ -314,7 +341,9 @@ def run_photo_demo(
     }
     grid, title, notes = _grid(image, rows, pictures, autoencoder)
     log.info("demo: %s", _summary(rows))
+    hero_title = f"2× latent upscale through {autoencoder.description.get('label', 'a tiny autoencoder')}"
     return {
+        "hero": save_grid(out / "hero.png", _hero(image, rows, pictures), title=hero_title, label_width=0),
         "comparison": save_grid(
             out / "methods-comparison.png", grid, title=title, notes=notes, max_columns=GRID_COLUMNS
         ),

@@ -149,7 +149,8 @@ def _method_options(neural: NeuralOptions | None = None) -> dict[str, object]:
         from latent_upscale.neural.options import NeuralOptions
     except ImportError:
         return {}
-    # The demo never downloads: it runs on a fresh machine with no network and shows what is local.
+    # The scene never downloads weights for the methods: it shows what is local (only the photograph
+    # demo fetches a tiny autoencoder, see latent_upscale.lab.demo).
     return {"neural": NeuralOptions(allow_download=False)}
 
 

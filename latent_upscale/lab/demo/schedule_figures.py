@@ -43,32 +43,43 @@ def _save(figure: Figure, path: str | PathLike[str]) -> Path:
 
 
 def plot_schedules(path: str | PathLike[str], *, steps: int = 30, family: str = "sd1") -> Path:
-    """Draw every schedule's sigmas against the step index on a log axis, to compare their shapes."""
+    """Draw every schedule's sigmas against the step index, one small panel each (log axis, shared
+    scales), every other schedule in light grey behind it: each curve can be found by its name, and
+    compared with the rest. Schedules that coincide (Uniform, Simple, Normal, DDIM Uniform at 30
+    steps) stay readable because each has its own panel."""
     table = sd_sigma_table(family)
-    figure = _new_figure(9.0, 5.5)
-    axes = figure.add_subplot()
     schedules = [schedule for schedule in registered_schedules() if schedule.id != AUTOMATIC]
-    colours = [f"C{i % 10}" for i in range(len(schedules))]
-    for index, (schedule, colour) in enumerate(zip(schedules, colours, strict=True)):
-        sigmas = build_sigmas(schedule.id, steps, table, family=family)
-        # The trailing 0 has no place on a log axis; the positive levels carry the shape.
-        positive = sigmas[:-1].tolist()
-        axes.plot(
-            range(len(positive)),
-            positive,
-            color=colour,
-            linestyle="-" if index < 10 else "--",
-            marker=".",
-            markersize=3,
-            linewidth=1.2,
-            label=f"{schedule.label} ({schedule.id})",
-        )
-    axes.set_yscale("log")
-    axes.set_xlabel("step index")
-    axes.set_ylabel("sigma (log scale)")
-    axes.set_title(f"Noise schedules at {steps} steps ({family} sigma table; the final sigma 0 is not drawn)")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8, ncols=2)
+    curves = {
+        schedule.id: build_sigmas(schedule.id, steps, table, family=family)[:-1].tolist()  # no final 0
+        for schedule in schedules
+    }
+    columns = 4
+    rows = -(-len(schedules) // columns)
+    figure = _new_figure(2.6 * columns, 2.1 * rows + 0.5)
+    grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    for index, axes in enumerate(grid.flat):
+        if index >= len(schedules):
+            axes.set_visible(False)
+            continue
+        schedule = schedules[index]
+        for other, values in curves.items():
+            if other != schedule.id:
+                axes.plot(range(len(values)), values, color="0.82", linewidth=0.8)
+        values = curves[schedule.id]
+        axes.plot(range(len(values)), values, color="C0", marker=".", markersize=3, linewidth=1.6)
+        axes.set_title(f"{schedule.label} ({schedule.id})", fontsize=9)
+        axes.set_yscale("log")
+        axes.grid(True, which="major", alpha=0.3)
+        if index % columns == 0:
+            axes.set_ylabel("sigma (log)", fontsize=8)
+        if index >= len(schedules) - columns:
+            axes.set_xlabel("step index", fontsize=8)
+        axes.tick_params(labelsize=7)
+    figure.suptitle(
+        f"Noise schedules at {steps} steps ({family} sigma table; the others in grey; the final sigma 0 is "
+        "not drawn)",
+        fontsize=10,
+    )
     return _save(figure, path)
 
 
