@@ -44,17 +44,18 @@ def test_a_new_one_parameter_schedule_is_appended_and_upscale_by_keeps_its_index
     assert JobOptions.from_script_args(DOCUMENTED).scale == 2.0
     base = get_schedule("karras")
     made_up = dataclasses.replace(base, id="made_up", label="Made up", params=(base.params[0],))
-    monkeypatch.setitem(schedule_registry._REGISTRY, "made_up", made_up)
+    # A new registry dict (the old one comes back as it was, order included, when the test ends).
+    monkeypatch.setattr(schedule_registry, "_REGISTRY", {**schedule_registry._REGISTRY, "made_up": made_up})
     script_fields.cache_clear()
     try:
         names = [f.name for f in script_fields()]
         assert names[: len(PUBLISHED_INDICES)] == list(PUBLISHED_INDICES.values())
-        assert names[len(PUBLISHED_INDICES) :] == ["made_up_rho"]  # after the last published index
+        assert names[-1] == "made_up_rho"  # after every listed index, "Upscale by" included
         options = JobOptions.from_script_args(DOCUMENTED)
         assert options.scale == 2.0 and options.schedule_params == {"rho": 7.0}
-        assert JobOptions.from_script_args([None, "made_up", *[None] * 7, 3.5]).schedule_params == {
-            "rho": 3.5
-        }
+        args: list[object] = [None] * len(names)
+        args[1], args[-1] = "made_up", 3.5
+        assert JobOptions.from_script_args(args).schedule_params == {"rho": 3.5}
     finally:
         monkeypatch.undo()
         script_fields.cache_clear()
@@ -63,7 +64,9 @@ def test_a_new_one_parameter_schedule_is_appended_and_upscale_by_keeps_its_index
 def test_a_listed_positional_input_that_is_no_longer_registered_is_refused_not_shifted(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    monkeypatch.delitem(schedule_registry._REGISTRY, "polyexponential")
+    order = schedule_ids()
+    kept = {key: value for key, value in schedule_registry._REGISTRY.items() if key != "polyexponential"}
+    monkeypatch.setattr(schedule_registry, "_REGISTRY", kept)
     script_fields.cache_clear()
     try:
         with pytest.raises(RuntimeError, match=r"polyexponential_rho.*keep their slots"):
@@ -71,6 +74,7 @@ def test_a_listed_positional_input_that_is_no_longer_registered_is_refused_not_s
     finally:
         monkeypatch.undo()
         script_fields.cache_clear()
+    assert schedule_ids() == order  # the registry's order is untouched for the tests that follow
 
 
 def test_dropdown_choices_list_every_registered_method_and_schedule():
@@ -82,7 +86,7 @@ def test_dropdown_choices_list_every_registered_method_and_schedule():
 
 
 def test_parameter_fields_carry_their_schedules_slider_range_step_and_default():
-    for f in script_fields()[3:-1]:
+    for f in (f for f in script_fields() if f.schedule is not None):
         spec = {p.name: p for p in get_schedule(f.schedule).params}[f.param]
         assert (f.default, f.minimum, f.maximum, f.step) == (
             spec.default,
