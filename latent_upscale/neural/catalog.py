@@ -88,6 +88,11 @@ TAESD_SHA256: dict[str, str] = {
     "taef2_decoder.pth": "0a44a31e1ae59eb9dbf9359d24942fd3ef5928162c1800d97a28c61d51be0ab5",
     "taef2_encoder.pth": "10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6",
 }
+#: Exact sizes in bytes of the pinned tiny-autoencoder files (the same blobs as their SHA-256); a
+#: download stops as soon as it passes this size.
+TAESD_BYTES: dict[str, int] = {"taef2_decoder.pth": 2_704_756, "taef2_encoder.pth": 2_704_692}
+#: Exact sizes in bytes of the city96 files by version (the Hub's Git LFS pointers, ``size`` lines).
+CITY96_BYTES = {"1.0": 2_047_192, "2.0": 2_385_200, "2.1": 2_385_200}
 #: Each tiny autoencoder: (weight-set id = variant, label, family it is listed under, bytes per file).
 _TAESD_VARIANTS = (
     # float32 state dicts of about 1.22 M parameters (sizes not read from the files: estimates).
@@ -118,6 +123,9 @@ class CatalogEntry:
     homepage: str
     #: SHA-256 of the published file (lower-case hex); ``None``: unknown, so never downloaded.
     sha256: str | None = None
+    #: Exact size of the published file in bytes (pinned with the SHA-256); a download stops as soon
+    #: as it passes it. ``None``: unknown (the server's ``Content-Length`` bounds it, under a ceiling).
+    size: int | None = None
     #: Hugging Face repo and pinned revision (``source == "hf"``); options may name a mirror.
     hf_repo: str | None = None
     hf_revision: str | None = None
@@ -180,6 +188,7 @@ def _city96(version: str, vae: str, family: str, factor: float, approx_bytes: in
         licence="Apache-2.0",
         homepage=CITY96_REPO_URL,
         sha256=CITY96_SHA256[(version, vae, factor)],
+        size=CITY96_BYTES[version],
         hf_repo=CITY96_HF_REPO,
         hf_revision=CITY96_COMMITS[version],
     )
@@ -231,6 +240,7 @@ def _taesd(variant: str, part: str, family: str, approx_bytes: int) -> CatalogEn
         licence="MIT",
         homepage=TAESD_REPO_URL,
         sha256=TAESD_SHA256.get(filename),
+        size=TAESD_BYTES.get(filename),
         url=TAESD_BASE_URL + filename,
         base_url_option="tae_base_url",
         part=part,

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas_detailed, get_schedule
 from latent_upscale.webui import host, resize
-from latent_upscale.webui.guide import scaled_size
+from latent_upscale.webui.guide import check_job_size, scaled_size
 from latent_upscale.webui.job import (
     INFOTEXT_FALLBACK,
     INFOTEXT_METHOD,
@@ -34,7 +34,7 @@ from latent_upscale.webui.job import (
 )
 from latent_upscale.webui.model import read_model_latent_info
 from latent_upscale.webui.patches import InterpolateInterceptor, instance_patch, temporary_attribute
-from latent_upscale.webui.state import JobState, note, short_reason
+from latent_upscale.webui.state import JobState, note, note_host_key, short_reason
 
 __all__ = [
     "HOST_SCHEDULE_KEY",
@@ -43,6 +43,7 @@ __all__ = [
     "ScheduleOverride",
     "exact_steps_request",
     "install",
+    "job_size",
 ]
 
 log = logging.getLogger("latent_upscale")
@@ -151,7 +152,7 @@ def _sample_img2img(original: Callable[..., Any], job: _Job, sampler: Any, *args
         # 1.9+ write the user's "Schedule type" although our schedule replaced it: name the one that ran
         # (its label; pasting a label the host lacks gives the host's Automatic, and our own field is
         # restored from "Latent upscale schedule").
-        p.extra_generation_params[HOST_SCHEDULE_KEY] = get_schedule(options.schedule).label
+        note_host_key(p, HOST_SCHEDULE_KEY, get_schedule(options.schedule).label)
     return result
 
 
@@ -252,14 +253,28 @@ def _choose_resize_mode(p: Any) -> None:
         p.resize_mode = LATENT_RESIZE_MODE
 
 
-def _apply_scale(p: Any, options: JobOptions) -> None:
-    """ "Upscale by": the job's Width/Height from the source image (the first; a batch shares one size)."""
-    if not options.uses_scale:
-        return
+def job_size(p: Any, options: JobOptions) -> tuple[int, int]:
+    """The job's ``(width, height)`` in image pixels: "Upscale by" × the source image (the first; a
+    batch shares one size), else Width/Height. Raises LatentUpscaleError for a size our resize would
+    refuse (so no fallback runs it) or below 8 pixels: the script's ``run()`` and the X/Y/Z axes
+    call this before the host sizes the job."""
     images = getattr(p, "init_images", None) or []
-    if not images:
+    if options.uses_scale and images:
+        return scaled_size(images[0].size, options.scale)
+    return check_job_size((p.width, p.height), f"Width/Height {p.width}×{p.height}")
+
+
+def _apply_scale(p: Any, options: JobOptions) -> None:
+    """ "Upscale by": the job's Width/Height from the source image. Checked before (``run()``, the
+    X/Y/Z axes); a value that still fails here is said and the job keeps Width/Height."""
+    if not options.uses_scale or not (getattr(p, "init_images", None) or []):
         return
-    p.width, p.height = scaled_size(images[0].size, options.scale)
+    try:
+        p.width, p.height = job_size(p, options)
+    except ValueError as error:
+        reason = short_reason(error)
+        log.warning("[Latent Upscale] %s; the job keeps Width/Height", reason)
+        note(p, INFOTEXT_FALLBACK, f"Width/Height ({reason})")
 
 
 def _steps_fixed(options: JobOptions) -> bool:
