@@ -34,13 +34,18 @@ def unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralO
         names = " + ".join(entry.filename for entry in sets[0].entries)
     else:
         names = (sets[0].entries[-1] if sets[0].fixed_factor else sets[0].entries[0]).filename
-    if options.is_offline:
+    if not sets[0].downloadable:
+        why = "not downloaded: no pinned SHA-256"
+    elif options.is_offline:
         why = "offline"
     elif not options.allow_download:
         why = "downloads off"
     else:
         why = "not downloadable"
-    return f"no {family} weights: put {names} in {download_dir(options)} ({why})"
+    folder = download_dir(options).name
+    if sets[0].arch == "tae":  # autoencoders also live in the WebUI's models/VAE-taesd
+        return f"no {family} tiny autoencoder: put {names} in {folder} or VAE-taesd ({why})"
+    return f"no {family} weights: put {names} in {folder} ({why})"
 
 
 def unavailable_message(

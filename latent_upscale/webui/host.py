@@ -56,8 +56,8 @@ def refuse_job(p: object, message: str) -> object:
     the API module's ``HTTPException`` (FastAPI's) with status 422 and ``message`` as its ``detail``,
     as the host's own request checks do (``script_name_to_index``): its middleware answers with
     that status and prints no traceback. A UI job returns a ``Processed`` without images whose
-    ``comments`` carry ``message`` (``modules/img2img.py`` shows them under the gallery; a raised
-    error would print a traceback there, ``call_queue.wrap_gradio_call``).
+    ``info`` and ``comments`` (``p.comment``) carry ``message`` (``modules/img2img.py`` shows both
+    under the gallery; a raised error would print a traceback there, ``call_queue.wrap_gradio_call``).
     """
     log.warning("[Latent Upscale] job refused: %s", message)
     if getattr(p, "is_api", False):
@@ -69,8 +69,11 @@ def refuse_job(p: object, message: str) -> object:
             error_class = None
         if error_class is not None:
             raise error_class(status_code=422, detail=f"Latent Upscale: {message}")
+    comment = getattr(p, "comment", None)  # Processed copies p.comments (its comments= is unused)
+    if callable(comment):
+        comment(message)
     seed = getattr(p, "seed", -1)
-    return processing.Processed(p, [], seed if isinstance(seed, int) else -1, "", comments=message)
+    return processing.Processed(p, [], seed if isinstance(seed, int) else -1, message)
 
 
 def script_args_sent(p: object, count: int) -> int | None:

@@ -55,6 +55,10 @@ _FILL_ORIGINAL = 1  # img2img "Masked content: original" (`inpainting_fill`, the
 HOST_SCHEDULE_KEY = "Schedule type"
 
 
+#: Messages already said once at WARNING in this process.
+_said = {"resize mode": False}
+
+
 @dataclass
 class _Job:
     """What the wrappers of one img2img job need."""
@@ -247,8 +251,13 @@ def _choose_resize_mode(p: Any) -> None:
         note(p, INFOTEXT_NOTE, f"inpainting with a mask: resized in pixels ('{mode}'), not in latent space")
     elif p.resize_mode != LATENT_RESIZE_MODE:
         previous = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
-        # WARNING: the level the hosts show (none sets up logging for extensions; Python prints WARNING+).
-        log.warning("[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous)
+        # WARNING the first time (the level the hosts show: none sets up logging for extensions), then
+        # INFO: every script job from the API or a fresh UI switches it, and the infotext says so.
+        level = logging.INFO if _said["resize mode"] else logging.WARNING
+        _said["resize mode"] = True
+        log.log(
+            level, "[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous
+        )
         note(p, INFOTEXT_NOTE, f"resize mode switched from '{previous}' to latent upscale")
         p.resize_mode = LATENT_RESIZE_MODE
 

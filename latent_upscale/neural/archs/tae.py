@@ -2,7 +2,7 @@
 
 Original project: https://github.com/madebyollin/taesd (TAESD, TAESDXL, TAESD3, TAEF1, TAEF2; MIT,
 © 2023 Ollin Boer Bohan); weights are the ``<variant>_encoder.pth`` / ``<variant>_decoder.pth`` files of
-that repository (A1111 and Forge keep them in ``models/VAE-approx``). Our own implementation, written
+that repository (A1111 1.10 and Forge Neo keep them in ``models/VAE-taesd``). Our own implementation, written
 against the published key layout so the original files load with ``strict=True``, is three modules:
 :mod:`~latent_upscale.neural.archs.tae_layers` (the network: blocks, encoder, decoder, the key layout),
 :mod:`~latent_upscale.neural.archs.tae_variants` (the variants, their detection, loading halves and
