@@ -14,7 +14,7 @@ from latent_upscale.core import MAX_SIDE
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.webui.guide import check_job_size, scaled_size
 from latent_upscale.webui.job import JobOptions
-from tests.helpers.glue import TITLE, glue, start
+from tests.helpers.glue import TITLE, glue, job_args, start
 from tests.helpers.webui import png_image, require_webui_gradio
 
 LIMIT = MAX_SIDE * 8  # image pixels a side
@@ -259,3 +259,62 @@ def test_a_checkpoint_dropdown_built_outside_a_blocks_context_is_passed_over(fak
         ui.build_ui()
     outside = gr.Dropdown(choices=["a"], label="Checkpoint", elem_classes=["model_selection"])
     ui.after_component(outside, elem_id="setting_sd_model_checkpoint")  # Forge on every page load
+
+
+# --- what the UI, the console and the infotext say ----------------------------------------------------------
+
+
+def test_sizes_in_the_infotext_steps_read_width_by_height_like_the_webui():
+    from tests.helpers.host_stub import host_stub
+
+    steps = ["city96 (x2.0.safetensors) → 16x12", "lanczos → 9x13"]
+    with host_stub() as host:
+        said = host.glue("resize").steps_as_webui(steps)
+    assert said == "city96 (x2.0.safetensors) → 12×16; lanczos → 13×9"
+
+
+def test_the_resize_mode_switch_is_a_warning_once_then_info(fake_webui, caplog, monkeypatch):
+    host = fake_webui()
+    start(host)
+    monkeypatch.setitem(glue("img2img")._said, "resize mode", False)
+    caplog.set_level(logging.INFO, logger="latent_upscale")
+    for _ in range(3):
+        processed = _img2img(host, job_args("lanczos"), resize_mode=0, width=96, height=64)
+        assert "resize mode switched" in host.parse_infotext(processed.infotexts[0])["Latent upscale note"]
+    levels = [r.levelno for r in caplog.records if "switched to 'Just resize" in r.getMessage()]
+    assert levels == [logging.WARNING, logging.INFO, logging.INFO]
+
+
+def test_the_tiny_autoencoder_fallback_line_names_its_folders_and_why(tmp_path):
+    from latent_upscale.neural import catalog
+    from latent_upscale.neural.status import unavailable_summary
+    from tests.helpers.neural_env import options
+
+    line = unavailable_summary("sd1", catalog.weight_sets_for("sd1", "autoencoder"), options(tmp_path))
+    assert line.startswith("no sd1 tiny autoencoder: put taesd_decoder.pth + taesd_encoder.pth in ")
+    assert "VAE-taesd" in line and "no pinned SHA-256" in line and "weights" not in line
+    assert str(tmp_path) not in line  # a folder name, not a user's path
+
+
+@pytest.mark.parametrize(("downloadable", "offered"), [(False, False), (True, True)])
+def test_the_hint_offers_allow_downloads_only_for_files_that_are_downloaded(
+    downloadable, offered, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from latent_upscale.neural.status import NeuralStatus
+    from tests.helpers.host_stub import host_stub
+
+    text = (
+        "missing: TAEF2 (2.7 MB from GitHub; downloads off)"
+        if downloadable
+        else "missing: put a + b in a folder"
+    )
+    with host_stub(model=SimpleNamespace(latent_channels=4)) as host:
+        hint = host.glue("hint")
+        monkeypatch.setattr(hint, "read_model_latent_info", lambda model: SimpleNamespace(family="sd1"))
+        monkeypatch.setattr(
+            "latent_upscale.neural.describe", lambda *a, **k: NeuralStatus("sd1", text, False, False)
+        )
+        said = hint.describe_neural_for_loaded_model("tae")
+    assert ("allow downloads" in said) is offered and "falls back to" in said
