@@ -318,3 +318,31 @@ def test_the_hint_offers_allow_downloads_only_for_files_that_are_downloaded(
         )
         said = hint.describe_neural_for_loaded_model("tae")
     assert ("allow downloads" in said) is offered and "falls back to" in said
+
+
+def test_a_hires_size_beyond_our_limit_is_refused_before_the_host_resizes(fake_webui, webui_flavor):
+    host = fake_webui(webui_flavor)
+    start(host)
+    with pytest.raises(LatentUpscaleError, match=r"hires fix asks for 131200×8200 px, beyond the limit"):
+        host.txt2img(
+            width=128,
+            height=8,
+            steps=2,
+            enable_hr=True,
+            hr_resize_x=131200,
+            hr_upscaler="Latent (lanczos)",
+            hr_second_pass_steps=1,
+            denoising_strength=0.5,
+        )
+    assert len(host.runs) == 1  # the first pass only: no hires resize, no second pass
+
+
+def test_api_hires_size_beyond_our_limit_is_a_422(fake_webui):
+    require_webui_gradio()
+    host = fake_webui()
+    host.start()
+    http = host.module("modules.api.api").HTTPException
+    payload = {"width": 128, "height": 8, "steps": 2, "enable_hr": True, "hr_resize_x": 131200}
+    with pytest.raises(http) as excinfo:
+        host.api_txt2img(payload | {"hr_upscaler": "Latent (lanczos)", "denoising_strength": 0.5})
+    assert excinfo.value.status_code == 422 and "hires fix asks for" in excinfo.value.detail
