@@ -262,3 +262,21 @@ def test_the_hub_server_helper_really_serves_past_its_announcement(hub):
     hub.add_file("/h.bin", b"a" * 1000, repeat_to=50_000)
     with urllib.request.urlopen(hub.url + "/h.bin", timeout=10) as response:
         assert len(response.read()) >= 50_000
+
+
+def test_a_hub_file_whose_announced_size_differs_from_the_pin_is_refused_before_fetching(
+    tmp_path, hub, monkeypatch
+):
+    from latent_upscale.lab.fixtures.random_weights import city96_state_dict
+    from latent_upscale.neural.catalog import CITY96_COMMITS
+
+    name = "latent-upscaler-v2.1_SDv1-x2.0.safetensors"
+    good = save_safetensors(city96_state_dict("2.1", width=8, depth=2), tmp_path / "src" / "a.safetensors")
+    larger = save_safetensors(city96_state_dict("2.1", width=16, depth=2), tmp_path / "src" / "b.safetensors")
+    pin_files(monkeypatch.setattr, {name: good.read_bytes()})
+    hub.add_hub_file("city96/SD-Latent-Upscaler", CITY96_COMMITS["2.1"], name, larger.read_bytes())
+    with pytest.raises(
+        WeightsUnavailableError, match=r"the server announces [\d,]+ bytes, but the published"
+    ):
+        resolve_weights("sd1", _options(tmp_path, hub), factors_wanted=(2.0,))
+    assert hub.count("GET", name) == 0 and not list((tmp_path / "hf").rglob(name))
