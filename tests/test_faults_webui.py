@@ -346,3 +346,30 @@ def test_api_hires_size_beyond_our_limit_is_a_422(fake_webui):
     with pytest.raises(http) as excinfo:
         host.api_txt2img(payload | {"hr_upscaler": "Latent (lanczos)", "denoising_strength": 0.5})
     assert excinfo.value.status_code == 422 and "hires fix asks for" in excinfo.value.detail
+
+
+def test_live_tests_skip_where_the_hosts_own_script_info_endpoint_fails():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.live.conftest import WebUI, script_info_or_skip
+
+    class Broken(BaseHTTPRequestHandler):  # A1111 1.6.0's /sdapi/v1/script-info
+        def do_GET(self) -> None:
+            self.send_error(500 if self.path.endswith("script-info") else 404)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        client = WebUI(f"http://127.0.0.1:{server.server_address[1]}", 10)
+        with pytest.raises(pytest.skip.Exception, match="script-info fails"):
+            script_info_or_skip(client)
+        with pytest.raises(AssertionError, match="HTTP 404"):  # other failures still fail
+            client.get("/sdapi/v1/options")
+    finally:
+        server.shutdown()
+        server.server_close()
