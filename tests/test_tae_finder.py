@@ -99,7 +99,7 @@ def test_a_missing_tiny_vae_says_tiny_autoencoder_the_host_folders_and_fetch_by_
     assert "fetch by hand" in message
     for offer in ("neural weights", "Downloads are off", "allow downloads", "HF_ENDPOINT"):
         assert offer not in message, offer  # nothing here can be downloaded, from the Hub or at all
-    assert summary.startswith("no tiny VAE for sdxl: put taesdxl_decoder.pth + taesdxl_encoder.pth in ")
+    assert summary.startswith("no sdxl tiny autoencoder: put taesdxl_decoder.pth + taesdxl_encoder.pth in ")
     assert summary.endswith("(no pinned SHA-256: fetch by hand)") and "LatentUpscaler" not in summary
 
 

@@ -3,6 +3,8 @@ install.py, and the loaded model's latent convention."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -54,9 +56,10 @@ def test_bad_script_args_fail_before_the_job_with_one_clear_message(fake_webui):
     start(host)
     script = host.script(TITLE)
     p = host.new_img2img(png_image(64, 64), width=128, height=128, resize_mode=3, denoising_strength=0.5)
-    with pytest.raises(ValueError, match=r"unknown upscale method 'bilnear'; expected one of: .*lanczos"):
-        script.run(p, "bilnear")
-    assert host.runs == []
+    processed = script.run(p, "bilnear")  # a UI job: the message under the gallery, no traceback
+    assert re.match(r"unknown upscale method 'bilnear'; expected one of: .*lanczos", processed.info)
+    assert host.runs == [] and processed.images == []
+    host.assert_no_errors()
 
 
 def test_script_args_accept_ids_or_labels_and_fewer_than_all(fake_webui):

@@ -244,9 +244,12 @@ def test_named_script_args_give_the_same_options_as_positional_ones():
     assert JobOptions.from_script_args(expected.ui_values()) == expected
 
 
-def test_named_script_args_ignore_what_follows_the_dict():
-    # The WebUI fills our slice with the next scripts' arguments when the list is short.
-    assert JobOptions.from_script_args([{"method": "area"}, "someone else's", 3]) == JobOptions("area")
+def test_named_script_args_refuse_values_after_the_dict_and_accept_nulls():
+    # The glue first cuts our slice to what the client sent (the WebUI shifts the next scripts'
+    # arguments into a short list's slice): what is left after the dict was sent, and is refused.
+    with pytest.raises(LatentUpscaleError, match=r"nothing after it, got 1 more value\(s\) \('karras'"):
+        JobOptions.from_script_args([{"method": "lanczos"}, "karras"])
+    assert JobOptions.from_script_args([{"method": "area"}, None, None]) == JobOptions("area")
 
 
 def test_named_script_args_missing_names_take_the_defaults():

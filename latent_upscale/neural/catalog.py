@@ -99,6 +99,11 @@ TAEHV_REPO_URL = "https://github.com/madebyollin/taehv"
 #: The madebyollin/taehv commit TAEW2.1 is pinned to (2026-08-18; its taew2_1.pth dates from
 #: 1a88a7d, 2025-11-03, the "Fruit Tiramisu" decoder).
 TAEHV_COMMIT = "1f14a568f24bf8811e0a0ac601613e04fc1581e8"
+#: Exact sizes in bytes of the pinned tiny-autoencoder files (the same blobs as their SHA-256); a
+#: download stops as soon as it passes this size.
+TAESD_BYTES: dict[str, int] = {"taef2_decoder.pth": 2_704_756, "taef2_encoder.pth": 2_704_692}
+#: Exact sizes in bytes of the city96 files by version (the Hub's Git LFS pointers, ``size`` lines).
+CITY96_BYTES = {"1.0": 2_047_192, "2.0": 2_385_200, "2.1": 2_385_200}
 #: Each tiny autoencoder: (weight-set id = variant, label, family it is listed under, bytes per file).
 _TAESD_VARIANTS = (
     # float32 state dicts of about 1.22 M parameters (sizes not read from the files: estimates).
@@ -134,6 +139,9 @@ class CatalogEntry:
     homepage: str
     #: SHA-256 of the published file (lower-case hex); ``None``: unknown, so never downloaded.
     sha256: str | None = None
+    #: Exact size of the published file in bytes (pinned with the SHA-256); a download stops as soon
+    #: as it passes it. ``None``: unknown (the server's ``Content-Length`` bounds it, under a ceiling).
+    size: int | None = None
     #: Hugging Face repo and pinned revision (``source == "hf"``): where this file comes from.
     hf_repo: str | None = None
     hf_revision: str | None = None
@@ -205,6 +213,7 @@ def _city96(version: str, vae: str, family: str, factor: float, approx_bytes: in
         licence="Apache-2.0",
         homepage=CITY96_REPO_URL,
         sha256=CITY96_SHA256[(version, vae, factor)],
+        size=CITY96_BYTES[version],
         hf_repo=CITY96_HF_REPO,
         hf_revision=CITY96_COMMITS[version],
         mirror_option="hf_repo_id",
@@ -264,6 +273,7 @@ def _taesd(variant: str, part: str, family: str, approx_bytes: int) -> CatalogEn
         licence="MIT",
         homepage=TAESD_REPO_URL,
         sha256=TAESD_SHA256.get(filename),
+        size=TAESD_BYTES.get(filename),
         url=base + filename,
         # The mirror option names the base of TAESD_COMMIT's files; a later commit's file has none.
         mirror_option="tae_base_url" if base == TAESD_BASE_URL else None,

@@ -19,11 +19,13 @@ A catalog entry without a pinned SHA-256 is never downloaded (see :mod:`~latent_
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -34,6 +36,8 @@ from latent_upscale.neural.catalog import CatalogEntry
 from latent_upscale.neural.options import NeuralOptions
 
 __all__ = [
+    "UNPINNED_CEILING_BYTES",
+    "DownloadTooLarge",
     "Downloader",
     "download_entry",
     "file_sha256",
@@ -41,6 +45,7 @@ __all__ = [
     "hf_revision",
     "manual_url",
     "origin",
+    "size_limit",
     "url_downloader",
 ]
 
@@ -99,24 +104,59 @@ def origin(entry: CatalogEntry, options: NeuralOptions) -> str:
 
 #: Seconds a download may go without receiving a byte (connecting included) before it fails.
 DOWNLOAD_STALL_TIMEOUT_S = 60.0
+#: The most bytes a file without a pinned size may take, whatever its ``Content-Length`` says: 40x
+#: the largest file in the catalog (Ttl's 25 MB), far below a disk.
+UNPINNED_CEILING_BYTES = 1 << 30
+#: How often (seconds) a downloader hook's folder is measured.
+WATCH_INTERVAL_S = 0.05
 _CHUNK = 1 << 20
 
 
-def url_downloader(progress: bool, timeout: float = DOWNLOAD_STALL_TIMEOUT_S) -> Downloader:
+class DownloadTooLarge(OSError):
+    """A download passed its size bound (reported by :func:`download_entry` as unavailable weights)."""
+
+
+def size_limit(entry: CatalogEntry) -> int:
+    """The most bytes a download of ``entry`` may take: its pinned size, else the ceiling."""
+    return entry.size if entry.size is not None else UNPINNED_CEILING_BYTES
+
+
+def _too_large(file_name: str, got: str, limit: int) -> DownloadTooLarge:
+    return DownloadTooLarge(f"{got} for {file_name}, more than the {limit:,} bytes allowed (stopped there)")
+
+
+def url_downloader(
+    progress: bool, timeout: float = DOWNLOAD_STALL_TIMEOUT_S, *, max_bytes: int | None = None
+) -> Downloader:
     """The default downloader: ``urllib.request.urlopen(url, timeout=timeout)`` streamed into
     ``folder/file_name``. ``timeout`` (seconds) bounds every wait for the server, so a stalled
     transfer raises ``TimeoutError``/``URLError`` (reported by :func:`download_entry` as
-    :class:`WeightsUnavailableError`) instead of hanging. ``progress`` shows a ``tqdm`` bar
-    (huggingface-hub's own dependency) when tqdm is importable. The caller checks the hash."""
+    :class:`WeightsUnavailableError`) instead of hanging. ``max_bytes`` (default: the server's
+    ``Content-Length``, at most :data:`UNPINNED_CEILING_BYTES`) bounds the bytes written: an
+    announced length above it is refused before reading, and reading stops once it is passed
+    (:class:`DownloadTooLarge`). ``progress`` shows a ``tqdm`` bar (huggingface-hub's own
+    dependency) when tqdm is importable. The caller checks the hash."""
 
     def download(url: str, folder: Path, file_name: str) -> Path:
         target = folder / file_name
         request = urllib.request.Request(url, headers={"User-Agent": "latent-upscale"})
         with urllib.request.urlopen(request, timeout=timeout) as response, target.open("wb") as out:
             total = response.headers.get("Content-Length")
-            bar = _progress_bar(progress, int(total) if total and total.isdigit() else None, file_name)
+            announced = int(total) if total and total.isdigit() else None
+            limit = (
+                max_bytes
+                if max_bytes is not None
+                else min(announced or UNPINNED_CEILING_BYTES, UNPINNED_CEILING_BYTES)
+            )
+            if announced is not None and announced > limit:
+                raise _too_large(file_name, f"the server announces {announced:,} bytes", limit)
+            bar = _progress_bar(progress, announced, file_name)
+            written = 0
             try:
-                while chunk := response.read(_CHUNK):
+                while chunk := response.read(min(_CHUNK, limit + 1 - written)):
+                    written += len(chunk)
+                    if written > limit:
+                        raise _too_large(file_name, f"the server sent over {limit:,} bytes", limit)
                     out.write(chunk)
                     if bar is not None:
                         bar.update(len(chunk))
@@ -124,6 +164,43 @@ def url_downloader(progress: bool, timeout: float = DOWNLOAD_STALL_TIMEOUT_S) ->
                 if bar is not None:
                     bar.close()
         return target
+
+    return download
+
+
+def _folder_bytes(folder: Path) -> int:
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        return sum(entry.stat().st_size for entry in entries if entry.is_file())
+    return 0
+
+
+def _watched(hook: Downloader, limit: int) -> Downloader:
+    """``hook`` stopped once its folder holds more than ``limit`` bytes (see the module docstring)."""
+
+    def download(url: str, folder: Path, file_name: str) -> str | os.PathLike[str] | None:
+        caller, done, lock = threading.get_ident(), threading.Event(), threading.Lock()
+
+        def watch() -> None:
+            while not done.wait(WATCH_INTERVAL_S):
+                if _folder_bytes(folder) > limit:
+                    with lock:  # never after the hook has returned (done is set under the lock)
+                        if not done.is_set():
+                            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                                ctypes.c_ulong(caller), ctypes.py_object(DownloadTooLarge)
+                            )
+                    return
+
+        watcher = threading.Thread(target=watch, name="latent-upscale-download-watch", daemon=True)
+        watcher.start()
+        try:
+            result = hook(url, folder, file_name)
+        except DownloadTooLarge:
+            raise _too_large(file_name, "the download grew", limit) from None
+        finally:
+            with lock:
+                done.set()
+        watcher.join()
+        return result
 
     return download
 
@@ -139,6 +216,12 @@ def _progress_bar(progress: bool, total: int | None, name: str):  # noqa: ANN202
 
 
 def _check(path: Path, entry: CatalogEntry, source: str) -> None:
+    size, limit = path.stat().st_size, size_limit(entry)
+    if size > limit:
+        raise WeightsUnavailableError(
+            f"refusing {entry.filename} from {source}: {size:,} bytes, more than the {limit:,} allowed; "
+            "nothing was kept. Try again later, or fetch the file by hand and check its hash."
+        )
     actual = file_sha256(path)
     if actual != entry.sha256:
         raise WeightsUnavailableError(
@@ -177,6 +260,7 @@ def _download_hf(entry: CatalogEntry, options: NeuralOptions, folder: Path, plac
     if options.hf_endpoint is not None:
         kwargs["endpoint"] = options.hf_endpoint  # else huggingface-hub reads HF_ENDPOINT itself
     repo = hf_repo(entry, options)
+    _check_hf_size(entry, options, repo, kwargs)
     logger.info("downloading %s from Hugging Face %s@%s", entry.filename, repo, kwargs["revision"])
     try:
         path = Path(hf_hub_download(repo_id=repo, filename=entry.filename, **kwargs))
@@ -192,6 +276,25 @@ def _download_hf(entry: CatalogEntry, options: NeuralOptions, folder: Path, plac
         discard_hf_file(path)
         raise
     return path
+
+
+def _check_hf_size(entry: CatalogEntry, options: NeuralOptions, repo: str, kwargs: dict) -> None:
+    """Refuse a pinned file whose size the Hub announces as different, before anything is fetched."""
+    if entry.size is None:
+        return
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    try:
+        url = hf_hub_url(repo, entry.filename, revision=str(kwargs["revision"]), endpoint=options.hf_endpoint)
+        announced = get_hf_file_metadata(url).size
+    except Exception:  # offline, a mirror without HEAD: hf_hub_download reports it (or uses its cache)
+        return
+    if announced is not None and announced != entry.size:
+        raise WeightsUnavailableError(
+            f"refusing {entry.filename} from {manual_url(entry, options)}: the server announces "
+            f"{announced:,} bytes, but the published file has {entry.size:,}; nothing was fetched. "
+            "Try again later, or fetch the file by hand and check its hash."
+        )
 
 
 def discard_hf_file(path: Path) -> None:
@@ -210,7 +313,11 @@ def _download_url(entry: CatalogEntry, options: NeuralOptions, folder: Path, pla
         private = Path(tempfile.mkdtemp(prefix=f".{entry.filename}.", suffix=".download", dir=folder))
     except OSError as error:
         raise WeightsUnavailableError(f"cannot write to the models folder {folder}: {error}") from error
-    downloader = options.downloader or url_downloader(options.progress)
+    limit = size_limit(entry)
+    if options.downloader is None:
+        downloader = url_downloader(options.progress, max_bytes=entry.size)
+    else:
+        downloader = _watched(options.downloader, limit)
     logger.info("downloading %s from %s into %s", entry.filename, url, folder)
     try:
         fetched = downloader(url, private, entry.filename)

@@ -175,7 +175,8 @@ def run_step(
     if min(src) < descriptor.min_input_size:
         raise LatentUpscaleError(
             f"{descriptor.label} needs a latent of at least {descriptor.min_input_size}x"
-            f"{descriptor.min_input_size} pixels, got {src[0]}x{src[1]}"
+            f"{descriptor.min_input_size} pixels, got {src[0]}x{src[1]}; use an interpolation method "
+            "(bicubic, lanczos) for latents this small"
         )
 
     def step(tile: Tensor, tile_size: Size, grid: TileGrid | None) -> Tensor:

@@ -44,7 +44,25 @@ WEIGHT_SUFFIXES = (*SAFETENSORS_SUFFIXES, ".pth", ".pt", ".ckpt", ".bin", ".pt2"
 _WRAPPERS = ("params_ema", "state_dict", "model_state_dict", "params", "model")
 
 
+#: How a torch file starts: a zip archive (torch ≥ 1.6) or a pickle (protocol 2+ opcode ``PROTO``).
+_TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
+
+
+def _not_weights(path: Path, detail: str) -> LatentUpscaleError:
+    return LatentUpscaleError(
+        f"{path.name} is not a valid weights file ({detail}): a partial download or another kind of "
+        "file. Fetch it again, or use a .safetensors file."
+    )
+
+
 def _read_pickle(path: Path) -> object:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError as error:
+        raise LatentUpscaleError(f"cannot read {path.name}: {error}") from error
+    if not head.startswith(_TORCH_MAGIC):
+        raise _not_weights(path, "neither a torch zip archive nor a pickle")
     try:
         return torch.serialization.load(str(path), map_location="cpu", weights_only=True)
     except TypeError as error:
@@ -56,13 +74,18 @@ def _read_pickle(path: Path) -> object:
         raise
     except pickle.UnpicklingError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if "global" not in str(error).lower():  # garbage (a bad opcode), not a refused function
+            raise _not_weights(path, first_line[:200]) from error
+        first_line = next((line for line in str(error).splitlines() if "global" in line.lower()), first_line)
         raise LatentUpscaleError(
             f"refusing to load {path.name}: it is a pickle that holds more than tensors, and unpickling "
             f"it could run code ({first_line}). Use a .safetensors file, or convert this one in an "
             "environment you trust."
         ) from error
-    except (RuntimeError, EOFError, OSError) as error:
-        raise LatentUpscaleError(f"cannot read {path.name} as a torch file: {error}") from error
+    except (RuntimeError, EOFError, OSError, ValueError) as error:
+        raise _not_weights(
+            path, f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+        ) from error
 
 
 def _read_safetensors(path: Path) -> dict[str, Tensor]:

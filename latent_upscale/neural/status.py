@@ -52,8 +52,13 @@ def unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralO
         why = "downloads off"
     else:
         why = "not downloadable"
-    what = f"no tiny VAE for {family}" if sets[0].role == "autoencoder" else f"no {family} weights"
-    return f"{what}: put {names} in {_home(sets, options)} ({why})"
+    # folder names, not paths: the line goes into infotexts, which must not carry a user's paths
+    if sets[0].role == "autoencoder":
+        named = [f.name for f in options.caller_models_dirs if f.name in catalog.TINY_VAE_FOLDERS]
+        folder = named[0] if named else download_dir(options).name
+        where = folder if folder == "VAE-taesd" else f"{folder} or VAE-taesd"
+        return f"no {family} tiny autoencoder: put {names} in {where} ({why})"
+    return f"no {family} weights: put {names} in {download_dir(options).name} ({why})"
 
 
 def unavailable_message(

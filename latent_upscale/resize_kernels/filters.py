@@ -103,11 +103,15 @@ def resample_axis(latent: Tensor, n_out: int, dim: int, kernel: str) -> Tensor:
     ``kernel`` (a key of :data:`FILTERS`), Pillow's rule, band by band. Same dtype and device.
 
     Each block's product is written straight into its slice of the output (BLAS takes the strided
-    slice), so the only memory besides the output is the block matrices.
+    slice), so the only memory besides the output is the block matrices. ``out=`` kernels do not
+    record autograd, so a latent that requires grad (with grad enabled) takes the same products
+    concatenated instead: the same values, differentiable, one more copy of the output.
     """
     batch, channels, height, width = latent.shape
     latent = latent.contiguous()
     blocks = _blocks(latent.shape[dim], n_out, kernel, latent.dtype, latent.device)
+    if latent.requires_grad and torch.is_grad_enabled():
+        return _resample_differentiable(latent, n_out, dim, blocks)
     if dim == 3:
         out = latent.new_empty(batch, channels, height, n_out)
         rows_in, rows_out = latent.view(-1, width), out.view(-1, n_out)
@@ -121,6 +125,20 @@ def resample_axis(latent: Tensor, n_out: int, dim: int, kernel: str) -> Tensor:
         source = planes_in.narrow(1, src_start, src_count)
         torch.matmul(matrix, source, out=planes_out.narrow(1, start, matrix.shape[0]))
     return out
+
+
+def _resample_differentiable(
+    latent: Tensor, n_out: int, dim: int, blocks: tuple[tuple[int, int, int, Tensor], ...]
+) -> Tensor:
+    """:func:`resample_axis` without ``out=``: each block's product, concatenated (autograd records it)."""
+    batch, channels, height, width = latent.shape
+    if dim == 3:
+        rows = latent.reshape(-1, width)
+        parts = [rows.narrow(1, src, count) @ matrix.T for _, src, count, matrix in blocks]
+        return torch.cat(parts, dim=1).reshape(batch, channels, height, n_out)
+    planes = latent.reshape(-1, height, width)
+    parts = [torch.matmul(matrix, planes.narrow(1, src, count)) for _, src, count, matrix in blocks]
+    return torch.cat(parts, dim=1).reshape(batch, channels, n_out, width)
 
 
 def lanczos(latent: Tensor, size: Size) -> Tensor:

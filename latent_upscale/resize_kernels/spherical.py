@@ -177,7 +177,13 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
     The family of ComfyUI's ``comfy.utils.bislerp`` (also in Forge); this one computes the angles
     from per-pixel scalars and forms each output as one weighted sum of its two samples, a block of
     output rows at a time (both axes per block), so its temporaries stay a fraction of the output.
+
+    Not differentiable (its kernels work in place): a latent that requires grad is resized without
+    autograd and the result does not require grad (use ``bilinear`` or ``lanczos`` to backpropagate).
     """
+    if latent.requires_grad and torch.is_grad_enabled():
+        with torch.no_grad():
+            return bislerp(latent.detach(), size)
     batch, channels, n_in, _ = latent.shape
     height, width = size
     # Rows in blocks, each resized along both axes before the next: the row-resized intermediate and

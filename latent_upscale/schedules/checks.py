@@ -22,6 +22,7 @@ __all__ = [
     "append_zero",
     "as_real",
     "check_device",
+    "check_sigma_range",
     "check_steps",
     "cpu_float32",
     "finish",
@@ -85,6 +86,26 @@ def check_steps(value: object, option: str = "steps") -> int:
     return steps
 
 
+def check_sigma_range(sigma_min: object, sigma_max: object, *, log: bool = False) -> tuple[float, float]:
+    """``(sigma_min, sigma_max)`` as floats, checked so that a schedule keeps the package's promise
+    (finite sigmas, non-increasing): both finite, ``0 <= sigma_min <= sigma_max`` and ``sigma_max > 0``;
+    ``log``: schedules spaced in log sigma also need ``sigma_min > 0``.
+
+    Raises:
+        LatentUpscaleError: naming both values (k-diffusion's functions return an increasing or a NaN
+            schedule for these instead).
+    """
+    low, high = as_real(sigma_min, "sigma_min"), as_real(sigma_max, "sigma_max")
+    if low > high:
+        raise LatentUpscaleError(
+            f"sigma_min ({low:g}) must not exceed sigma_max ({high:g}): the schedule would increase"
+        )
+    if high <= 0 or low < 0 or (log and low <= 0):
+        need = "positive" if log else "sigma_min >= 0 and sigma_max > 0"
+        raise LatentUpscaleError(f"sigmas must be {need}, got sigma_min={low:g}, sigma_max={high:g}")
+    return low, high
+
+
 def check_device(device: object) -> torch.device | None:
     """``device`` as a :class:`torch.device` (None stays None), checked before any work.
 
@@ -111,6 +132,10 @@ def cpu_float32(values: object, name: str) -> Tensor:
         raise LatentUpscaleError(f"{name} must be numbers, got {type(values).__name__} ({error})") from None
     if tensor.is_complex() or tensor.dtype == torch.bool:
         raise LatentUpscaleError(f"{name} must be real numbers, got dtype {tensor.dtype}")
+    if tensor.device.type == "meta":  # torch: "Cannot copy out of meta tensor; no data!"
+        raise LatentUpscaleError(
+            f"{name} is on device 'meta', which holds no values; pass the model's real sigma table"
+        )
     return tensor.detach().to(device="cpu", dtype=torch.float32)
 
 

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.families import FAMILY_LIST
-from latent_upscale.schedules.checks import Device, append_zero, check_steps, finish
+from latent_upscale.schedules.checks import Device, append_zero, check_sigma_range, check_steps, finish
 
 __all__ = [
     "AYS_NOISE_LEVELS",
@@ -27,8 +27,12 @@ __all__ = [
 def get_sigmas_karras(
     n: int, sigma_min: float, sigma_max: float, *, rho: float = 7.0, device: Device = None
 ) -> Tensor:
-    """Karras et al. 2022 (arXiv:2206.00364, eq. 5), exactly k-diffusion ``get_sigmas_karras``."""
+    """Karras et al. 2022 (arXiv:2206.00364, eq. 5), exactly k-diffusion ``get_sigmas_karras``.
+
+    Unlike k-diffusion, sigma_min > sigma_max and non-finite values are refused (LatentUpscaleError).
+    """
     n = check_steps(n)
+    sigma_min, sigma_max = check_sigma_range(sigma_min, sigma_max)
     ramp = torch.linspace(0, 1, n, dtype=torch.float32)
     min_inv_rho = sigma_min ** (1 / rho)
     max_inv_rho = sigma_max ** (1 / rho)
@@ -39,9 +43,11 @@ def get_sigmas_karras(
 def get_sigmas_exponential(n: int, sigma_min: float, sigma_max: float, *, device: Device = None) -> Tensor:
     """Even in log sigma = DPM-Solver's uniform logSNR (Lu et al. 2022, arXiv:2206.00927).
 
-    Exactly k-diffusion ``get_sigmas_exponential``.
+    Exactly k-diffusion ``get_sigmas_exponential``; sigma_min > sigma_max, non-positive and
+    non-finite values are refused (LatentUpscaleError).
     """
     n = check_steps(n)
+    sigma_min, sigma_max = check_sigma_range(sigma_min, sigma_max, log=True)
     sigmas = torch.linspace(math.log(sigma_max), math.log(sigma_min), n, dtype=torch.float32).exp()
     return finish(append_zero(sigmas), device)
 
@@ -49,8 +55,10 @@ def get_sigmas_exponential(n: int, sigma_min: float, sigma_max: float, *, device
 def get_sigmas_polyexponential(
     n: int, sigma_min: float, sigma_max: float, *, rho: float = 1.0, device: Device = None
 ) -> Tensor:
-    """Polynomial in log sigma (rho = 1 is exponential): k-diffusion ``get_sigmas_polyexponential``."""
+    """Polynomial in log sigma (rho = 1 is exponential): k-diffusion ``get_sigmas_polyexponential``;
+    sigma_min > sigma_max, non-positive and non-finite values are refused (LatentUpscaleError)."""
     n = check_steps(n)
+    sigma_min, sigma_max = check_sigma_range(sigma_min, sigma_max, log=True)
     ramp = torch.linspace(1, 0, n, dtype=torch.float32) ** rho
     sigmas = torch.exp(ramp * (math.log(sigma_max) - math.log(sigma_min)) + math.log(sigma_min))
     return finish(append_zero(sigmas), device)
@@ -62,8 +70,10 @@ def get_sigmas_kl_optimal(n: int, sigma_min: float, sigma_max: float, *, device:
     Matches ComfyUI ``kl_optimal_scheduler``: n values evenly spaced in arctan(sigma) from sigma_max
     to sigma_min, then 0. A1111 1.10 ``kl_optimal`` spreads n + 1 values over the same span and so
     never reaches 0. At n = 1 ComfyUI divides by zero (NaN); this returns [sigma_max, 0].
+    sigma_min > sigma_max and non-finite values are refused (LatentUpscaleError).
     """
     n = check_steps(n)
+    sigma_min, sigma_max = check_sigma_range(sigma_min, sigma_max)
     fractions = torch.arange(n, dtype=torch.float32).div_(max(n - 1, 1))
     sigmas = (fractions * math.atan(sigma_min) + (1 - fractions) * math.atan(sigma_max)).tan_()
     return finish(append_zero(sigmas), device)

@@ -14,11 +14,12 @@ The flow, per job:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.webui import hires, host, img2img, settings
-from latent_upscale.webui.job import JobOptions
+from latent_upscale.webui.job import JobOptions, script_fields
 from latent_upscale.webui.patches import instance_patch
 from latent_upscale.webui.state import (
     attach_options,
@@ -26,6 +27,7 @@ from latent_upscale.webui.state import (
     begin_job,
     detach_options,
     end_job,
+    fresh_infotext,
 )
 
 __all__ = ["after_job", "before_job", "run_img2img"]
@@ -35,9 +37,15 @@ def run_img2img(p: Any, args: Sequence[object]) -> Any:
     """The "Latent Upscale" script's ``run()``: process the job ourselves and return its ``Processed``.
 
     Returning None would make the UI process the job but break the HTTP API, which reads
-    ``processed.images`` from whatever ``run()`` returns.
+    ``processed.images`` from whatever ``run()`` returns. Bad ``script_args`` and a size beyond our
+    limits are refused here, before the host sizes the job (:func:`host.refuse_job`: HTTP 422 for
+    the API, a message under the gallery in the UI, one log line, no traceback).
     """
-    options = JobOptions.from_script_args(args, settings.default_job_options())
+    try:
+        options = JobOptions.from_script_args(_sent(p, args), settings.default_job_options())
+        img2img.job_size(p, options)
+    except LatentUpscaleError as error:
+        return host.refuse_job(p, str(error))
     attach_options(p, options)
     # "Script" in the infotext selects this script again on paste (modules/scripts.py, onload).
     p.extra_generation_params["Script"] = host.TITLE
@@ -48,6 +56,20 @@ def run_img2img(p: Any, args: Sequence[object]) -> Any:
         detach_options(p)
 
 
+def _sent(p: Any, args: Sequence[object]) -> Sequence[object]:
+    """Our slice of ``script_args`` as the client sent it: without the next scripts' values that a
+    short HTTP list shifts into it; a longer list is refused with its real length."""
+    count = len(script_fields())
+    sent = host.script_args_sent(p, count)
+    if sent is None and args and isinstance(args[0], Mapping):
+        return args[:1]  # the host cannot say how many were sent: what follows a dict is not ours
+    if sent is None or sent == count or not args:
+        return args
+    if sent > count:
+        raise LatentUpscaleError(f"Latent Upscale takes at most {count} script_args, got {sent}")
+    return args[: max(sent, 0)]
+
+
 def _close(original: Callable[..., Any], p: Any, *args: Any, **kwargs: Any) -> Any:
     end_job(p)  # restores everything, this wrapper included
     return original(*args, **kwargs)
@@ -56,6 +78,7 @@ def _close(original: Callable[..., Any], p: Any, *args: Any, **kwargs: Any) -> A
 def before_job(p: Any) -> None:
     """The always-on script's ``process()``: install this job's changes, if the job is ours."""
     end_job(p)  # a reused p (X/Y/Z copies) must not carry an old job's changes
+    fresh_infotext(p)  # nor its infotext lines (X/Y/Z cells share one dict)
     options = attached_options(p) if host.is_img2img(p) else None
     method = hires.hires_method(getattr(p, "hr_upscaler", None)) if host.is_txt2img(p) else None
     if method is not None and not getattr(p, "enable_hr", False):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from latent_upscale.api import DEFAULT_METHOD
+from latent_upscale.core import MAX_SIDE
 from latent_upscale.errors import LatentUpscaleError
 from latent_upscale.resize_methods import get_method, registered_methods
 from latent_upscale.schedules import get_schedule
@@ -25,6 +26,7 @@ __all__ = [
     "SCALE_RANGE",
     "SCALE_STEP",
     "ParamMeta",
+    "check_job_size",
     "method_advice",
     "param_meta",
     "scale_readout",
@@ -52,19 +54,38 @@ def scaled_size(source: tuple[int, int], scale: float, *, multiple: int = _OPT_F
     like Forge's img2img "Resize by" (``modules/img2img.py``): the size the latent (``height // 8``,
     ``width // 8``) really gives in every host. ``multiple`` (a multiple of 8) rounds to the nearest
     multiple instead: 16 for the DiTs that patchify 2×2, whose latent sides must be even. Raises
-    LatentUpscaleError below 8 pixels.
+    LatentUpscaleError below 8 pixels and beyond our limit (:func:`check_job_size`), both checked before
+    anything is sized.
     """
-    width, height = (int(side * scale) for side in source)
+    exact = (source[0] * scale, source[1] * scale)
+    check_job_size(exact, f"Upscale by {scale:g}")  # before int(): inf and NaN are refused there
+    width, height = (int(side) for side in exact)
     if multiple != _OPT_F:
         width, height = (
             max(multiple, (side + multiple // 2) // multiple * multiple) for side in (width, height)
         )
+        check_job_size((width, height), f"Upscale by {scale:g}")  # rounding up may cross the limit
     width, height = width - width % _OPT_F, height - height % _OPT_F
     if width < _OPT_F or height < _OPT_F:
         raise LatentUpscaleError(
-            f"Upscale by {scale:g} makes the {source[0]}x{source[1]} image smaller than 8 pixels a side"
+            f"Upscale by {scale:g} makes the {source[0]}×{source[1]} image smaller than 8 pixels a side "
+            f"(at least {_OPT_F / min(source):.3g} for this image, or 0/1 for Width/Height)"
         )
-    return width, height
+    return check_job_size((width, height), f"Upscale by {scale:g}")
+
+
+def check_job_size(size: tuple[float, float], what: str = "the job") -> tuple[int, int]:
+    """``size`` ``(width, height)`` in image pixels, refused beyond :data:`~latent_upscale.core.MAX_SIDE`
+    latent pixels (``MAX_SIDE * 8`` image pixels) a side: the limit our resize keeps, checked before
+    the host sizes a job so that no fallback runs a size we refuse. Raises LatentUpscaleError."""
+    width, height = size
+    limit = MAX_SIDE * _OPT_F
+    if not (width <= limit and height <= limit):
+        raise LatentUpscaleError(
+            f"{what} asks for {width:.0f}×{height:.0f} px, beyond the limit of {limit} px a side "
+            f"({MAX_SIDE} latent pixels); use a smaller factor or size"
+        )
+    return int(width), int(height)
 
 
 SCALE_ADVICE = "0 or 1: use Width/Height. Otherwise the source image × this, rounded as the WebUI rounds."

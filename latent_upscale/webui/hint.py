@@ -49,10 +49,9 @@ def describe_neural_for_loaded_model(method: str = "neural") -> str:
         )
     text = f"**{name}** for this {info.family or 'unknown'} model: {status.text}"
     if not status.ready and not status.will_download:
-        text += (
-            f" Until then img2img falls back to {DEFAULT_METHOD} "
-            "(Settings → Latent Upscale → allow downloads)."
-        )
+        # Offer the download switch only where a download would help (a pinned file, downloads off).
+        where = " (Settings → Latent Upscale → allow downloads)" if "downloads off" in status.text else ""
+        text += f" Until then img2img falls back to {DEFAULT_METHOD}{where}."
     return text
 
 

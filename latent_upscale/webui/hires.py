@@ -14,6 +14,7 @@ from typing import Any
 
 from latent_upscale.resize_methods import get_method, method_ids
 from latent_upscale.webui import host, resize
+from latent_upscale.webui.guide import check_job_size
 from latent_upscale.webui.patches import InterpolateInterceptor, instance_patch
 from latent_upscale.webui.state import JobState
 
@@ -84,7 +85,17 @@ def _returns(value: object) -> object:
 
 
 def _sample_hr_pass(original: Callable[..., Any], p: Any, method: str, *args: Any, **kwargs: Any) -> Any:
-    """The host's hires pass with its resize of the first-pass ``samples`` served by ``method``."""
+    """The host's hires pass with its resize of the first-pass ``samples`` served by ``method``.
+
+    A hires size beyond our limit (``hr_scale``/``hr_resize_x`` from the HTTP API; the UI's sliders
+    stop far below it) is refused here, before the host's pass: our resize would refuse it and the
+    host's own resize would then run it. An API job gets HTTP 422 (:func:`host.refuse_job`).
+    """
+    try:
+        check_job_size((p.hr_upscale_to_x, p.hr_upscale_to_y), "hires fix")
+    except ValueError as error:
+        host.refuse_job(p, str(error))  # raises for API jobs
+        raise
     samples = args[0] if args else kwargs.get("samples")
     # "Upscale by" (no Resize width/height): the host's size comes from a factor, so it is aligned.
     derived = not getattr(p, "hr_resize_x", 0) and not getattr(p, "hr_resize_y", 0)

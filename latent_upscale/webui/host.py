@@ -29,7 +29,9 @@ __all__ = [
     "option_info",
     "process_images",
     "processing",
+    "refuse_job",
     "resizes_mask_for_overlay",
+    "script_args_sent",
     "script_callbacks",
     "scripts",
     "shared",
@@ -45,6 +47,52 @@ TITLE = "Latent Upscale"
 def process_images(p: object) -> object:
     """``modules.processing.process_images``, looked up per call so other extensions' wrappers apply."""
     return processing.process_images(p)
+
+
+def refuse_job(p: object, message: str) -> object:
+    """A job refused before it ran, as the host shows its own input errors.
+
+    HTTP API jobs (``p.is_api``, set by ``modules/api/api.py`` in 1.6–1.10, Forge and reForge) raise
+    the API module's ``HTTPException`` (FastAPI's) with status 422 and ``message`` as its ``detail``,
+    as the host's own request checks do (``script_name_to_index``): its middleware answers with
+    that status and prints no traceback. A UI job returns a ``Processed`` without images whose
+    ``info`` and ``comments`` (``p.comment``) carry ``message`` (``modules/img2img.py`` shows both
+    under the gallery; a raised error would print a traceback there, ``call_queue.wrap_gradio_call``).
+    """
+    log.warning("[Latent Upscale] job refused: %s", message)
+    if getattr(p, "is_api", False):
+        try:
+            from modules.api import api as host_api
+
+            error_class = host_api.HTTPException
+        except (ImportError, AttributeError):
+            error_class = None
+        if error_class is not None:
+            raise error_class(status_code=422, detail=f"Latent Upscale: {message}")
+    comment = getattr(p, "comment", None)  # Processed copies p.comments (its comments= is unused)
+    if callable(comment):
+        comment(message)
+    seed = getattr(p, "seed", -1)
+    return processing.Processed(p, [], seed if isinstance(seed, int) else -1, message)
+
+
+def script_args_sent(p: object, count: int) -> int | None:
+    """How many of our ``count`` script args the HTTP client sent, or None when it cannot be told.
+
+    The API slice-assigns the request's ``script_args`` into its default list
+    (``init_script_args``: ``script_args[args_from:args_to] = request.script_args``), so a shorter
+    list shifts the scripts after ours into our slice and a longer one shifts ours into theirs; the
+    full list (``p.script_args``) is then shorter or longer than the runner's
+    ``max(script.args_to)`` by exactly the difference.
+    """
+    runner, given = getattr(p, "scripts", None), getattr(p, "script_args", None)
+    listed = getattr(runner, "scripts", None)
+    if not getattr(p, "is_api", False) or not isinstance(given, (list, tuple)) or not listed:
+        return None
+    ends = [end for end in (getattr(script, "args_to", None) for script in listed) if isinstance(end, int)]
+    if not ends:
+        return None
+    return count + len(given) - max(ends)
 
 
 def _host_name() -> str:

@@ -25,7 +25,7 @@ from torch import Tensor
 from latent_upscale.latent_layouts import patch_alignment
 from latent_upscale.schedules import AUTOMATIC, SigmaTable, build_sigmas_detailed, get_schedule
 from latent_upscale.webui import host, resize
-from latent_upscale.webui.guide import scaled_size
+from latent_upscale.webui.guide import check_job_size, scaled_size
 from latent_upscale.webui.job import (
     INFOTEXT_FALLBACK,
     INFOTEXT_METHOD,
@@ -35,7 +35,7 @@ from latent_upscale.webui.job import (
 )
 from latent_upscale.webui.model import read_model_latent_info
 from latent_upscale.webui.patches import InterpolateInterceptor, instance_patch, temporary_attribute
-from latent_upscale.webui.state import JobState, note, short_reason
+from latent_upscale.webui.state import JobState, note, note_host_key, short_reason
 
 __all__ = [
     "HOST_SCHEDULE_KEY",
@@ -44,6 +44,7 @@ __all__ = [
     "ScheduleOverride",
     "exact_steps_request",
     "install",
+    "job_size",
 ]
 
 log = logging.getLogger("latent_upscale")
@@ -53,6 +54,10 @@ _RESIZE_MODE_NAMES = {0: "Just resize", 1: "Crop and resize", 2: "Resize and fil
 _FILL_ORIGINAL = 1  # img2img "Masked content: original" (`inpainting_fill`, the same int in the API)
 #: The host's own infotext key for the schedule (1.9+: ``"Schedule type": p.scheduler``).
 HOST_SCHEDULE_KEY = "Schedule type"
+
+
+#: Messages already said once at WARNING in this process.
+_said = {"resize mode": False}
 
 
 @dataclass
@@ -153,7 +158,7 @@ def _sample_img2img(original: Callable[..., Any], job: _Job, sampler: Any, *args
         # 1.9+ write the user's "Schedule type" although our schedule replaced it: name the one that ran
         # (its label; pasting a label the host lacks gives the host's Automatic, and our own field is
         # restored from "Latent upscale schedule").
-        p.extra_generation_params[HOST_SCHEDULE_KEY] = get_schedule(options.schedule).label
+        note_host_key(p, HOST_SCHEDULE_KEY, get_schedule(options.schedule).label)
     return result
 
 
@@ -248,28 +253,51 @@ def _choose_resize_mode(p: Any) -> None:
         note(p, INFOTEXT_NOTE, f"inpainting with a mask: resized in pixels ('{mode}'), not in latent space")
     elif p.resize_mode != LATENT_RESIZE_MODE:
         previous = _RESIZE_MODE_NAMES.get(p.resize_mode, str(p.resize_mode))
-        # WARNING: the level the hosts show (none sets up logging for extensions; Python prints WARNING+).
-        log.warning("[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous)
+        # WARNING the first time (the level the hosts show: none sets up logging for extensions), then
+        # INFO: every script job from the API or a fresh UI switches it, and the infotext says so.
+        level = logging.INFO if _said["resize mode"] else logging.WARNING
+        _said["resize mode"] = True
+        log.log(
+            level, "[Latent Upscale] resize mode '%s' switched to 'Just resize (latent upscale)'", previous
+        )
         note(p, INFOTEXT_NOTE, f"resize mode switched from '{previous}' to latent upscale")
         p.resize_mode = LATENT_RESIZE_MODE
 
 
-def _apply_scale(p: Any, options: JobOptions) -> None:
-    """ "Upscale by": the job's Width/Height from the source image (the first; a batch shares one size)."""
-    if not options.uses_scale:
-        return
+def job_size(p: Any, options: JobOptions) -> tuple[int, int]:
+    """The job's ``(width, height)`` in image pixels: "Upscale by" × the source image (the first; a
+    batch shares one size), else Width/Height. Raises LatentUpscaleError for a size our resize would
+    refuse (so no fallback runs it) or below 8 pixels: the script's ``run()`` and the X/Y/Z axes
+    call this before the host sizes the job."""
     images = getattr(p, "init_images", None) or []
-    if not images:
-        return
-    # Sides the next pass accepts: a multiple of the family's patch (2 latent px for the DiTs).
+    if options.uses_scale and images:
+        return scaled_size(images[0].size, options.scale, multiple=_patch_multiple(p))
+    return check_job_size((p.width, p.height), f"Width/Height {p.width}×{p.height}")
+
+
+def _patch_multiple(p: Any) -> int:
+    """Image pixels a side must be a multiple of for the next pass: 16 for the DiTs (2 latent px)."""
     try:
         info = read_model_latent_info(p.sd_model)
-        multiple = resize.OPT_F * patch_alignment(info.family, info.channels)
+        return resize.OPT_F * patch_alignment(info.family, info.channels)
     except Exception:  # an odd model object: the WebUI's own rounding
-        multiple = resize.OPT_F
-    p.width, p.height = scaled_size(images[0].size, options.scale, multiple=multiple)
-    plain = scaled_size(images[0].size, options.scale)
-    if (p.width, p.height) != plain:
+        return resize.OPT_F
+
+
+def _apply_scale(p: Any, options: JobOptions) -> None:
+    """ "Upscale by": the job's Width/Height from the source image. Checked before (``run()``, the
+    X/Y/Z axes); a value that still fails here is said and the job keeps Width/Height."""
+    if not options.uses_scale or not (getattr(p, "init_images", None) or []):
+        return
+    try:
+        p.width, p.height = job_size(p, options)
+        plain = scaled_size(p.init_images[0].size, options.scale)
+    except ValueError as error:
+        reason = short_reason(error)
+        log.warning("[Latent Upscale] %s; the job keeps Width/Height", reason)
+        note(p, INFOTEXT_FALLBACK, f"Width/Height ({reason})")
+        return
+    if (p.width, p.height) != plain:  # sides the next pass accepts (the family's patch alignment)
         text = f"size {plain[0]}x{plain[1]} rounded to {p.width}x{p.height} px (the model's patch size)"
         log.info("[Latent Upscale] %s", text)
         note(p, INFOTEXT_NOTE, text)

@@ -12,7 +12,7 @@ from functools import cache
 from types import MappingProxyType
 
 from latent_upscale.api import DEFAULT_METHOD
-from latent_upscale.errors import LatentUpscaleError
+from latent_upscale.errors import LatentUpscaleError, shown
 from latent_upscale.resize_methods import get_method, registered_methods
 from latent_upscale.schedules import (
     AUTOMATIC,
@@ -81,7 +81,7 @@ def _by_id_or_label(value: object, kind: str, entries: Sequence[tuple[str, str]]
             if lowered in (entry_id.lower(), label.lower()):
                 return entry_id
     known = ", ".join(entry_id for entry_id, _ in entries)
-    raise LatentUpscaleError(f"unknown {kind} {value!r}; expected one of: {known} (or their labels)")
+    raise LatentUpscaleError(f"unknown {kind} {shown(value)}; expected one of: {known} (or their labels)")
 
 
 def method_id(value: object) -> str:
@@ -214,10 +214,17 @@ class JobOptions:
     def from_script_args(cls, args: Sequence[object], defaults: JobOptions | None = None) -> JobOptions:
         """Parse ``run(p, *args)`` (UI or HTTP API). Missing trailing args and nulls take ``defaults``.
 
-        The HTTP API may also send one dict of named values (:meth:`from_named`) as the first entry;
-        whatever follows it belongs to the scripts after ours (the WebUI shifts a short list).
+        The HTTP API may also send one dict of named values (:meth:`from_named`) as the first entry and
+        nulls: values after it are refused, not ignored. (The glue first cuts our slice to what the
+        client sent: a short HTTP list shifts the next scripts' values into it.)
         """
         if args and isinstance(args[0], Mapping):
+            extra = [value for value in args[1:] if value is not None]
+            if extra:
+                raise LatentUpscaleError(
+                    f"Latent Upscale takes named values as one dict and nothing after it, got "
+                    f"{len(args) - 1} more value(s) ({shown(extra[0])} first); put every value in the dict"
+                )
             return cls.from_named(args[0], defaults)
         fields = script_fields()
         if len(args) > len(fields):
@@ -236,11 +243,12 @@ class JobOptions:
         schedule other than the chosen one, are refused with what is accepted. Nulls take ``defaults``.
         """
         fields = {f.name: f for f in script_fields()}
-        unknown = [str(name) for name in values if name not in fields]
+        unknown = [name for name in values if name not in fields]
         if unknown:
+            names = ", ".join(map(shown, unknown[:5]))
+            names += f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             raise LatentUpscaleError(
-                f"unknown Latent Upscale script_args name(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(fields)}"
+                f"unknown Latent Upscale script_args name(s) {names}; known: {', '.join(fields)}"
             )
         options = cls._from_given(dict(values), defaults or cls())
         stray = [
@@ -351,9 +359,9 @@ def _as_float(value: object, what: str) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise LatentUpscaleError(f"{what} must be a number, got {value!r}") from None
+        raise LatentUpscaleError(f"{what} must be a number, got {shown(value)}") from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise LatentUpscaleError(f"{what} must be finite, got {value!r}")
+        raise LatentUpscaleError(f"{what} must be finite, got {shown(value)}")
     return number
 
 
@@ -365,4 +373,4 @@ def _as_bool(value: object) -> bool:
         return True
     if text in ("false", "0", "no", "off"):
         return False
-    raise LatentUpscaleError(f"expected true or false, got {value!r}")
+    raise LatentUpscaleError(f"expected true or false, got {shown(value)}")

@@ -7,7 +7,8 @@ host's own call, and both are logged and written to the infotext.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from torch import Tensor
@@ -21,7 +22,7 @@ from latent_upscale.webui.job import INFOTEXT_FALLBACK, INFOTEXT_NOTE, INFOTEXT_
 from latent_upscale.webui.model import read_model_latent_info
 from latent_upscale.webui.state import note, short_reason
 
-__all__ = ["FALLBACK_METHOD", "OPT_F", "resize_host_latent"]
+__all__ = ["FALLBACK_METHOD", "OPT_F", "resize_host_latent", "steps_as_webui"]
 
 log = logging.getLogger("latent_upscale")
 
@@ -31,9 +32,19 @@ OPT_F = 8
 FALLBACK_METHOD = DEFAULT_METHOD
 
 
+#: A size in the library's steps: ``→ HxW`` latent pixels (torch order).
+_STEP_SIZE = re.compile(r"→ (\d+)x(\d+)\b")
+
+
+def steps_as_webui(steps: Sequence[str]) -> str:
+    """The library's steps with each ``→ HxW`` written ``→ W×H``, the order the WebUI shows sizes in
+    (its Width/Height sliders and ``Size:`` infotext), so both read the same way."""
+    return _STEP_SIZE.sub(lambda m: f"→ {m.group(2)}×{m.group(1)}", "; ".join(steps))
+
+
 def _record(p: Any, result: UpscaleResult) -> None:
     if result.weights:  # the runner's steps name each file, its factor and the final resample
-        note(p, INFOTEXT_WEIGHTS, "; ".join(result.steps))
+        note(p, INFOTEXT_WEIGHTS, steps_as_webui(result.steps))
     if result.fallback:
         note(p, INFOTEXT_FALLBACK, result.fallback)
 
@@ -119,5 +130,5 @@ def resize_host_latent(
         note(p, INFOTEXT_FALLBACK, f"WebUI resize ({reason})")
         return call_host()
     _record(p, result)
-    log.info("[Latent Upscale] %s: %s", method, "; ".join(result.steps))
+    log.info("[Latent Upscale] %s: %s (latent W×H)", method, steps_as_webui(result.steps))
     return result.latent

@@ -22,13 +22,19 @@ __all__ = [
     "begin_job",
     "detach_options",
     "end_job",
+    "fresh_infotext",
     "note",
+    "note_host_key",
     "short_reason",
     "without_paths",
 ]
 
 _OPTIONS_ATTRIBUTE = "latent_upscale_options"
 _STATE_ATTRIBUTE = "latent_upscale_state"
+#: The host's own infotext keys we overwrote for this job (``Schedule type``), with our values.
+_HOST_KEYS_ATTRIBUTE = "latent_upscale_host_keys"
+#: Every infotext key of ours starts with this (``job.INFOTEXT_*``, ``Latent upscale <param>``).
+_OUR_PREFIX = "Latent upscale "
 #: Infotext keys whose notes add up (a fallback in the resize and one in the schedule); others replace.
 _ADDED_UP = frozenset({INFOTEXT_FALLBACK, INFOTEXT_NOTE})
 
@@ -71,6 +77,33 @@ def end_job(p: object) -> None:
     state = vars(p).pop(_STATE_ATTRIBUTE, None) if hasattr(p, "__dict__") else None
     if isinstance(state, JobState):
         state.stack.close()
+
+
+def fresh_infotext(p: object) -> None:
+    """Give ``p`` its own ``extra_generation_params``, without what we wrote for an earlier job.
+
+    The X/Y/Z plot runs each cell on ``copy(p)`` (``scripts/xyz_grid.py``), a shallow copy that
+    shares the dict with every other cell: without this, a cell's fallback lines, schedule and
+    "Latent upscale by" would stay in the next cell's infotext. The parent's dict is never written.
+    """
+    params = getattr(p, "extra_generation_params", None)
+    if not isinstance(params, dict):
+        return
+    ours = getattr(p, _HOST_KEYS_ATTRIBUTE, None) or {}
+    p.extra_generation_params = {  # type: ignore[attr-defined]
+        key: value
+        for key, value in params.items()
+        if not (isinstance(key, str) and key.startswith(_OUR_PREFIX)) and ours.get(key, ...) != value
+    }
+    if hasattr(p, "__dict__"):
+        vars(p).pop(_HOST_KEYS_ATTRIBUTE, None)
+
+
+def note_host_key(p: Any, key: str, value: str) -> None:
+    """Overwrite one of the host's own infotext keys for this job, remembered so that
+    :func:`fresh_infotext` takes it out again for the next job sharing the dict."""
+    p.extra_generation_params[key] = value
+    setattr(p, _HOST_KEYS_ATTRIBUTE, {**(getattr(p, _HOST_KEYS_ATTRIBUTE, None) or {}), key: value})
 
 
 # An absolute path (POSIX, Windows drive, home-relative) not inside a word or a URL.

@@ -13,11 +13,14 @@ every version) reads in the browser, as img2img's "Resize by" does.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from latent_upscale.webui import guide, settings
 from latent_upscale.webui.hint import hint_after_checkpoint_change, neural_hint
 from latent_upscale.webui.job import JobOptions, ScriptField, method_id, schedule_id, script_fields
+
+log = logging.getLogger("latent_upscale")
 
 __all__ = [
     "CHECKPOINT_ELEM_IDS",
@@ -156,13 +159,40 @@ def after_component(component: Any, **kwargs: Any) -> None:
     """``on_after_component``: when the checkpoint dropdown is built, refresh our neural hints on change.
 
     The quicksettings are built after the img2img tab (``ui.py``), so our components exist by then.
+    Only a dropdown built inside a ``gr.Blocks`` can take an event: Forge also makes a
+    "Checkpoint" dropdown outside one on every page load (a component returned as an update, gradio
+    4), where ``change`` raises "Cannot call change outside of a gradio.Blocks context"; those are
+    passed over (the page's real dropdown was wired when the UI was built).
     """
     if not _is_checkpoint_dropdown(component, kwargs.get("elem_id")) or not _hints:
         return
+    if not _inside_blocks():
+        return
     for method, hint in _hints:
-        component.change(
-            fn=hint_after_checkpoint_change, inputs=[method, component], outputs=[hint], show_progress=False
-        )
+        try:
+            component.change(
+                fn=hint_after_checkpoint_change,
+                inputs=[method, component],
+                outputs=[hint],
+                show_progress=False,
+            )
+        except AttributeError as error:  # a gradio whose context test we do not know
+            log.debug("[Latent Upscale] checkpoint dropdown not wired: %s", error)
+            return
+
+
+def _inside_blocks() -> bool:
+    """Whether a ``gr.Blocks`` is being built now (gradio 3.41 and 4.x keep it in
+    ``gradio.context.Context.root_block``; 4.x also offers ``get_blocks_context()``)."""
+    try:
+        from gradio import context
+    except ImportError:
+        return True  # unknown gradio: try, and let the guard above catch a refusal
+    getter = getattr(context, "get_blocks_context", None)
+    if callable(getter):
+        return getter() is not None
+    holder = getattr(context, "Context", None)
+    return holder is None or getattr(holder, "root_block", None) is not None
 
 
 def infotext_fields(components: list[Any]) -> list[tuple[Any, Any]]:

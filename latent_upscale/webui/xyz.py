@@ -17,6 +17,7 @@ from latent_upscale.resize_methods import method_ids
 from latent_upscale.schedules import schedule_ids
 from latent_upscale.webui import host, settings
 from latent_upscale.webui.hires import hires_key
+from latent_upscale.webui.img2img import job_size
 from latent_upscale.webui.job import JobOptions
 from latent_upscale.webui.state import attach_options, attached_options
 
@@ -61,19 +62,22 @@ def apply_scale(p: Any, value: float, _values: object) -> None:
     attach_options(p, replace(_current(p), scale=value))
 
 
-def check_values(kind: str, values: Sequence[object]) -> None:
-    """The axes' ``confirm``: reject unknown ids and out-of-range factors before any image is generated."""
+def check_values(kind: str, values: Sequence[object], p: object = None) -> None:
+    """The axes' ``confirm``: reject unknown ids and out-of-range factors before any image is
+    generated; with the job ``p``, also factors whose size the job cannot run (:func:`job_size`)."""
     for value in values:
         if kind == "method":
             JobOptions(method=str(value))
         elif kind == "scale":
-            JobOptions(scale=value)  # type: ignore[arg-type]
+            options = JobOptions(scale=value)  # type: ignore[arg-type]
+            if p is not None and host.is_img2img(p):
+                job_size(p, options)
         else:
             JobOptions(schedule=str(value))
 
 
-def _confirm(kind: str, _p: object, values: list[object]) -> None:
-    check_values(kind, values)
+def _confirm(kind: str, p: object, values: list[object]) -> None:
+    check_values(kind, values, p)
 
 
 def register_axes() -> None:

@@ -109,6 +109,7 @@ class HostStub(types.ModuleType):
         self.models_root = models_path or Path("/nonexistent/webui/models")
         self.xyz: StubXyzModule | None = StubXyzModule()
         self.processed: list[Any] = []
+        self.refused: list[str] = []
         self.downloads: list[str] = []
         self.overlay_resized = True
         self.shared = types.SimpleNamespace(opts=types.SimpleNamespace(data=self.opts), hf_endpoint=None)
@@ -171,6 +172,13 @@ class HostStub(types.ModuleType):
     def process_images(self, p: Any) -> Any:
         self.processed.append(p)
         return types.SimpleNamespace(images=["image"], p=p)
+
+    def refuse_job(self, p: Any, message: str) -> Any:  # the UI's answer: no images, the message
+        self.refused.append(message)
+        return types.SimpleNamespace(images=[], info=message, p=p)
+
+    def script_args_sent(self, p: Any, count: int) -> int | None:
+        return None
 
     # --- for tests --------------------------------------------------------------------------------------
     def glue(self, name: str) -> Any:

@@ -31,6 +31,12 @@ class _Content:
     #: Send the full Content-Length but only this many bytes, then go silent until the hub stops
     #: (a stalled download).
     stall_after: int | None = None
+    #: Announce this Content-Length instead of the real one (a server lying about the size).
+    announce: int | None = None
+    #: Send the data again and again up to this many bytes (a file larger than it should be);
+    #: ``sent`` records how many the client took before it closed the connection.
+    repeat_to: int | None = None
+    sent: int = 0
 
 
 @dataclass
@@ -50,12 +56,26 @@ class LocalHub:
         self.files[f"/{repo_id}/resolve/{revision}/{filename}"] = _Content(data, hub=True, commit=commit)
 
     def add_file(
-        self, path: str, data: bytes, *, cut_after: int | None = None, stall_after: int | None = None
+        self,
+        path: str,
+        data: bytes,
+        *,
+        cut_after: int | None = None,
+        stall_after: int | None = None,
+        announce: int | None = None,
+        repeat_to: int | None = None,
     ) -> None:
         """Serve ``data`` at ``path`` (e.g. ``/LoganBooker/SesquiLSR/raw/main/models/x.safetensors``);
         with ``cut_after``, send only that many bytes, without a Content-Length, and close; with
         ``stall_after``, announce the full length, send that many bytes and then nothing more."""
-        self.files[path] = _Content(data, hub=False, cut_after=cut_after, stall_after=stall_after)
+        self.files[path] = _Content(
+            data,
+            hub=False,
+            cut_after=cut_after,
+            stall_after=stall_after,
+            announce=announce,
+            repeat_to=repeat_to,
+        )
 
     @property
     def url(self) -> str:
@@ -96,7 +116,9 @@ class LocalHub:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
-                if content.cut_after is None:
+                if content.announce is not None:
+                    self.send_header("Content-Length", str(content.announce))
+                elif content.cut_after is None and content.repeat_to is None:
                     self.send_header("Content-Length", str(len(content.data)))
                 if content.hub:
                     self.send_header("ETag", f'"{hashlib.sha256(content.data).hexdigest()}"')
@@ -107,6 +129,14 @@ class LocalHub:
                     self.wfile.flush()
                     hub._stopping.wait(timeout=30)  # silent, connection open
                     self.close_connection = True
+                elif with_body and content.repeat_to is not None:
+                    self.close_connection = True
+                    try:
+                        while content.sent < content.repeat_to and not hub._stopping.is_set():
+                            self.wfile.write(content.data)
+                            content.sent += len(content.data)
+                    except OSError:  # the client stopped reading and closed: what the test wants
+                        pass
                 elif with_body:
                     self.wfile.write(content.data[: content.cut_after])
                     self.close_connection = True

@@ -1,5 +1,6 @@
 """Pin test bytes in the catalog: the loopback hub serves random weights, whose SHA-256 is not the
-published files', so download tests pin their own bytes (and SesquiLSR's, which has no real pin)."""
+published files', so download tests pin their own bytes and sizes (and SesquiLSR's, which has no real
+pin)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ def pin_files(setter: Callable[[object, str, object], None], files: dict[str, by
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
 
     def repin(entry: catalog.CatalogEntry) -> catalog.CatalogEntry:
-        return replace(entry, sha256=digests[entry.filename]) if entry.filename in digests else entry
+        if entry.filename not in digests:
+            return entry
+        return replace(entry, sha256=digests[entry.filename], size=len(files[entry.filename]))
 
     sets = {
         set_id: replace(weight_set, entries=tuple(repin(entry) for entry in weight_set.entries))

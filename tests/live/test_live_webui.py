@@ -9,7 +9,7 @@ import pytest
 
 from latent_upscale import methods
 from latent_upscale.webui.job import INFOTEXT_METHOD, INFOTEXT_SCHEDULE, INFOTEXT_STEPS_FIXED, JobOptions
-from tests.live.conftest import image_size, png_base64
+from tests.live.conftest import image_size, png_base64, script_info_or_skip
 
 pytestmark = pytest.mark.live
 
@@ -236,7 +236,7 @@ def test_the_neural_fallback_names_no_folder_in_the_infotext(webui):
 
 
 def test_the_xyz_scale_axis_is_listed_last_of_ours(webui):
-    info = webui.get("/sdapi/v1/script-info")
+    info = script_info_or_skip(webui)
     xyz = next((s for s in info if s.get("name") == "x/y/z plot" and s.get("is_img2img")), None)
     if xyz is None:
         pytest.skip("this host's script-info does not describe the X/Y/Z plot script")

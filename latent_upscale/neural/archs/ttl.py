@@ -190,7 +190,9 @@ def load(state_dict: Mapping[str, Tensor]) -> ModelDescriptor:
         supports_bf16=True,
         preferred_half="fp16",
         receptive_radius=None,  # GroupNorm and attention see the whole image
-        min_input_size=1,
+        # GroupNorm needs more than one value per group: one channel per group needs 2×2 pixels
+        # (torch's "Expected more than 1 value per channel" otherwise).
+        min_input_size=1 if channels // _GROUPS > 1 else 2,
         # Attention cost grows with the square of the pixel count: keep each tile's output small.
         auto_tile_output_pixels=(160 * 160) if attention else (384 * 384),
         channels_last=True,  # measured ~1.6× faster on CPU (oneDNN convolutions)

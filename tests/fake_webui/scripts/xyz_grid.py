@@ -258,12 +258,12 @@ def run_axis(p, opt, vals, vals_dropdown=None, *, csv_mode=True, title="X/Y/Z pl
 
     results = []
     for x in valslist:
-        pc = copy(p)
+        pc = copy(p)  # shallow (:711): every cell shares p's extra_generation_params while it runs
         pc.override_settings = dict(p.override_settings)
-        pc.extra_generation_params = dict(p.extra_generation_params)
-        pc.extra_generation_params["Script"] = title
         opt.apply(pc, x, valslist)
         results.append(process_images(pc))
+        pc.extra_generation_params = copy(pc.extra_generation_params)  # only after it ran (:737)
+        pc.extra_generation_params["Script"] = title
     images_ = [img for r in results for img in r.images]
     infotexts = [t for r in results for t in r.infotexts]
     res = Processed(p, images_, p.seed, infotexts[0] if infotexts else "", infotexts=infotexts)
