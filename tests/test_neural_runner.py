@@ -129,7 +129,10 @@ def test_shrinking_needs_no_weights_and_runs_no_network(tmp_path: Path):
     )
     assert result.latent.shape == (1, 16, 10, 15)
     assert result.weights is None
-    assert result.steps == ("not enlarged (≤1× on both axes): network not run", "area → 10x15")
+    assert result.steps[:2] == ("not enlarged (≤1× on both axes): network not run", "area → 10x15")
+    assert result.steps[2:] == (  # an explicit size off SD3's 2×2 patches is kept, with a warning
+        "size 10x15 is not a multiple of 2 latent px: SD 3.x's next pass patchifies 2×2 and may refuse it",
+    )
 
 
 # --- latent conventions -------------------------------------------------------------------------
@@ -198,14 +201,13 @@ def test_an_explicit_latent_format_from_the_host_wins(tmp_path: Path):
 
 def test_channel_mismatch_is_a_clear_error(tmp_path: Path):
     put_sesqui(tmp_path / "models")
-    with pytest.raises(
-        LatentUpscaleError, match=r"takes 4-channel latents, but the latent has 16 channels \(a 16-ch"
-    ):
+    # the family's layouts are checked first (before any weights load), in the family's words
+    with pytest.raises(LatentUpscaleError, match=r"SDXL latents have 4 .*channels, but this latent has 16"):
         upscale_detailed(
             random_latent(1, 16, 8, 8), scale=1.5, method="neural", family="sdxl", neural=options(tmp_path)
         )
     flux2 = put_sesqui(tmp_path / "other", "Flux2", channels=32)
-    with pytest.raises(LatentUpscaleError, match=r"128 channels: a patchified Flux\.2 latent"):
+    with pytest.raises(LatentUpscaleError, match=r"128 channels: a FLUX\.2 latent packed 2×2; pass family=.flux2. and it is unpacked"):
         upscale_detailed(
             random_latent(1, 128, 8, 8), scale=1.5, method="neural", weights=flux2, latent_space="raw"
         )
