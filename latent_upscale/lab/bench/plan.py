@@ -59,6 +59,7 @@ class BenchPlan:
     batches: tuple[int, ...]
     #: Row 2: VAE round trips, (VAE config id, latent side), each a 2× job.
     vae_jobs: tuple[tuple[str, int], ...]
+    #: Rows 2 and 2b: interleaved rounds (one round-trip call each) behind each ratio and its spread.
     vae_samples: int
     #: Row 3: latent sides (batch 1) and extra (side, batch) pairs; interleaved rounds.
     reference_sides: tuple[tuple[int, int], ...]
@@ -116,7 +117,7 @@ def quick_plan() -> BenchPlan:
         method_jobs=(Job("small", 32, 2.0), Job("small", 48, 1.5)),
         batches=(1, 4),
         vae_jobs=(("sd1", 16), ("sdxl", 24)),
-        vae_samples=1,
+        vae_samples=3,
         reference_sides=((32, 1), (64, 1)),
         reference_rounds=3,
         growth_sides=(24, 48),
@@ -157,7 +158,7 @@ def full_plan(device: torch.device | None = None) -> BenchPlan:
         ),
         batches=(1, 4),
         vae_jobs=(("sd1", 64), ("sdxl", 128)),
-        vae_samples=3 if gpu else 1,
+        vae_samples=3 if gpu else 2,
         reference_sides=((32, 1), (64, 1), (128, 1), (64, 4)),
         reference_rounds=5,
         growth_sides=(64, 128, 256, 512),

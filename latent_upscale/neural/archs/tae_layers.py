@@ -18,6 +18,13 @@ files load with ``strict=True``:
 All convs are 64 channels wide with zero "same" padding. Parameter counts: 1,222,532 (encoder) and
 1,222,531 (decoder) for 4 latent channels, as TAESD's README says.
 
+**Memory.** Untiled, the 64-channel activations at full image resolution dominate the peak (256 MiB
+each for a 1024² image in float32). Between resolution changes the networks are plain 3×3 convolutions
+and ReLUs, so each such stage can run in horizontal strips with a few rows of context
+(:mod:`latent_upscale.neural.archs.tae_strips`): the same numbers as the whole-image run, a bounded
+peak, and no seams (unlike overlapping tiles, nothing is blended). The GroupNorm side branch sees the
+whole image, so its stage always runs whole. ReLUs and the residual add run in place.
+
 :mod:`latent_upscale.neural.archs.tae` is the architecture module (detection, the descriptor);
 :mod:`latent_upscale.neural.archs.tae_variants` tells the variants apart and loads the files.
 """
@@ -26,6 +33,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+
+from latent_upscale.neural.archs.tae_strips import run_stages
 
 __all__ = [
     "DECODER_SIGNATURE",
@@ -65,11 +74,14 @@ class TaeBlock(nn.Module):
 
     def __init__(self, channels: int = WIDTH, *, midblock_gn: bool = False) -> None:
         super().__init__()
+        #: Rows of context each side for strips (three 3×3 convs); None: GroupNorm sees the whole image.
+        self.strip_halo: int | None = None if midblock_gn else 3
+        # In-place ReLUs: no new tensor per activation (the same values; inference and autograd alike).
         self.conv = nn.Sequential(
             _conv(channels, channels),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             _conv(channels, channels),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             _conv(channels, channels),
         )
         self.pool: nn.Sequential | None = None
@@ -78,7 +90,7 @@ class TaeBlock(nn.Module):
             self.pool = nn.Sequential(
                 nn.Conv2d(channels, wide, 1, bias=False),
                 nn.GroupNorm(4, wide),
-                nn.ReLU(),
+                nn.ReLU(inplace=True),
                 nn.Conv2d(wide, channels, 1, bias=False),
             )
 
@@ -86,11 +98,15 @@ class TaeBlock(nn.Module):
         """``[B, C, H, W] → [B, C, H, W]``."""
         if self.pool is not None:
             x = x + self.pool(x)
-        return torch.relu(self.conv(x) + x)
+        out = self.conv(x)
+        out += x  # the conv output is ours: add and clamp in place (one pass each, no new tensor)
+        return out.relu_()
 
 
 class _SoftClamp(nn.Module):
     """``tanh(x / 3) · 3``: keeps decoder inputs within ±3 smoothly."""
+
+    strip_halo = 0  # element-wise
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.tanh(x / 3.0) * 3.0
@@ -110,12 +126,16 @@ class TaeEncoder(nn.Sequential):
         super().__init__(*layers)
         self.latent_channels = latent_channels
 
+    def forward(self, x: Tensor) -> Tensor:
+        """``[B, 3, H, W] → [B, C, ⌈H/8⌉, ⌈W/8⌉]``; full-resolution stages in strips when large."""
+        return run_stages(list(self), x)
+
 
 class TaeDecoder(nn.Sequential):
     """Latent ``[B, C, h, w]`` (the TAE latent space) → RGB image ``[B, 3, 8h, 8w]``, about [0, 1]."""
 
     def __init__(self, latent_channels: int, *, midblock_gn: bool = False) -> None:
-        layers: list[nn.Module] = [_SoftClamp(), _conv(latent_channels, WIDTH), nn.ReLU()]
+        layers: list[nn.Module] = [_SoftClamp(), _conv(latent_channels, WIDTH), nn.ReLU(inplace=True)]
         for index in range(3, DECODER_OUT):
             if index in DECODER_UPS:
                 layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
@@ -126,3 +146,7 @@ class TaeDecoder(nn.Sequential):
         layers.append(_conv(WIDTH, 3))
         super().__init__(*layers)
         self.latent_channels = latent_channels
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``[B, C, h, w] → [B, 3, 8h, 8w]``; upsampled stages in strips when large."""
+        return run_stages(list(self), x)
