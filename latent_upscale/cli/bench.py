@@ -64,7 +64,9 @@ def add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
         "reference, growth with size and the WebUI glue's overhead; write results.json, results.md and "
         "results.png. Needs the bench extra (pip install 'latent-upscale[bench]').",
     )
-    parser.add_argument("--quick", action="store_true", help="small sizes: well under two minutes on 2 cores")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: under three minutes on two idle cores (CI runs it)"
+    )
     parser.add_argument(
         "--device", type=device, default="cpu", help="cpu (default) or cuda[:N] when there is one"
     )
