@@ -116,9 +116,9 @@ def quick_plan() -> BenchPlan:
         quick=True,
         method_jobs=(Job("small", 32, 2.0), Job("small", 48, 1.5)),
         batches=(1, 4),
-        # 64 → 128 and 96 → 192 image pixels: a VAE call of about a second, 18 of them in all.
+        # 64 → 128 and 96 → 192 image pixels; two rounds (a spread) of one call each per row.
         vae_jobs=(("sd1", 8), ("sdxl", 12)),
-        vae_samples=3,
+        vae_samples=2,
         reference_sides=((32, 1), (64, 1)),
         reference_rounds=3,
         growth_sides=(24, 48),
