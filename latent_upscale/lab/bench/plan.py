@@ -89,7 +89,7 @@ class BenchPlan:
     #: Row 4: input sides of the 2× growth series of every interpolation (powers of two and not).
     interpolation_growth_sides: tuple[int, ...] = (32, 48, 64)
     #: Row 5: ``upscale`` on torch modes vs a direct ``F.interpolate`` (input shapes, 2× each).
-    upscale_overhead_shapes: tuple[tuple[int, int, int, int], ...] = ((1, 4, 64, 64),)
+    upscale_overhead_shapes: tuple[tuple[int, int, int, int], ...] = ((1, 4, 64, 64), (1, 4, 128, 128))
     #: Row 3: learned upscalers vs their published nodes (``row_neural_peers``), (model id, latent
     #: side, scale factor) each; run only when the peers folder holds the node's file.
     neural_peer_jobs: tuple[tuple[str, int, float], ...] = (
@@ -134,7 +134,7 @@ def quick_plan() -> BenchPlan:
         interpolation_jobs=(((1, 4, 32, 32), (64, 64)), ((2, 4, 24, 24), (36, 36))),
         interpolation_rounds=3,
         interpolation_growth_sides=(24, 32, 48),
-        upscale_overhead_shapes=((1, 4, 64, 64),),
+        upscale_overhead_shapes=((1, 4, 64, 64), (1, 4, 128, 128)),
         neural_peer_jobs=(("sesqui", 16, 1.5), ("city96", 16, 2.0), ("ttl", 16, 1.5)),
         neural_peer_rounds=3,
     )
@@ -175,7 +175,7 @@ def full_plan(device: torch.device | None = None) -> BenchPlan:
         interpolation_jobs=_ISSUE_SHAPES,
         interpolation_rounds=5,
         interpolation_growth_sides=(64, 96, 128, 192, 256, 384),
-        upscale_overhead_shapes=((1, 4, 64, 64),),
+        upscale_overhead_shapes=((1, 4, 64, 64), (1, 4, 128, 128)),
         # Issue 12's sizes. Ttl's attention is quadratic in pixels (a 128² latent ×2 is 65536 tokens
         # untiled, as the node runs it): 64² only.
         neural_peer_jobs=_NEURAL_PEER_JOBS,
