@@ -48,7 +48,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     for name, path in outcome.files.items():
         print(f"{name:9} {path}")
     for key, goal in outcome.results["summary"]["goals"].items():
-        print(f"goal {'met' if goal['met'] else 'MISSED':6} {goal['what']}: {goal['value']:.3g} ({key})")
+        verdict = {True: "met", False: "MISSED"}.get(goal["met"], goal.get("verdict", "not judged"))
+        spread = goal.get("spread")
+        figures = f"{goal['value']:.3g}" + (f" (rounds {spread[0]:.3g} … {spread[1]:.3g})" if spread else "")
+        print(f"goal {verdict}: {goal['what']}: {figures} ({key})")
     if outcome.failed:
         print(f"rows that failed: {', '.join(outcome.failed)} (see results.json)", file=sys.stderr)
         return 1
