@@ -32,6 +32,7 @@ whole image, so its stage always runs whole. ReLUs and the residual add run in p
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from latent_upscale.neural.archs.tae_strips import run_stages
@@ -60,6 +61,47 @@ DECODER_OUT = 19
 #: Keys every encoder (first four) or decoder (last four) file has; used by detection and errors.
 ENCODER_SIGNATURE = ("0.weight", "1.conv.0.weight", "2.weight", "14.weight")
 DECODER_SIGNATURE = ("1.weight", "3.conv.0.weight", "7.weight", "19.weight")
+
+
+#: oneDNN's convolution with fused post-ops (what torch.compile's CPU backend emits): conv → ReLU and
+#: conv → + residual → ReLU in one pass over the output instead of two or three. A torch internal, so
+#: it is used only where a probe at import gives exactly the unfused result; else None.
+_pointwise = getattr(getattr(torch.ops, "mkldnn", None), "_convolution_pointwise", None)
+#: padding, stride, dilation, groups of every block conv.
+_GEOMETRY = ([1, 1], [1, 1], [1, 1], 1)
+
+
+def _probe_pointwise() -> bool:
+    if _pointwise is None or not torch.backends.mkldnn.is_available():
+        return False
+    generator = torch.Generator().manual_seed(0)
+    # The blocks' width at a size where oneDNN picks its usual kernels (on slivers of a few pixels it
+    # may pick others, which round differently: agreement to float rounding, as for strips).
+    x = torch.randn(1, WIDTH, 40, 33, generator=generator)
+    weight = torch.randn(WIDTH, WIDTH, 3, 3, generator=generator) / 24
+    bias = torch.randn(WIDTH, generator=generator)
+    try:
+        with torch.inference_mode():
+            for layout in (torch.contiguous_format, torch.channels_last):
+                h, w = x.contiguous(memory_format=layout), weight.contiguous(memory_format=layout)
+                conv = F.conv2d(h, w, bias, padding=1)
+                if not torch.equal(_pointwise(h, w, bias, *_GEOMETRY, "relu", [None], ""), torch.relu(conv)):
+                    return False
+                fused = _pointwise(h, h, w, bias, *_GEOMETRY, "add", 1.0, "relu", [None], "")
+                if not torch.equal(fused, torch.relu(conv + h)):
+                    return False
+    except (RuntimeError, TypeError):  # a changed signature or a build without oneDNN
+        return False
+    return True
+
+
+_POINTWISE_OK = _probe_pointwise()
+
+
+def _fused_ok(x: Tensor) -> bool:
+    """The fused path: float32 on a CPU, no autograd (the op has no backward)."""
+    cpu_float32 = x.device.type == "cpu" and x.dtype == torch.float32
+    return _POINTWISE_OK and cpu_float32 and not torch.is_grad_enabled()
 
 
 def _conv(n_in: int, n_out: int, *, stride: int = 1, bias: bool = True) -> nn.Conv2d:
@@ -98,6 +140,11 @@ class TaeBlock(nn.Module):
         """``[B, C, H, W] → [B, C, H, W]``."""
         if self.pool is not None:
             x = x + self.pool(x)
+        if _fused_ok(x):  # oneDNN applies the ReLUs and the residual add as the convs write
+            first, _, second, _, third = self.conv
+            h = _pointwise(x, first.weight, first.bias, *_GEOMETRY, "relu", [None], "")
+            h = _pointwise(h, second.weight, second.bias, *_GEOMETRY, "relu", [None], "")
+            return _pointwise(h, x, third.weight, third.bias, *_GEOMETRY, "add", 1.0, "relu", [None], "")
         out = self.conv(x)
         out += x  # the conv output is ours: add and clamp in place (one pass each, no new tensor)
         return out.relu_()
