@@ -23,7 +23,8 @@ each for a 1024² image in float32). Between resolution changes the networks are
 and ReLUs, so each such stage can run in horizontal strips with a few rows of context
 (:mod:`latent_upscale.neural.archs.tae_strips`): the same numbers as the whole-image run, a bounded
 peak, and no seams (unlike overlapping tiles, nothing is blended). The GroupNorm side branch sees the
-whole image, so its stage always runs whole. ReLUs and the residual add run in place.
+whole image, so its stage always runs whole. ReLUs and the residual add run in place, or on CPUs
+as oneDNN post-ops of the convolutions that precede them (one pass over each output, not two).
 
 :mod:`latent_upscale.neural.archs.tae` is the architecture module (detection, the descriptor);
 :mod:`latent_upscale.neural.archs.tae_variants` tells the variants apart and loads the files.
