@@ -115,6 +115,12 @@ MAX_SIDE = 16384
 MAX_ELEMENTS = 2**31 - 1
 
 
+#: Latents whose finiteness is proved by one dot product (float32/float64 BLAS, which propagate NaN
+#: and infinity), up to a size where one reduction's cost no longer matters beside the resize.
+_DOT_DTYPES = (torch.float32, torch.float64)
+_DOT_MAX_ELEMENTS = 2**24
+
+
 def _dims(latent: Tensor) -> str:
     return "x".join(str(d) for d in latent.shape)
 
@@ -164,10 +170,11 @@ def max_magnitude(tensor: Tensor) -> float:
 
 
 def check_latent_magnitude(latent: object) -> float:
-    """:func:`check_latent`'s checks; returns the latent's largest ``|value|`` (finite).
+    """:func:`check_latent`'s checks; returns a finite bound on the latent's largest ``|value|``:
+    that value itself, or for float32/float64 latents the Euclidean norm (never smaller).
 
-    The magnitude comes from the same single pass that proves the latent finite, so callers can
-    tell whether a :attr:`Method.convex` method's output needs a check of its own.
+    The bound comes from the same single pass that proves the latent finite, so callers can tell
+    whether a :attr:`Method.convex` method's output needs a check of its own.
     """
     if not isinstance(latent, Tensor):
         raise LatentTypeError(f"latent must be a torch.Tensor, got {type(latent).__name__}")
@@ -189,7 +196,16 @@ def check_latent_magnitude(latent: object) -> float:
         )
     if latent.numel() == 0:
         raise LatentUpscaleError(f"latent is empty (shape {tuple(latent.shape)})")
-    low, high = torch.aminmax(latent)  # max_magnitude, inlined: this is every call's path
+    if latent.dtype in _DOT_DTYPES and latent.numel() <= _DOT_MAX_ELEMENTS and latent.is_contiguous():
+        # Every call's path: one BLAS dot of the latent with itself (half aminmax's time at 64²,
+        # under half at 128², one value to read back). Squares are never negative, so the sum is
+        # finite exactly when every value is finite and it does not overflow; its root bounds
+        # every |value|. NaN and infinity (and an overflow) fall through to the exact pass below.
+        flat = latent.view(-1)
+        energy = torch.dot(flat, flat).item()
+        if math.isfinite(energy):
+            return math.sqrt(energy)
+    low, high = torch.aminmax(latent)  # max_magnitude, inlined
     low_value, high_value = low.item(), high.item()
     if not (math.isfinite(low_value) and math.isfinite(high_value)):
         bad = int((~torch.isfinite(latent)).sum())

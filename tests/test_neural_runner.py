@@ -207,7 +207,10 @@ def test_channel_mismatch_is_a_clear_error(tmp_path: Path):
             random_latent(1, 16, 8, 8), scale=1.5, method="neural", family="sdxl", neural=options(tmp_path)
         )
     flux2 = put_sesqui(tmp_path / "other", "Flux2", channels=32)
-    with pytest.raises(LatentUpscaleError, match=r"128 channels: a FLUX\.2 latent packed 2×2; pass family=.flux2. and it is unpacked"):
+    with pytest.raises(
+        LatentUpscaleError,
+        match=r"128 channels: a FLUX\.2 latent packed 2×2; pass family=.flux2. and it is unpacked",
+    ):
         upscale_detailed(
             random_latent(1, 128, 8, 8), scale=1.5, method="neural", weights=flux2, latent_space="raw"
         )

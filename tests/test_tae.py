@@ -181,3 +181,35 @@ def test_real_taef2_reconstructs_a_photograph_above_25_db():
     assert psnr(decoded, image) >= 25.0
     # the decoded image is this photograph, not any smooth image: mirrored, it no longer matches
     assert psnr(decoded, image.flip(-1)) < 20.0
+
+
+def assert_same(got: torch.Tensor, expected: torch.Tensor) -> None:
+    """Equal up to float rounding (the convolution library may block a strip's shape differently)."""
+    assert got.shape == expected.shape
+    assert float((got - expected).abs().max()) <= 1e-5 * float(expected.abs().max())
+
+
+@pytest.mark.parametrize("variant", ["taesd", "taef2"])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_strips_give_the_whole_image_result_up_to_float_rounding(variant, channels_last):
+    from latent_upscale.neural.archs.tae_strips import run_stages
+
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    pair = {
+        half: tae.load(tae_state_dict(variant, half, seed=5), filename=f"{variant}_{half}.pth")
+        for half in ("encoder", "decoder")
+    }
+    decoder = pair["decoder"].module.to(memory_format=layout)
+    encoder = pair["encoder"].module.to(memory_format=layout)
+    channels = tae.VARIANTS[variant].latent_channels
+    latent = torch.randn(1, channels, 13, 21, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        latent = latent.contiguous(memory_format=layout)
+        whole_image = torch.nn.Sequential.forward(decoder, latent)
+        # A 1-byte budget: every separable stage runs in strips of the fewest rows (16).
+        image = run_stages(list(decoder), latent, budget=1)
+        assert_same(image, whole_image)
+        assert torch.equal(decoder(latent), whole_image)  # the default budget: whole stages here
+        big = torch.nn.functional.interpolate(image.clamp(0, 1), scale_factor=1.5, mode="bilinear")
+        big = big.contiguous(memory_format=layout)
+        assert_same(run_stages(list(encoder), big, budget=1), torch.nn.Sequential.forward(encoder, big))

@@ -67,7 +67,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     for name, path in outcome.files.items():
         print(f"{name:9} {path}")
     for key, goal in outcome.results["summary"]["goals"].items():
-        print(f"goal {'met' if goal['met'] else 'MISSED':6} {goal['what']}: {goal['value']:.3g} ({key})")
+        verdict = {True: "met", False: "MISSED"}.get(goal["met"], goal.get("verdict", "not judged"))
+        spread = goal.get("spread")
+        figures = f"{goal['value']:.3g}" + (f" (rounds {spread[0]:.3g} … {spread[1]:.3g})" if spread else "")
+        print(f"goal {verdict}: {goal['what']}: {figures} ({key})")
     if outcome.failed:
         print(f"rows that failed: {', '.join(outcome.failed)} (see results.json)", file=sys.stderr)
         return 1
@@ -116,7 +119,9 @@ def add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
         "For the quality bench: bench quality --help.",
     )
     parser.add_argument("-h", "--help", action=_BenchHelp)
-    parser.add_argument("--quick", action="store_true", help="small sizes: well under two minutes on 2 cores")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: under three minutes on two idle cores (CI runs it)"
+    )
     parser.add_argument(
         "--device", type=device, default="cpu", help="cpu (default) or cuda[:N] when there is one"
     )

@@ -124,4 +124,11 @@ def environment_line(environment: dict[str, object]) -> str:
         parts.append(f"commit {environment['git_commit']}")
     if load:
         parts.append(f"load average at start {load[0]:g}")
+    end = environment.get("load_average_end")
+    if isinstance(end, list) and end:
+        parts.append(f"at the end {end[0]:g}")
+    if isinstance(environment.get("duration_s"), (int, float)) and isinstance(
+        environment.get("cpu_s"), (int, float)
+    ):
+        parts.append(f"{environment['duration_s']:.0f} s wall, {environment['cpu_s']:.0f} s CPU")
     return " · ".join(parts)

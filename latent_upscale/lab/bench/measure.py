@@ -40,6 +40,7 @@ __all__ = [
     "median_ratio",
     "memory_method",
     "peak_memory",
+    "ratio_spread",
 ]
 
 _STATUS = Path("/proc/self/status")
@@ -233,23 +234,41 @@ def measure(
 
 
 def interleaved_medians(
-    fns: dict[str, Callable[[], object]], *, rounds: int, threads: int, min_run_time: float
+    fns: dict[str, Callable[[], object]],
+    *,
+    rounds: int,
+    threads: int,
+    min_run_time: float,
+    single_calls: frozenset[str] = frozenset(),
+    device: torch.device | None = None,
+    warm_up: bool = True,
 ) -> dict[str, list[float]]:
     """Per-round medians of several callables timed in turn, round after round.
 
     A noisy neighbour then slows every contender in a round alike, so per-round ratios stay
-    meaningful; callers take the median of those ratios.
+    meaningful; callers take the median of those ratios. Callables named in ``single_calls`` (calls
+    of a second or more) are timed one call per round instead of ``blocked_autorange``.
     """
-    for fn in fns.values():
-        fn()  # warm-up
+    if warm_up:
+        for fn in fns.values():
+            fn()
     timers = {name: _timer(fn, threads) for name, fn in fns.items()}
     medians: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, timer in timers.items():
-            medians[name].append(float(timer.blocked_autorange(min_run_time=min_run_time).median))
+            if name in single_calls:
+                medians[name].append(_one_call_seconds(fns[name], device or torch.device("cpu")))
+            else:
+                medians[name].append(float(timer.blocked_autorange(min_run_time=min_run_time).median))
     return medians
 
 
 def median_ratio(numerators: list[float], denominators: list[float]) -> float:
     """Median of the per-round ratios ``numerator / denominator``."""
     return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
+
+
+def ratio_spread(numerators: list[float], denominators: list[float]) -> tuple[float, float, float]:
+    """Median, lowest and highest of the per-round ratios ``numerator / denominator``."""
+    ratios = [n / d for n, d in zip(numerators, denominators, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)

@@ -59,6 +59,7 @@ class BenchPlan:
     batches: tuple[int, ...]
     #: Row 2: VAE round trips, (VAE config id, latent side), each a 2× job.
     vae_jobs: tuple[tuple[str, int], ...]
+    #: Rows 2 and 2b: interleaved rounds (one round-trip call each) behind each ratio and its spread.
     vae_samples: int
     #: Row 3: latent sides (batch 1) and extra (side, batch) pairs; interleaved rounds.
     reference_sides: tuple[tuple[int, int], ...]
@@ -88,7 +89,7 @@ class BenchPlan:
     #: Row 4: input sides of the 2× growth series of every interpolation (powers of two and not).
     interpolation_growth_sides: tuple[int, ...] = (32, 48, 64)
     #: Row 5: ``upscale`` on torch modes vs a direct ``F.interpolate`` (input shapes, 2× each).
-    upscale_overhead_shapes: tuple[tuple[int, int, int, int], ...] = ((1, 4, 64, 64),)
+    upscale_overhead_shapes: tuple[tuple[int, int, int, int], ...] = ((1, 4, 64, 64), (1, 4, 128, 128))
     #: Row 3: learned upscalers vs their published nodes (``row_neural_peers``), (model id, latent
     #: side, scale factor) each; run only when the peers folder holds the node's file.
     neural_peer_jobs: tuple[tuple[str, int, float], ...] = (
@@ -110,13 +111,14 @@ class BenchPlan:
 
 
 def quick_plan() -> BenchPlan:
-    """Small sizes and short timings: well under two minutes on a 2-core CPU (CI runs it)."""
+    """Small sizes and short timings: under three minutes on two idle cores (CI runs it)."""
     return BenchPlan(
         quick=True,
         method_jobs=(Job("small", 32, 2.0), Job("small", 48, 1.5)),
         batches=(1, 4),
-        vae_jobs=(("sd1", 16), ("sdxl", 24)),
-        vae_samples=1,
+        # 64 → 128 and 96 → 192 image pixels; two rounds (a spread) of one call each per row.
+        vae_jobs=(("sd1", 8), ("sdxl", 12)),
+        vae_samples=2,
         reference_sides=((32, 1), (64, 1)),
         reference_rounds=3,
         growth_sides=(24, 48),
@@ -132,7 +134,7 @@ def quick_plan() -> BenchPlan:
         interpolation_jobs=(((1, 4, 32, 32), (64, 64)), ((2, 4, 24, 24), (36, 36))),
         interpolation_rounds=3,
         interpolation_growth_sides=(24, 32, 48),
-        upscale_overhead_shapes=((1, 4, 64, 64),),
+        upscale_overhead_shapes=((1, 4, 64, 64), (1, 4, 128, 128)),
         neural_peer_jobs=(("sesqui", 16, 1.5), ("city96", 16, 2.0), ("ttl", 16, 1.5)),
         neural_peer_rounds=3,
     )
@@ -157,7 +159,7 @@ def full_plan(device: torch.device | None = None) -> BenchPlan:
         ),
         batches=(1, 4),
         vae_jobs=(("sd1", 64), ("sdxl", 128)),
-        vae_samples=3 if gpu else 1,
+        vae_samples=3 if gpu else 2,
         reference_sides=((32, 1), (64, 1), (128, 1), (64, 4)),
         reference_rounds=5,
         growth_sides=(64, 128, 256, 512),
@@ -173,7 +175,7 @@ def full_plan(device: torch.device | None = None) -> BenchPlan:
         interpolation_jobs=_PEER_SHAPES,
         interpolation_rounds=5,
         interpolation_growth_sides=(64, 96, 128, 192, 256, 384),
-        upscale_overhead_shapes=((1, 4, 64, 64),),
+        upscale_overhead_shapes=((1, 4, 64, 64), (1, 4, 128, 128)),
         # The peer comparison's sizes. Ttl's attention is quadratic in pixels (a 128² latent ×2 is
         # 65536 tokens untiled, as the node runs it): 64² only.
         neural_peer_jobs=_NEURAL_PEER_JOBS,

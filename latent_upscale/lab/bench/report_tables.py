@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
-    "goals_section",
     "growth_section",
     "mebibytes",
     "methods_section",
@@ -121,13 +120,24 @@ def vae_section(rows: list[dict[str, Any]]) -> list[str]:
                 r["model"],
                 seconds(r["neural_median_s"])
                 + (f" ({r['neural_tiles']} tiles)" if r["neural_tiles"] > 1 else ""),
-                f"{r['ratio']:.0f}×",
+                f"{r['ratio']:.0f}×"
+                + (
+                    f" ({r['ratio_spread'][0]:.0f}–{r['ratio_spread'][1]:.0f}×)"
+                    if r.get("ratio_spread")
+                    else ""
+                ),
                 mebibytes(r["vae_peak_bytes"]),
                 mebibytes(r["neural_peak_bytes"]),
             ]
             for r in rows
         ),
     )
+    if rows and rows[0].get("vae_samples", 1) > 1:
+        lines += [
+            f"Interleaved: {rows[0]['vae_samples']} rounds of one round trip and each model's median; "
+            "the ratio is the median of the per-round ratios (their range in brackets).",
+            "",
+        ]
     return lines
 
 
@@ -311,56 +321,71 @@ def _interpolation_growth_section(growth: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _overhead_range(row: dict[str, Any]) -> str:
+    plain, patched = row.get("plain_round_medians_s") or [], row.get("patched_round_medians_s") or []
+    if not plain or len(plain) != len(patched):
+        return "n/a"
+    percents = [(b / a - 1.0) * 100.0 for a, b in zip(plain, patched, strict=True)]
+    return f"{min(percents):+.1f} … {max(percents):+.1f} %"
+
+
+def _signed_seconds(value: float) -> str:
+    return ("−" if value < 0 else "+") + seconds(abs(value))
+
+
 def overhead_section(all_rows: list[dict[str, Any]]) -> list[str]:
+    """The glue's pass-through cost and ``upscale``'s cost over ``F.interpolate``. Every figure but
+    the plain call's median comes from the per-round ratios (so no two columns can disagree)."""
     rows = [r for r in all_rows if row_kind(r, "interceptor") == "interceptor"]
     lines = ["## 5. Overhead of the WebUI glue on interpolate calls it does not own", ""]
     lines += table(
-        ["input", "call", "torch alone", "with interceptor", "extra per call", "overhead"],
+        ["input", "call", "torch alone", "overhead (median)", "per-round range", "extra per call"],
         (
             [
                 "×".join(str(d) for d in r["input"]),
                 f"`{r['call']}`",
                 seconds(r["plain_median_s"]),
-                seconds(r["patched_median_s"]),
-                seconds(abs(r["extra_per_call_s"])) if r["extra_per_call_s"] >= 0 else "< noise",
                 f"{r['overhead_percent']:+.2f} %",
+                _overhead_range(r),
+                _signed_seconds(r["extra_per_call_s"]),
             ]
             for r in rows
         ),
     )
-    lines += [f"Median of per-round ratios over {rows[0]['rounds']} interleaved rounds.", ""] if rows else []
+    if rows:
+        lines += [
+            f"Overhead: the median over {rows[0]['rounds']} interleaved rounds of (time with the interceptor "
+            "/ time of torch alone − 1); extra per call: that median times the plain call's time.",
+            "",
+        ]
     wrapped = [r for r in all_rows if row_kind(r, "") == "upscale"]
     if wrapped:
         lines += ["### 5b. `upscale` on torch modes vs a direct `F.interpolate`", ""]
         lines += table(
-            ["method", "input → output", "F.interpolate", "upscale", "extra per call", "overhead"],
+            [
+                "method",
+                "input → output",
+                "F.interpolate",
+                "overhead (median)",
+                "per-round range",
+                "extra per call",
+            ],
             (
                 [
                     r["method"],
                     shape_text(r),
                     seconds(r["plain_median_s"]),
-                    seconds(r["patched_median_s"]),
-                    seconds(abs(r["extra_per_call_s"])) if r["extra_per_call_s"] >= 0 else "< noise",
                     f"{r['overhead_percent']:+.1f} %",
+                    _overhead_range(r),
+                    _signed_seconds(r["extra_per_call_s"]),
                 ]
                 for r in wrapped
             ),
         )
         lines += [
             "`upscale` checks the latent and the size, dispatches and records the result; outputs are "
-            f"identical. Median of per-round ratios over {wrapped[0]['rounds']} interleaved rounds.",
+            f"identical. Median of per-round ratios over {wrapped[0]['rounds']} interleaved rounds, on "
+            f"{wrapped[0].get('threads', 1)} thread(s).",
             "",
         ]
-    return lines
-
-
-def goals_section(summary: dict[str, Any]) -> list[str]:
-    goals = summary.get("goals", {})
-    if not goals:
-        return []
-    lines = ["## Goals", ""]
-    lines += table(
-        ["goal", "target", "this run", "met"],
-        ([g["what"], g["goal"], f"{g['value']:.3g}", "yes" if g["met"] else "no"] for g in goals.values()),
-    )
     return lines

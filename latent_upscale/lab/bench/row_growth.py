@@ -154,43 +154,48 @@ def run_growth_row(context: BenchContext) -> dict[str, list[dict[str, object]]]:
 
 
 #: Run in a fresh interpreter: the peak extra memory of one ``upscale`` call (after a warm-up
-#: call) per side, as JSON. A long-running bench process (models, diffusers, freed arenas) inflates
-#: the resident-size peak of small calls; a fresh process measures what a call itself needs.
+#: call) per method and side, as JSON. A long-running bench process (models, diffusers, freed
+#: arenas) inflates the resident-size peak of small calls; a fresh process measures what a call
+#: itself needs. One interpreter serves every method (starting one costs seconds of CPU).
 _FRESH_PEAKS = """
 import json, sys, torch
 from latent_upscale.api import upscale
 from latent_upscale.lab.bench.measure import peak_memory
-torch.set_num_threads(int(sys.argv[2]))
+torch.set_num_threads(int(sys.argv[1]))
+methods, sides = sys.argv[2].split(","), [int(side) for side in sys.argv[3].split(",")]
 peaks = {}
-for side in map(int, sys.argv[3:]):
-    latent = torch.randn(1, 4, side, side, generator=torch.Generator().manual_seed(0))
-    upscale(latent, (2 * side, 2 * side), method=sys.argv[1])
-    with peak_memory(torch.device("cpu")) as probe:
-        out = upscale(latent, (2 * side, 2 * side), method=sys.argv[1])
-    # Freed only after the peak is read: VmHWM is max(current RSS, the RSS the kernel recorded at
-    # the last unmap), and that record comes from batched per-CPU counters, short by up to ~32
-    # pages a CPU; an output unmapped inside the block made small calls' peaks look too low.
-    del out
-    peaks[side] = probe.peak_bytes
+for method in methods:
+    peaks[method] = {}
+    for side in sides:
+        latent = torch.randn(1, 4, side, side, generator=torch.Generator().manual_seed(0))
+        upscale(latent, (2 * side, 2 * side), method=method)
+        with peak_memory(torch.device("cpu")) as probe:
+            out = upscale(latent, (2 * side, 2 * side), method=method)
+        # Freed only after the peak is read: VmHWM is max(current RSS, the RSS the kernel recorded
+        # at the last unmap), and that record comes from batched per-CPU counters, short by up to
+        # ~32 pages a CPU; an output unmapped inside the block made small calls' peaks look too low.
+        del out
+        peaks[method][side] = probe.peak_bytes
 print(json.dumps(peaks))
 """
 
 
-def _fresh_process_peaks(method: str, sides: tuple[int, ...], threads: int) -> dict[int, int | None]:
-    """Peak extra bytes of ``upscale(method)`` at each side, measured in a fresh interpreter."""
+def _fresh_process_peaks(
+    methods: list[str], sides: tuple[int, ...], threads: int
+) -> dict[str, dict[int, int | None]]:
+    """Peak extra bytes of ``upscale(method)`` for each method and side, in one fresh interpreter."""
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    command = [sys.executable, "-c", _FRESH_PEAKS, str(threads), ",".join(methods), ",".join(map(str, sides))]
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _FRESH_PEAKS, method, str(threads), *map(str, sides)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=True,
-            env=environment,
+            command, capture_output=True, text=True, timeout=600, check=True, env=environment
         )
-        return {int(side): peak for side, peak in json.loads(done.stdout.strip().splitlines()[-1]).items()}
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as error:
-        logger.warning("fresh-process memory of %s failed (%s); using the in-process figure", method, error)
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        return {
+            method: {int(side): peak for side, peak in by_side.items()} for method, by_side in found.items()
+        }
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, AttributeError) as error:
+        logger.warning("fresh-process memory failed (%s); using the in-process figures", error)
         return {}
 
 
@@ -203,11 +208,7 @@ def _interpolation_points(context: BenchContext) -> list[dict[str, object]]:
     methods = [method.id for method in registered_methods() if not method.neural]
     sides = context.plan.interpolation_growth_sides
     cases = [(method, side) for method in methods for side in sides]
-    fresh = (
-        {method: _fresh_process_peaks(method, sides, context.threads) for method in methods}
-        if context.device.type == "cpu"
-        else {}
-    )
+    fresh = _fresh_process_peaks(methods, sides, context.threads) if context.device.type == "cpu" else {}
     points: list[dict[str, object]] = []
     for method, side in context.steps(cases, "growth (interpolations)", total=len(cases)):
         latent = context.latent(1, side)

@@ -10,6 +10,7 @@ it: eager, float32 on CPU, float16 on CUDA.
 from __future__ import annotations
 
 import logging
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -19,8 +20,17 @@ from torch import Tensor
 
 from latent_upscale.families import get_family
 from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.measure import interleaved_medians, peak_memory, ratio_spread
 
-__all__ = ["VAE_CONFIGS", "build_vae", "diffusers_missing", "round_trip", "run_vae_row"]
+__all__ = [
+    "VAE_CONFIGS",
+    "build_vae",
+    "cached_vae",
+    "diffusers_missing",
+    "release_vaes",
+    "round_trip",
+    "run_vae_row",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +85,26 @@ def build_vae(config_id: str, device: torch.device, dtype: torch.dtype) -> Any:
     return vae.eval().requires_grad_(False)
 
 
+_BUILT: dict[tuple[str, str, torch.dtype], Any] = {}
+
+
+def cached_vae(config_id: str, device: torch.device, dtype: torch.dtype) -> Any:
+    """:func:`build_vae`, built once per run and warmed up at a tiny size (library set-up): the VAE
+    row and the ``tae`` row share it (building 84 M random parameters costs seconds of CPU)."""
+    key = (config_id, str(device), dtype)
+    if key not in _BUILT:
+        vae = build_vae(config_id, device, dtype)
+        generator = torch.Generator().manual_seed(0)
+        round_trip(vae, torch.randn(1, 4, 8, 8, generator=generator).to(device))()
+        _BUILT[key] = vae
+    return _BUILT[key]
+
+
+def release_vaes() -> None:
+    """Forget the VAEs :func:`cached_vae` built (the end of a run)."""
+    _BUILT.clear()
+
+
 def round_trip(vae: Any, latent: Tensor, scale: float = 2.0) -> Callable[[], Tensor]:
     """Decode → resize the image by ``scale`` → encode, on model-space latents like the WebUI's."""
     scaling = float(vae.config.scaling_factor)
@@ -96,7 +126,8 @@ def _vae_dtype(device: torch.device) -> torch.dtype:
 
 
 def run_vae_row(context: BenchContext) -> list[dict[str, object]]:
-    """Each planned round trip and, on the same latent, each neural contender; with their ratio."""
+    """Each planned round trip and, on the same latent, each neural contender, interleaved round by
+    round (the round trip one call per round); the ratio is the median of the per-round ratios."""
     missing = diffusers_missing()
     if missing is not None:
         logger.warning("VAE round trip skipped: %s", missing)
@@ -105,11 +136,28 @@ def run_vae_row(context: BenchContext) -> list[dict[str, object]]:
     dtype = _vae_dtype(context.device)
     jobs = context.plan.vae_jobs
     for config_id, side in context.steps(jobs, "VAE round trip", total=len(jobs)):
-        vae = build_vae(config_id, context.device, dtype)
-        round_trip(vae, context.latent(1, min(side, 8)))()  # warm-up at a tiny size: library set-up
+        vae = cached_vae(config_id, context.device, dtype)
         latent = context.latent(1, side)
         target = (2 * side, 2 * side)
-        timing, peak = context.measure(round_trip(vae, latent), samples=context.plan.vae_samples)
+        calls: dict[str, Callable[[], object]] = {"vae": round_trip(vae, latent)}
+        jobs_by_model = {
+            model_id: context.models.job(model_id, latent, target) for model_id in _NEURAL_CONTENDERS
+        }
+        calls.update(jobs_by_model)
+        peaks: dict[str, int | None] = {}
+        for name, call in calls.items():  # the warm-up call of each, whose peak memory is measured
+            with peak_memory(context.device) as probe:
+                call()
+            peaks[name] = probe.peak_bytes
+        seconds = interleaved_medians(
+            calls,
+            rounds=context.plan.vae_samples,
+            threads=context.threads,
+            min_run_time=context.plan.min_run_time,
+            single_calls=frozenset({"vae"}),
+            device=context.device,
+            warm_up=False,
+        )
         base: dict[str, object] = {
             "vae": config_id,
             "input": [1, 4, side, side],
@@ -118,34 +166,37 @@ def run_vae_row(context: BenchContext) -> list[dict[str, object]]:
             "encoded_px": 2 * side * VAE_STRIDE,
             "vae_dtype": str(dtype).removeprefix("torch."),
             "vae_parameters": sum(p.numel() for p in vae.parameters()),
-            "vae_median_s": timing.median_s,
-            "vae_samples": timing.samples,
-            "vae_peak_bytes": peak,
+            "vae_median_s": statistics.median(seconds["vae"]),
+            "vae_samples": len(seconds["vae"]),
+            "vae_peak_bytes": peaks["vae"],
+            "vae_round_seconds": seconds["vae"],
         }
-        del vae
-        for model_id in _NEURAL_CONTENDERS:
-            call = context.models.job(model_id, latent, target)
-            neural_timing, neural_peak = context.measure(call)
+        for model_id, call in jobs_by_model.items():
+            ratio, low, high = ratio_spread(seconds["vae"], seconds[model_id])
             rows.append(
                 {
                     **base,
                     "model": model_id,
-                    "neural_median_s": neural_timing.median_s,
-                    "neural_samples": neural_timing.samples,
-                    "neural_peak_bytes": neural_peak,
+                    "neural_median_s": statistics.median(seconds[model_id]),
+                    "neural_samples": len(seconds[model_id]),
+                    "neural_peak_bytes": peaks[model_id],
                     "neural_tiles": call.tiles,
-                    "ratio": timing.median_s / neural_timing.median_s,
+                    "neural_round_seconds": seconds[model_id],
+                    "ratio": ratio,
+                    "ratio_spread": [low, high],
                 }
             )
             logger.info(
-                "VAE %s round trip %dx%d → %dx%d: %.2f s vs %s %.3f s (%.0f× cheaper)",
+                "VAE %s round trip %dx%d → %dx%d: %.2f s vs %s %.3f s (%.0f× cheaper, %.0f–%.0f)",
                 config_id,
                 side,
                 side,
                 *target,
-                timing.median_s,
+                base["vae_median_s"],
                 model_id,
-                neural_timing.median_s,
-                timing.median_s / neural_timing.median_s,
+                rows[-1]["neural_median_s"],
+                ratio,
+                low,
+                high,
             )
     return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -20,7 +21,7 @@ from latent_upscale.lab.bench.row_methods import run_methods_row
 from latent_upscale.lab.bench.row_overhead import run_overhead_row
 from latent_upscale.lab.bench.row_reference import run_reference_row
 from latent_upscale.lab.bench.row_tae import run_tae_row
-from latent_upscale.lab.bench.row_vae import run_vae_row
+from latent_upscale.lab.bench.row_vae import release_vaes, run_vae_row
 
 __all__ = ["BenchOutcome", "run_bench"]
 
@@ -77,8 +78,9 @@ def run_bench(
     environment = describe_environment(device, threads, quick=plan.quick, dtype=_dtype_label(device))
     rows: dict[str, Any] = {}
     durations: dict[str, float] = {}
+    cpu_seconds: dict[str, float] = {}
     failed: list[str] = []
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), _cpu_seconds()
     try:
         with bench_models(device) as models:
             if set(plan.rows) & _ROWS_WITH_MODELS:
@@ -86,7 +88,7 @@ def run_bench(
             context = BenchContext(plan, device, threads, models, progress)
             for row in plan.rows:
                 logger.info("benchmark row: %s", row)
-                row_started = time.perf_counter()
+                row_started, row_cpu = time.perf_counter(), _cpu_seconds()
                 try:
                     rows[row] = _ROW_RUNNERS[row](context)
                 except Exception as error:  # record it and go on with the other rows
@@ -94,15 +96,26 @@ def run_bench(
                     rows[row] = {"error": f"{type(error).__name__}: {error}"}
                     failed.append(row)
                 durations[row] = time.perf_counter() - row_started
+                cpu_seconds[row] = _cpu_seconds() - row_cpu
     finally:
+        release_vaes()
         torch.set_num_threads(previous_threads)
     environment["duration_s"] = time.perf_counter() - started
     environment["row_durations_s"] = durations
+    # CPU seconds of this process and the interpreters it started: on a shared machine the wall time
+    # measures the neighbours too; on two idle cores the wall time is at most about this.
+    environment["cpu_s"] = _cpu_seconds() - started_cpu
+    environment["row_cpu_s"] = cpu_seconds
     environment["load_average_end"] = load_average()
     results = {"environment": environment, "plan": _plan_dict(plan), "rows": rows}
     results["summary"] = summarise(results)
     files = write_report(results, out)
     return BenchOutcome(results, files, failed)
+
+
+def _cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def _plan_dict(plan: BenchPlan) -> dict[str, Any]:

@@ -208,12 +208,14 @@ def load_parts(
         # GroupNorm sees the tile: real weights, 512² photograph at 2×, tile error 0.26 vs 0.20.
         balanced_tiles=not variant.midblock_gn,
         min_input_size=1,
-        # Tile above 96×96 output latent pixels (768² image pixels): untiled, the 64-channel
-        # activations at full image resolution peak near 1 KiB per output image pixel in float32
-        # (untiled: 3.1–3.3× less than the SD VAE round trip; tiled: 6–24× less, bench 2026-11-30).
-        # The 16× layout (TAEQI2.1) works at image resolution only in its last, 64-wide stage before
-        # the pixel shuffle, yet has 4× more image pixels per latent pixel: tile above 48×48 (768²).
-        auto_tile_output_pixels=96 * 96 if variant.spatial == 8 else 48 * 48,
+        # Tile above 256×256 output latent pixels (2048² image pixels, SDXL at 2×) for the 8× layouts:
+        # they run their full-resolution stages in strips (tae_strips), so an untiled run peaks near
+        # 190 B per output image pixel in float32 (SD1 512 → 1024 px: 186 MiB, was 781 MiB whole-image;
+        # the SD VAE round trip: 2585 MiB) and needs no tiles, whose overlapping margins cost time.
+        # The 16× layout (TAEQI2.1) runs whole-image, works at image resolution only in its last,
+        # 64-wide stage before the pixel shuffle, yet has 4× more image pixels per latent pixel: tile
+        # above 48×48 (768²).
+        auto_tile_output_pixels=256 * 256 if variant.spatial == 8 else 48 * 48,
         channels_last=True,
         hyperparameters={"variant": variant.id, "resampler": RESAMPLER, "files": pair.files},
         model=pair.eval().requires_grad_(False),

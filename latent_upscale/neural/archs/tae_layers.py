@@ -31,6 +31,14 @@ stages and folds 2×2 pixels into channels at the image end:
 
 Every Block keeps its width, so it has no ``skip`` conv (an identity) in either layout.
 
+**Memory.** Untiled, the 64-channel activations at full image resolution dominate the peak (256 MiB
+each for a 1024² image in float32). Between resolution changes the networks are plain 3×3 convolutions
+and ReLUs, so each such stage can run in horizontal strips with a few rows of context
+(:mod:`latent_upscale.neural.archs.tae_strips`): the same numbers as the whole-image run, a bounded
+peak, and no seams (unlike overlapping tiles, nothing is blended). The GroupNorm side branch sees the
+whole image, so its stage always runs whole. ReLUs and the residual add run in place, or on CPUs
+as oneDNN post-ops of the convolutions that precede them (one pass over each output, not two).
+
 :mod:`latent_upscale.neural.archs.tae` is the architecture module (detection, the descriptor);
 :mod:`latent_upscale.neural.archs.tae_variants` tells the variants apart and loads the files.
 """
@@ -38,7 +46,10 @@ Every Block keeps its width, so it has no ``skip`` conv (an identity) in either 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
+
+from latent_upscale.neural.archs.tae_strips import run_stages
 
 __all__ = [
     "DECODER_SIGNATURE",
@@ -77,6 +88,47 @@ F16_ENCODER_OUT = 16
 F16_DECODER_OUT = 19
 
 
+#: oneDNN's convolution with fused post-ops (what torch.compile's CPU backend emits): conv → ReLU and
+#: conv → + residual → ReLU in one pass over the output instead of two or three. A torch internal, so
+#: it is used only where a probe at import gives exactly the unfused result; else None.
+_pointwise = getattr(getattr(torch.ops, "mkldnn", None), "_convolution_pointwise", None)
+#: padding, stride, dilation, groups of every block conv.
+_GEOMETRY = ([1, 1], [1, 1], [1, 1], 1)
+
+
+def _probe_pointwise() -> bool:
+    if _pointwise is None or not torch.backends.mkldnn.is_available():
+        return False
+    generator = torch.Generator().manual_seed(0)
+    # The blocks' width at a size where oneDNN picks its usual kernels (on slivers of a few pixels it
+    # may pick others, which round differently: agreement to float rounding, as for strips).
+    x = torch.randn(1, WIDTH, 40, 33, generator=generator)
+    weight = torch.randn(WIDTH, WIDTH, 3, 3, generator=generator) / 24
+    bias = torch.randn(WIDTH, generator=generator)
+    try:
+        with torch.inference_mode():
+            for layout in (torch.contiguous_format, torch.channels_last):
+                h, w = x.contiguous(memory_format=layout), weight.contiguous(memory_format=layout)
+                conv = F.conv2d(h, w, bias, padding=1)
+                if not torch.equal(_pointwise(h, w, bias, *_GEOMETRY, "relu", [None], ""), torch.relu(conv)):
+                    return False
+                fused = _pointwise(h, h, w, bias, *_GEOMETRY, "add", 1.0, "relu", [None], "")
+                if not torch.equal(fused, torch.relu(conv + h)):
+                    return False
+    except (RuntimeError, TypeError):  # a changed signature or a build without oneDNN
+        return False
+    return True
+
+
+_POINTWISE_OK = _probe_pointwise()
+
+
+def _fused_ok(x: Tensor) -> bool:
+    """The fused path: float32 on a CPU, no autograd (the op has no backward)."""
+    cpu_float32 = x.device.type == "cpu" and x.dtype == torch.float32
+    return _POINTWISE_OK and cpu_float32 and not torch.is_grad_enabled()
+
+
 def _conv(n_in: int, n_out: int, *, stride: int = 1, bias: bool = True) -> nn.Conv2d:
     return nn.Conv2d(n_in, n_out, 3, stride=stride, padding=1, bias=bias)
 
@@ -89,11 +141,14 @@ class TaeBlock(nn.Module):
 
     def __init__(self, channels: int = WIDTH, *, midblock_gn: bool = False) -> None:
         super().__init__()
+        #: Rows of context each side for strips (three 3×3 convs); None: GroupNorm sees the whole image.
+        self.strip_halo: int | None = None if midblock_gn else 3
+        # In-place ReLUs: no new tensor per activation (the same values; inference and autograd alike).
         self.conv = nn.Sequential(
             _conv(channels, channels),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             _conv(channels, channels),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             _conv(channels, channels),
         )
         self.pool: nn.Sequential | None = None
@@ -102,7 +157,7 @@ class TaeBlock(nn.Module):
             self.pool = nn.Sequential(
                 nn.Conv2d(channels, wide, 1, bias=False),
                 nn.GroupNorm(4, wide),
-                nn.ReLU(),
+                nn.ReLU(inplace=True),
                 nn.Conv2d(wide, channels, 1, bias=False),
             )
 
@@ -110,11 +165,22 @@ class TaeBlock(nn.Module):
         """``[B, C, H, W] → [B, C, H, W]``."""
         if self.pool is not None:
             x = x + self.pool(x)
-        return torch.relu(self.conv(x) + x)
+        if x.shape[1] == WIDTH and _fused_ok(
+            x
+        ):  # (probed at this width) oneDNN applies the ReLUs and the residual add as the convs write
+            first, _, second, _, third = self.conv
+            h = _pointwise(x, first.weight, first.bias, *_GEOMETRY, "relu", [None], "")
+            h = _pointwise(h, second.weight, second.bias, *_GEOMETRY, "relu", [None], "")
+            return _pointwise(h, x, third.weight, third.bias, *_GEOMETRY, "add", 1.0, "relu", [None], "")
+        out = self.conv(x)
+        out += x  # the conv output is ours: add and clamp in place (one pass each, no new tensor)
+        return out.relu_()
 
 
 class _SoftClamp(nn.Module):
     """``tanh(x / 3) · 3``: keeps decoder inputs within ±3 smoothly."""
+
+    strip_halo = 0  # element-wise
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.tanh(x / 3.0) * 3.0
@@ -134,12 +200,16 @@ class TaeEncoder(nn.Sequential):
         super().__init__(*layers)
         self.latent_channels = latent_channels
 
+    def forward(self, x: Tensor) -> Tensor:
+        """``[B, 3, H, W] → [B, C, ⌈H/8⌉, ⌈W/8⌉]``; full-resolution stages in strips when large."""
+        return run_stages(list(self), x)
+
 
 class TaeDecoder(nn.Sequential):
     """Latent ``[B, C, h, w]`` (the TAE latent space) → RGB image ``[B, 3, 8h, 8w]``, about [0, 1]."""
 
     def __init__(self, latent_channels: int, *, midblock_gn: bool = False) -> None:
-        layers: list[nn.Module] = [_SoftClamp(), _conv(latent_channels, WIDTH), nn.ReLU()]
+        layers: list[nn.Module] = [_SoftClamp(), _conv(latent_channels, WIDTH), nn.ReLU(inplace=True)]
         for index in range(3, DECODER_OUT):
             if index in DECODER_UPS:
                 layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
@@ -150,6 +220,10 @@ class TaeDecoder(nn.Sequential):
         layers.append(_conv(WIDTH, 3))
         super().__init__(*layers)
         self.latent_channels = latent_channels
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``[B, C, h, w] → [B, 3, 8h, 8w]``; upsampled stages in strips when large."""
+        return run_stages(list(self), x)
 
 
 class TaeF16Encoder(nn.Sequential):
