@@ -20,19 +20,14 @@ from latent_upscale.lab.fixtures.random_weights import (
     save_safetensors,
     sesqui_state_dict,
 )
-from latent_upscale.neural import NeuralOptions, unload
+from latent_upscale.neural import NeuralOptions
 from latent_upscale.neural.archs import load_descriptor
 from latent_upscale.neural.archs.sesqui import ResamplingHead
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.latents import random_latent
-from tests.helpers.neural_env import isolate, options, put_sesqui
+from tests.helpers.neural_env import options, put_sesqui
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py
 
 
 @pytest.mark.parametrize(

@@ -29,12 +29,6 @@ from latent_upscale.schedules.build import drop_repeated_sigmas
 from tests.helpers.cli import run_cli
 from tests.helpers.schedule_contract import DeviceSpy, assert_strictly_decreasing_to_zero
 
-
-@pytest.fixture(scope="module")
-def table():
-    return sd_sigma_table("sd1")
-
-
 # --- zero-length steps (issue 11 §5) -------------------------------------------------------------
 
 

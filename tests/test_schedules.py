@@ -47,16 +47,6 @@ EXPECTED_IDS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def table() -> SigmaTable:
-    return sd_sigma_table("sd1")
-
-
-@pytest.fixture(scope="module")
-def ldm_table() -> np.ndarray:
-    return ref.ldm_sd_sigmas()
-
-
 def as_array(sigmas: torch.Tensor) -> np.ndarray:
     return sigmas.double().numpy()
 

@@ -23,17 +23,13 @@ from latent_upscale.neural.options import DEFAULT_TAE_BASE_URL
 from latent_upscale.resize_methods import get_method
 from tests.helpers.cli import run_cli
 from tests.helpers.hub_server import LocalHub
-from tests.helpers.neural_env import isolate, options
+from tests.helpers.neural_env import options
 from tests.helpers.real_weights import photograph, require_taef2
 
 TAE_PATH = f"/madebyollin/taesd/raw/{TAESD_COMMIT}/"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
