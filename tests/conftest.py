@@ -7,6 +7,7 @@
 - ``hub``: a loopback Hugging Face hub / file server (``tests/helpers/hub_server.py``).
 - ``table`` / ``ldm_table``: the SD sigma table (a read-only value, built once per session) and the
   independent float64 LDM reference sigmas (``tests/helpers/schedules.py``).
+- ``fresh_imports``: what a fresh interpreter has imported after each step of ``IMPORT_STEPS``.
 
 Package imports happen inside the fixtures: importing this file must not import the product's neural
 room or the lab (tests that check what an import loads run in this process).
@@ -79,3 +80,31 @@ def ldm_table():
     from tests.helpers import schedules as ref
 
     return ref.ldm_sd_sigmas()
+
+
+#: Cumulative import steps run in ONE fresh interpreter by ``fresh_imports``. A module absent after a step
+#: is absent when that step's imports run alone (each step only adds modules), so one child serves every
+#: "importing X does not load Y" test; steps that load more come later.
+IMPORT_STEPS = {
+    "package": "import latent_upscale, latent_upscale.neural",
+    "cli parser": "import latent_upscale.cli; latent_upscale.cli.build_parser()",
+    "schedules and figures": "import latent_upscale.schedules, latent_upscale.lab.demo.schedule_figures",
+}
+
+
+@pytest.fixture(scope="session")
+def fresh_imports() -> dict[str, frozenset[str]]:
+    """``sys.modules`` names of a fresh interpreter (run from the repository root) after each step."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import json, sys\nseen = {}\n"
+    for step, statement in IMPORT_STEPS.items():
+        code += f"{statement}\nseen[{step!r}] = sorted(sys.modules)\n"
+    code += "print(json.dumps(seen))\n"
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return {step: frozenset(names) for step, names in json.loads(done.stdout.splitlines()[-1]).items()}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch
@@ -350,17 +349,15 @@ def test_goals_say_met_or_missed_from_the_figures():
     assert "reference_speedup_min" not in goals
 
 
-def test_the_cli_loads_the_bench_and_its_extras_only_when_bench_runs():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, latent_upscale.cli; latent_upscale.cli.build_parser(); "
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('diffusers', 'matplotlib') "
-        "or m.startswith('latent_upscale.lab.bench.')]; "
-        "assert not bad, bad"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+def test_the_cli_loads_the_bench_and_its_extras_only_when_bench_runs(fresh_imports):
+    loaded = fresh_imports["cli parser"]  # tests/conftest.py: a fresh interpreter, after build_parser()
+    assert "latent_upscale.cli" in loaded
+    bad = [
+        m
+        for m in loaded
+        if m.split(".")[0] in ("diffusers", "matplotlib") or m.startswith("latent_upscale.lab.bench.")
+    ]
+    assert not bad, bad
 
 
 def test_the_cli_passes_the_peers_folder_into_the_plan(tmp_path, monkeypatch):
