@@ -185,11 +185,13 @@ def test_an_integer_npy_file_is_refused(tmp_path, capsys):
 
 
 def test_debug_shows_the_traceback(tmp_path, capsys):
-    run = run_cli(
-        capsys, "upscale", str(tmp_path / "missing.pt"), str(tmp_path / "o.pt"), "--scale", "2", "--debug"
-    )
-    assert run.code == 2
-    assert "Traceback" in run.err
+    # --debug after the subcommand or before it (merged from test_faults_cli.py); never without it.
+    args = ["upscale", str(tmp_path / "missing.pt"), str(tmp_path / "o.pt"), "--scale", "2"]
+    for command in ([*args, "--debug"], ["--debug", *args]):
+        run = run_cli(capsys, *command)
+        assert run.code == 2 and "Traceback" in run.err, command
+    quiet = run_cli(capsys, *args)
+    assert quiet.code == 2 and "Traceback" not in quiet.err
 
 
 def test_cuda_device_without_cuda_is_a_usage_error(tmp_path, capsys, monkeypatch):
