@@ -198,11 +198,13 @@ def test_an_integer_npy_file_is_refused(tmp_path, capsys):
 
 
 def test_debug_shows_the_traceback(tmp_path, capsys):
-    run = run_cli(
-        capsys, "upscale", str(tmp_path / "missing.pt"), str(tmp_path / "o.pt"), "--scale", "2", "--debug"
-    )
-    assert run.code == 2
-    assert "Traceback" in run.err
+    # --debug after the subcommand or before it (merged from test_faults_cli.py); never without it.
+    args = ["upscale", str(tmp_path / "missing.pt"), str(tmp_path / "o.pt"), "--scale", "2"]
+    for command in ([*args, "--debug"], ["--debug", *args]):
+        run = run_cli(capsys, *command)
+        assert run.code == 2 and "Traceback" in run.err, command
+    quiet = run_cli(capsys, *args)
+    assert quiet.code == 2 and "Traceback" not in quiet.err
 
 
 def test_cuda_device_without_cuda_is_a_usage_error(tmp_path, capsys, monkeypatch):
@@ -445,34 +447,49 @@ def test_bad_neural_arguments_exit_2(tmp_path, capsys, args, message):
     assert message in run.err
 
 
-#: Runs the CLI in this process, then says whether ``huggingface_hub`` was imported.
-_IMPORTS_HF = (
-    "import sys\n"
-    "from latent_upscale.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "print('huggingface_hub imported:', 'huggingface_hub' in sys.modules)\n"
-    "sys.exit(code)\n"
-)
+#: Runs the CLI in this process once per JSON step of argv[1] (a step may first create a folder), and
+#: prints, per step, its exit code and whether ``huggingface_hub`` has been imported so far.
+_IMPORTS_HF = """
+import json, pathlib, sys
+from latent_upscale.cli import main
+seen = []
+for step in json.loads(sys.argv[1]):
+    if step.get("mkdir"):
+        pathlib.Path(step["mkdir"]).mkdir(parents=True)
+    code = main(step["args"])
+    seen.append([code, "huggingface_hub" in sys.modules])
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture(scope="module")
+def hub_imports(tmp_path_factory) -> dict[str, list]:
+    """Exit code and "hub imported so far" after ``upscale``, ``models``, then ``models`` with a cache entry,
+    in ONE fresh interpreter with no reachable HF cache: imports only add up, so the hub absent after the
+    second step is absent after either command alone; the third step (the premise) comes last."""
+    import json
+
+    from tests.helpers.cli import run_cli_process
+
+    tmp_path = tmp_path_factory.mktemp("hub-imports")
+    write_latent(tmp_path / "in.safetensors", random_latent(1, 4, 8, 8))
+    upscale_args = ["upscale", str(tmp_path / "in.safetensors"), str(tmp_path / "out.safetensors")]
+    upscale_args += ["--scale", "2", "--method", "bilinear"]
+    entry = tmp_path / "hf-home" / "hub" / "models--city96--SD-Latent-Upscaler"
+    steps = [{"args": upscale_args}, {"args": ["models"]}, {"args": ["models"], "mkdir": str(entry)}]
+    env = {"HF_HOME": str(tmp_path / "hf-home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env.update({"HF_HUB_CACHE": "", "HUGGINGFACE_HUB_CACHE": "", "LATENT_UPSCALE_MODELS": ""})
+    done = run_cli_process(json.dumps(steps), cwd=tmp_path, env=env, python_code=_IMPORTS_HF)
+    assert done.returncode == 0, done.stderr.decode()
+    upscaled, listed, listed_with_cache = json.loads(done.stdout.decode().splitlines()[-1])
+    return {"upscale": upscaled, "models": listed, "models with a cache entry": listed_with_cache}
 
 
 @pytest.mark.parametrize("command", ["models", "upscale"])
-def test_the_cli_does_not_import_huggingface_hub_when_no_cache_entry_can_exist(tmp_path, command):
-    from tests.helpers.cli import run_cli_process
-
-    args = ["models"]
-    if command == "upscale":
-        write_latent(tmp_path / "in.safetensors", random_latent(1, 4, 8, 8))
-        args = ["upscale", str(tmp_path / "in.safetensors"), str(tmp_path / "out.safetensors")]
-        args += ["--scale", "2", "--method", "bilinear"]
-    env = {"HF_HOME": str(tmp_path / "hf-home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    env.update({"HF_HUB_CACHE": "", "HUGGINGFACE_HUB_CACHE": "", "LATENT_UPSCALE_MODELS": ""})
-    done = run_cli_process(*args, cwd=tmp_path, env=env, python_code=_IMPORTS_HF)
-    assert done.returncode == 0, done.stderr.decode()
-    assert b"huggingface_hub imported: False" in done.stdout
+def test_the_cli_does_not_import_huggingface_hub_when_no_cache_entry_can_exist(hub_imports, command):
+    assert hub_imports[command] == [0, False]
     if command == "models":  # the premise: with a cache entry the hub is asked
-        (tmp_path / "hf-home" / "hub" / "models--city96--SD-Latent-Upscaler").mkdir(parents=True)
-        done = run_cli_process(*args, cwd=tmp_path, env=env, python_code=_IMPORTS_HF)
-        assert b"huggingface_hub imported: True" in done.stdout, done.stderr.decode()
+        assert hub_imports["models with a cache entry"] == [0, True]
 
 
 # --- behaving like the tools users know -------------------------------------------------------------

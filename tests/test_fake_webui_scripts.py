@@ -8,6 +8,7 @@ hosts agree, and the expectations branch where they differ.
 import importlib.machinery
 import importlib.util
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -204,6 +205,18 @@ def test_script_callbacks_accept_a_name_keyword_only_from_1_9(webui_flavor):
         else:
             cb.on_script_unloaded(lambda: None, name="x")
             assert cb.callback_map["callbacks_script_unloaded"][0].name.endswith("/x")
+
+
+def test_a_callback_records_the_file_that_registered_it_and_only_that_file_loses_it_on_removal():
+    with fake_webui_context("1.10.1") as host:
+        cb = host.script_callbacks
+        cb.on_script_unloaded(lambda: None)
+        cb.add_callback(cb.callback_map["callbacks_script_unloaded"], print, filename="/ext/other.py")
+        ours, other = cb.callback_map["callbacks_script_unloaded"]
+        assert ours.script == __file__ and ours.name == f"{Path(__file__).name}/script_unloaded"
+        assert other.script == "/ext/other.py" and other.name == "other.py/unknown"
+        cb.remove_current_script_callbacks()  # called from this file: removes this file's callbacks
+        assert cb.callback_map["callbacks_script_unloaded"] == [other]
 
 
 def test_callbacks_are_reported_not_raised_and_before_ui_runs_in_reverse_order():

@@ -93,15 +93,6 @@ def test_out_naming_an_existing_file_exits_2_before_the_work(tmp_path, capsys, c
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
 
-def test_debug_before_the_subcommand_works(tmp_path, capsys):
-    run = run_cli(
-        capsys, "--debug", "upscale", str(tmp_path / "missing.pt"), str(tmp_path / "o.pt"), "--scale", "2"
-    )
-    assert run.code == 2 and "Traceback" in run.err
-    quiet = run_cli(capsys, "upscale", str(tmp_path / "missing.pt"), str(tmp_path / "o.pt"), "--scale", "2")
-    assert "Traceback" not in quiet.err
-
-
 def test_a_console_that_cannot_show_an_arrow_does_not_fail_a_finished_run(tmp_path):
     write_latent(tmp_path / "in.pt", random_latent(1, 4, 8, 8))
     done = run_cli_process(

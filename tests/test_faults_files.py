@@ -1,11 +1,14 @@
 """Fault injection for every file the package writes: a failed write loses nothing.
 
 A full disk is simulated with ``RLIMIT_FSIZE`` in a child process (``ulimit -f 100``): the write
-fails with EFBIG part-way through, as it would on a full disk.
+fails with EFBIG part-way through, as it would on a full disk. Every CLI case runs in ONE child
+(``_CHILD``: a fresh interpreter, each case with its own stderr, limit and writer), not one child
+per case: the child's start-up (torch) was nearly all of these tests' time.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -26,16 +29,27 @@ FORMATS = [".latent", ".safetensors", ".pt", ".pth", ".npy"]
 #: ``ulimit -f 100``: 100 blocks of 1024 bytes. A 1x4x64x64 float32 latent (65 KB) fits; its 2x
 #: upscale (262 KB) does not.
 ULIMIT_F_100 = 100 * 1024
+OUT_OF_SPACE = [(suffix, "installed") for suffix in FORMATS] + [
+    (".latent", "0.4.x in place"),
+    (".safetensors", "0.4.x in place"),
+]
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
 
+# Runs ``python -m latent_upscale upscale F F --scale 2 --family sd1`` once per case of the JSON file
+# named by argv[1], in the case's folder, with the case's RLIMIT_FSIZE (Python ignores SIGXFSZ, so a
+# write past it fails with EFBIG) and the case's stderr on fd 2 (what a user's console would show,
+# warnings included: "always", so a warning is shown in every case it occurs in). An exception that
+# escapes main() is printed with its traceback and counts as exit code 1, as the interpreter would.
 # safetensors 0.4.x (the version the WebUI hosts pin) writes straight into the named file, so a
-# failed write leaves it truncated; newer versions write beside it and rename. This reproduces the
-# old behaviour with the installed version, so the test holds whichever one CI has.
-_SAFETENSORS_04_IN_PLACE = """
-import sys
+# failed write leaves it truncated; newer versions write beside it and rename. ``in_place`` reproduces
+# the old behaviour with the installed version, so the test holds whichever one CI has.
+_CHILD = """
+import json, os, resource, sys, traceback, warnings
+warnings.simplefilter("always")
 import safetensors.torch
 import latent_upscale.latent_io as latent_io
+from latent_upscale.cli import main
 
 def save_file_in_place(tensors, filename, metadata=None):
     data = safetensors.torch.save(tensors, metadata=metadata)
@@ -43,9 +57,33 @@ def save_file_in_place(tensors, filename, metadata=None):
         for start in range(0, len(data), 4096):
             handle.write(data[start : start + 4096])
 
-latent_io.save_file = save_file_in_place
-from latent_upscale.cli import main
-sys.exit(main(sys.argv[1:]))
+installed = latent_io.save_file
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+cases = json.loads(open(sys.argv[1]).read())
+codes = []
+for case in cases:
+    latent_io.save_file = save_file_in_place if case["in_place"] else installed
+    os.chdir(case["cwd"])
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(case["stderr"], "wb") as err:
+        os.dup2(err.fileno(), 2)
+    if case["limit"] is not None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (case["limit"], hard))
+    try:
+        code = main(case["args"])
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    os.dup2(saved, 2)
+    os.close(saved)
+    codes.append(code)
+print(json.dumps(codes))
 """
 
 
@@ -58,44 +96,53 @@ def _write_source(path: Path) -> bytes:
     return path.read_bytes()
 
 
-@pytest.mark.parametrize(
-    ("suffix", "safetensors_writer"),
-    [(suffix, "installed") for suffix in FORMATS]
-    + [(".latent", "0.4.x in place"), (".safetensors", "0.4.x in place")],
-)
-def test_a_write_that_runs_out_of_space_keeps_the_original_file(tmp_path, suffix, safetensors_writer):
-    target = tmp_path / f"f{suffix}"
-    before = _write_source(target)
-    done = run_cli_process(
-        "upscale",
-        str(target),
-        str(target),
-        "--scale",
-        "2",
-        "--family",
-        "sd1",
-        cwd=tmp_path,
-        file_size_limit=ULIMIT_F_100,
-        python_code=_SAFETENSORS_04_IN_PLACE if safetensors_writer != "installed" else None,
-    )
-    err = done.stderr.decode()
-    assert done.returncode == 1, err
+@pytest.fixture(scope="module")
+def cli_writes(tmp_path_factory):
+    """Each case's folder, source bytes, exit code and stderr: every in-place 2x upscale of a
+    64x64 latent file, under ``ulimit -f 100`` (``OUT_OF_SPACE``) and with room (each format)."""
+    cases = [(suffix, writer, ULIMIT_F_100) for suffix, writer in OUT_OF_SPACE]
+    cases += [(suffix, "installed", None) for suffix in FORMATS]
+    spec, runs = [], {}
+    for suffix, writer, limit in cases:
+        folder = tmp_path_factory.mktemp("write")
+        target = folder / f"f{suffix}"
+        runs[suffix, writer, limit] = {"folder": folder, "target": target, "before": _write_source(target)}
+        spec.append(
+            {
+                "args": ["upscale", str(target), str(target), "--scale", "2", "--family", "sd1"],
+                "cwd": str(folder),
+                "stderr": str(folder.parent / f"{folder.name}.stderr"),
+                "limit": limit,
+                "in_place": writer != "installed",
+            }
+        )
+    spec_file = tmp_path_factory.mktemp("spec") / "cases.json"
+    spec_file.write_text(json.dumps(spec), encoding="utf-8")
+    done = run_cli_process(str(spec_file), python_code=_CHILD, cwd=spec_file.parent)
+    assert done.returncode == 0, done.stderr.decode()
+    codes = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    for run, case, code in zip(runs.values(), spec, codes, strict=True):
+        run["code"], run["err"] = code, Path(case["stderr"]).read_text(encoding="utf-8", errors="replace")
+    return runs
+
+
+@pytest.mark.parametrize(("suffix", "safetensors_writer"), OUT_OF_SPACE)
+def test_a_write_that_runs_out_of_space_keeps_the_original_file(cli_writes, suffix, safetensors_writer):
+    run = cli_writes[suffix, safetensors_writer, ULIMIT_F_100]
+    err, target = run["err"], run["target"]
+    assert run["code"] == 1, err
     assert err.count("\n") == 1 and "could not be written" in err and "Traceback" not in err
-    assert target.read_bytes() == before  # untouched, still readable
+    assert target.read_bytes() == run["before"]  # untouched, still readable
     assert read_latent(target).latent.shape == (1, 4, 64, 64)
-    assert _leftovers(tmp_path) == []
+    assert _leftovers(run["folder"]) == []
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
-def test_a_write_with_room_replaces_the_file_in_place(tmp_path, suffix):
-    target = tmp_path / f"f{suffix}"
-    _write_source(target)
-    done = run_cli_process(
-        "upscale", str(target), str(target), "--scale", "2", "--family", "sd1", cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    assert read_latent(target).latent.shape == (1, 4, 128, 128)
-    assert _leftovers(tmp_path) == []
+def test_a_write_with_room_replaces_the_file_in_place(cli_writes, suffix):
+    run = cli_writes[suffix, "installed", None]
+    assert run["code"] == 0, run["err"]
+    assert read_latent(run["target"]).latent.shape == (1, 4, 128, 128)
+    assert _leftovers(run["folder"]) == []
 
 
 class PanicException(BaseException):

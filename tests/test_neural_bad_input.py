@@ -1,6 +1,6 @@
 """Our error for every bad neural input: options nonsense, symlink loops, a bad
-entry in LATENT_UPSCALE_MODELS, bare names and the working directory, NaN weights; and SesquiLSR's
-gather-based resampler (the faster one) gives bit-identical output to the index_select formulation."""
+entry in LATENT_UPSCALE_MODELS, bare names and the working directory, NaN weights. (SesquiLSR's resampling
+pass against its published formulations: test_sesqui_in_place.py.)"""
 
 from __future__ import annotations
 
@@ -18,21 +18,13 @@ from latent_upscale.lab.fixtures.random_weights import (
     city96_filename,
     city96_state_dict,
     save_safetensors,
-    sesqui_state_dict,
 )
-from latent_upscale.neural import NeuralOptions, unload
-from latent_upscale.neural.archs import load_descriptor
-from latent_upscale.neural.archs.sesqui import ResamplingHead
+from latent_upscale.neural import NeuralOptions
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.latents import random_latent
-from tests.helpers.neural_env import isolate, options, put_sesqui
+from tests.helpers.neural_env import options, put_sesqui
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py
 
 
 @pytest.mark.parametrize(
@@ -112,32 +104,3 @@ def test_a_network_with_a_nan_weight_raises_instead_of_returning_nan(tmp_path: P
         upscale_detailed(
             random_latent(1, 4, 8, 8), scale=2, method="neural", family="sd1", neural=options(tmp_path)
         )
-
-
-def _index_select_filter(head: ResamplingHead, x: torch.Tensor, centres, taps, dim: int) -> torch.Tensor:
-    """The former formulation (index_select on both axes), kept here as the reference."""
-    n_out = centres.numel()
-    index = (centres.unsqueeze(0) + head.tap_offsets.unsqueeze(1)).clamp(0, x.shape[dim] - 1)
-    samples = x.index_select(dim, index.reshape(-1))
-    weights = taps.permute(1, 2, 0)
-    if dim == 2:
-        return (samples.unflatten(2, (head.taps, n_out)) * weights.unsqueeze(-1)).sum(dim=2)
-    return (samples.unflatten(3, (head.taps, n_out)) * weights.unsqueeze(1)).sum(dim=3)
-
-
-@pytest.mark.parametrize(("size", "target"), [((16, 24), (24, 36)), ((17, 13), (33, 19)), ((8, 8), (16, 16))])
-def test_sesqui_gather_resampler_is_bit_identical_to_index_select(size, target):
-    descriptor = load_descriptor(sesqui_state_dict(4, width=16, in_depth=1, out_depth=1))
-    head = descriptor.model.upsample
-    x = torch.randn(2, 16, 2 * size[0], 2 * size[1], generator=torch.Generator().manual_seed(1))
-    phase_x, centre_x = head._sample_positions(x.shape[3], target[1], x.device, None)
-    phase_y, centre_y = head._sample_positions(x.shape[2], target[0], x.device, None)
-    taps_y, taps_x = head._axis_taps(phase_y, phase_x, 0.5, 0.5)
-    for r in range(head.rank):
-        for dim, centres, taps in ((3, centre_x, taps_x[r]), (2, centre_y, taps_y[r])):
-            assert torch.equal(
-                head._filter(x, centres, taps, dim), _index_select_filter(head, x, centres, taps, dim)
-            )
-    latent = torch.randn(1, 4, *size)
-    with torch.inference_mode():
-        assert descriptor(latent, target).shape == (1, 4, *target)

@@ -12,12 +12,12 @@ import pytest
 
 from latent_upscale.errors import WeightsUnavailableError
 from latent_upscale.lab.fixtures.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
-from latent_upscale.neural import downloads, unload
+from latent_upscale.neural import downloads
 from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.downloads import url_downloader
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
-from tests.helpers.neural_env import isolate, options
+from tests.helpers.neural_env import options
 from tests.helpers.neural_pins import pin_files
 
 SESQUI_PATH = "/LoganBooker/SesquiLSR/raw/main/models/"
@@ -25,17 +25,7 @@ SDXL = "upscaler_SDXL.safetensors"
 X2_SD1 = "latent-upscaler-v2.1_SDv1-x2.0.safetensors"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
-
-
-@pytest.fixture
-def hub():
-    with LocalHub() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py
 
 
 def sesqui_bytes(tmp_path: Path) -> bytes:

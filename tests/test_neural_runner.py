@@ -21,17 +21,13 @@ from latent_upscale.neural.cache import model_cache
 from latent_upscale.neural.runner import plan_fixed_factors, run_step, tile_geometry
 from latent_upscale.neural.state_dict import read_state_dict
 from tests.helpers.latents import random_latent
-from tests.helpers.neural_env import isolate, options, put_city96, put_sesqui, put_ttl
+from tests.helpers.neural_env import options, put_city96, put_sesqui, put_ttl
 
 SD1 = 0.18215
 TTL_SCALE = 0.13025
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py
 
 
 def model_of(path: Path):

@@ -18,7 +18,7 @@ from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
 from tests.helpers.latents import random_latent
-from tests.helpers.neural_env import isolate, options, put_city96, put_sesqui, put_ttl
+from tests.helpers.neural_env import options, put_city96, put_sesqui, put_ttl
 from tests.helpers.neural_pins import pin_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,17 +46,7 @@ def serve_sesqui(
     pin_files(monkeypatch.setattr, {"upscaler_SDXL.safetensors": pinned or data})
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
-
-
-@pytest.fixture
-def hub():
-    with LocalHub() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py
 
 
 def city96_bytes(tmp_path: Path, seed: int = 0) -> bytes:

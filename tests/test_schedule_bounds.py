@@ -29,13 +29,7 @@ from latent_upscale.schedules.build import drop_repeated_sigmas
 from tests.helpers.cli import run_cli
 from tests.helpers.schedule_contract import DeviceSpy, assert_strictly_decreasing_to_zero
 
-
-@pytest.fixture(scope="module")
-def table():
-    return sd_sigma_table("sd1")
-
-
-# --- zero-length steps ----------------------------------------------------------------------------
+# --- zero-length steps -------------------------------------------------------------
 
 
 def test_beta_at_beta_0_05_drops_its_repeated_levels_and_says_so(table, caplog):

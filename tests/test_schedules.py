@@ -5,8 +5,6 @@ arithmetic and device hygiene. Each schedule's own contract and published values
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -45,16 +43,6 @@ EXPECTED_IDS = [
     "align_your_steps",
     "linear_quadratic",
 ]
-
-
-@pytest.fixture(scope="module")
-def table() -> SigmaTable:
-    return sd_sigma_table("sd1")
-
-
-@pytest.fixture(scope="module")
-def ldm_table() -> np.ndarray:
-    return ref.ldm_sd_sigmas()
 
 
 def as_array(sigmas: torch.Tensor) -> np.ndarray:
@@ -373,12 +361,10 @@ def test_a_cuda_host_table_is_read_on_the_cpu_and_results_stay_there(table):
 # --- figures -------------------------------------------------------------------------------------
 
 
-def test_importing_the_schedules_and_figures_modules_does_not_import_matplotlib():
-    code = (
-        "import sys, latent_upscale.schedules, latent_upscale.lab.demo.schedule_figures; "
-        "sys.exit(1 if 'matplotlib' in sys.modules else 0)"
-    )
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+def test_importing_the_schedules_and_figures_modules_does_not_import_matplotlib(fresh_imports):
+    loaded = fresh_imports["schedules and figures"]  # tests/conftest.py: a fresh interpreter
+    assert "latent_upscale.lab.demo.schedule_figures" in loaded
+    assert not any(m.split(".")[0] == "matplotlib" for m in loaded)
 
 
 def test_figures_are_written_as_png_files(tmp_path):

@@ -72,6 +72,19 @@ def _plain_filter(head: sesqui.ResamplingHead, x: Tensor, centres: Tensor, taps:
     return (samples * weights.unsqueeze(1)).sum(dim=3)
 
 
+def _index_select_filter(
+    head: sesqui.ResamplingHead, x: Tensor, centres: Tensor, taps: Tensor, dim: int
+) -> Tensor:
+    """The former formulation (index_select on both axes), a second reference."""
+    n_out = centres.numel()
+    index = (centres.unsqueeze(0) + head.tap_offsets.unsqueeze(1)).clamp(0, x.shape[dim] - 1)
+    samples = x.index_select(dim, index.reshape(-1))
+    weights = taps.permute(1, 2, 0)
+    if dim == 2:
+        return (samples.unflatten(2, (head.taps, n_out)) * weights.unsqueeze(-1)).sum(dim=2)
+    return (samples.unflatten(3, (head.taps, n_out)) * weights.unsqueeze(1)).sum(dim=3)
+
+
 @pytest.mark.parametrize("dim", [2, 3])
 def test_resampling_pass_matches_the_gather_formulation_bit_for_bit(dim: int) -> None:
     head = _model().upsample
@@ -82,5 +95,26 @@ def test_resampling_pass_matches_the_gather_formulation_bit_for_bit(dim: int) ->
     taps = torch.randn(n_out, 32, 4, generator=torch.Generator().manual_seed(7))
     before = x.clone()
     with torch.inference_mode():
-        assert torch.equal(head._filter(x, centres, taps, dim), _plain_filter(head, x, centres, taps, dim))
+        ours = head._filter(x, centres, taps, dim)
+        assert torch.equal(ours, _plain_filter(head, x, centres, taps, dim))
+        assert torch.equal(ours, _index_select_filter(head, x, centres, taps, dim))
     assert torch.equal(x, before)
+
+
+@pytest.mark.parametrize(("size", "target"), [((16, 24), (24, 36)), ((17, 13), (33, 19)), ((8, 8), (16, 16))])
+def test_resampling_pass_with_the_networks_own_taps_matches_both_formulations_at_any_ratio(size, target):
+    # Merged from test_neural_bad_input.py (the index_select check): the taps the network computes for
+    # each rank, on both axes, at integer and non-integer ratios, and the whole network's output size.
+    model = sesqui.load(sesqui_state_dict(4, width=16, in_depth=1, out_depth=1)).model
+    head = model.upsample
+    x = torch.randn(2, 16, 2 * size[0], 2 * size[1], generator=torch.Generator().manual_seed(1))
+    phase_x, centre_x = head._sample_positions(x.shape[3], target[1], x.device, None)
+    phase_y, centre_y = head._sample_positions(x.shape[2], target[0], x.device, None)
+    taps_y, taps_x = head._axis_taps(phase_y, phase_x, 0.5, 0.5)
+    for r in range(head.rank):
+        for dim, centres, taps in ((3, centre_x, taps_x[r]), (2, centre_y, taps_y[r])):
+            ours = head._filter(x, centres, taps, dim)
+            assert torch.equal(ours, _index_select_filter(head, x, centres, taps, dim)), (r, dim)
+            assert torch.equal(ours, _plain_filter(head, x, centres, taps, dim)), (r, dim)
+    with torch.inference_mode():
+        assert model(torch.randn(1, 4, *size), target).shape == (1, 4, *target)

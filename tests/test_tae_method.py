@@ -22,17 +22,13 @@ from latent_upscale.neural.catalog import AUTOENCODERS, TAESD_BASE_URL, TAESD_CO
 from latent_upscale.resize_methods import get_method
 from tests.helpers.cli import run_cli
 from tests.helpers.hub_server import LocalHub
-from tests.helpers.neural_env import isolate, options
+from tests.helpers.neural_env import options
 from tests.helpers.real_weights import photograph, require_taef2
 
 TAE_PATH = f"/madebyollin/taesd/raw/{TAESD_COMMIT}/"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -109,10 +105,11 @@ def test_a_photograph_survives_tae_from_1x_to_2x_with_high_psnr(real_pair):
             image, size=decoded.shape[-2:], mode="bicubic", antialias=True
         ).clamp(0, 1)
         assert psnr(decoded, reference) > 24.0, scale
+    # At 2x (the loop's last round trip, reused: the same call by scale would redo it) tae beats bilinear.
     bilinear = upscale(latent, scale=2.0, method="bilinear")
     ref2 = torch.nn.functional.interpolate(image, scale_factor=2.0, mode="bicubic").clamp(0, 1)
-    tae2 = upscale(latent, scale=2.0, method="tae", family="flux2", neural=NeuralOptions(models_dir=folder))
-    assert psnr(pair.decode(tae2), ref2) > psnr(pair.decode(bilinear), ref2) + 3.0
+    assert decoded.shape == ref2.shape
+    assert psnr(decoded, ref2) > psnr(pair.decode(bilinear), ref2) + 3.0
 
 
 def test_webui_model_space_comfyui_raw_and_an_explicit_format_give_one_result(real_pair):

@@ -18,6 +18,7 @@ from tests.helpers.glue import (
     start,
     use_models_dir,
 )
+from tests.helpers.webui import each_flavor_once
 
 BUILTIN_KEYS = {
     "Latent": "bilinear",
@@ -56,7 +57,7 @@ def test_an_entry_is_registered_for_every_method_the_host_lacks(fake_webui, webu
     assert len(modes) == 6 + len([m for m in methods() if m not in BUILTIN_KEYS.values()])
 
 
-@pytest.mark.parametrize("key", OUR_HIRES_KEYS[:3])
+@pytest.mark.parametrize(("key", "webui_flavor"), each_flavor_once(OUR_HIRES_KEYS[:3]))
 def test_our_upscaler_resizes_the_first_pass_latent_to_the_exact_target(fake_webui, webui_flavor, key):
     host = fake_webui(webui_flavor)
     start(host)

@@ -27,7 +27,7 @@ from tests.helpers.glue import (
     start,
     use_models_dir,
 )
-from tests.helpers.webui import png_image
+from tests.helpers.webui import FLAVORS, each_flavor_once, png_image
 
 INTERPOLATIONS = [m for m in methods() if m not in ("neural", "tae")]  # methods with weights: own tests
 
@@ -46,7 +46,7 @@ def _img2img(host, method="bislerp", *, schedule="automatic", exact_steps=True, 
     )
 
 
-@pytest.mark.parametrize("method", INTERPOLATIONS)
+@pytest.mark.parametrize(("method", "webui_flavor"), each_flavor_once(INTERPOLATIONS))
 def test_every_method_resizes_the_hosts_encoded_latent_to_the_exact_size(fake_webui, webui_flavor, method):
     host = fake_webui(webui_flavor)
     start(host)
@@ -111,7 +111,9 @@ def test_other_resize_modes_are_switched_to_latent_upscale_and_said(fake_webui, 
 # --- exact steps ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("denoise", "steps"), [(0.4, 10), (0.75, 20), (1.0, 7)])
+@pytest.mark.parametrize(
+    ("denoise", "steps", "webui_flavor"), each_flavor_once([(0.4, 10), (0.75, 20), (1.0, 7)])
+)
 def test_runs_exactly_the_slider_steps_and_leaves_the_setting_alone(fake_webui, webui_flavor, denoise, steps):
     host = fake_webui(webui_flavor)
     start(host)
@@ -125,7 +127,7 @@ def test_runs_exactly_the_slider_steps_and_leaves_the_setting_alone(fake_webui, 
     assert host.snapshot()["opts.data"] == before["opts.data"]
 
 
-@pytest.mark.parametrize("sampler", ["Euler", "DDIM", "PLMS", "UniPC"])
+@pytest.mark.parametrize(("sampler", "webui_flavor"), each_flavor_once(["DDIM", "PLMS", "UniPC", "Euler"]))
 def test_exact_steps_runs_exactly_the_slider_steps_with_every_sampler(fake_webui, webui_flavor, sampler):
     # DDIM calls the model S - 2 times and PLMS/UniPC S - 1 for a fixed-steps request of S (the fake
     # reproduces the real walks, tests/test_fake_webui_sampling.py): the glue asks them for S + 2 / S + 1.
@@ -174,7 +176,8 @@ def test_the_users_own_fix_steps_setting_is_reported_truthfully(fake_webui):
 
 
 @pytest.mark.parametrize(
-    "schedule", ["karras", "exponential", "align_your_steps", "beta", "simple", "kl_optimal"]
+    ("schedule", "webui_flavor"),
+    each_flavor_once(["karras", "exponential", "align_your_steps", "beta", "simple", "kl_optimal"]),
 )
 def test_the_chosen_schedule_is_what_the_sampler_walks(fake_webui, webui_flavor, schedule):
     host = fake_webui(webui_flavor)
@@ -513,7 +516,11 @@ def _mask():
     return mask
 
 
-@pytest.mark.parametrize("fill", [0, 1, 2, 3])
+# "original" (1) keeps the job in latent space where the host allows it: every flavor. The other fills
+# take the pixel fallback alike: each meets every flavor once.
+@pytest.mark.parametrize(
+    ("fill", "webui_flavor"), [(1, flavor) for flavor in FLAVORS] + each_flavor_once([0, 2, 3])
+)
 def test_masked_inpainting_at_a_new_size_never_crashes_and_records_only_what_ran(
     fake_webui, webui_flavor, fill, monkeypatch
 ):

@@ -3,7 +3,8 @@
 A schedule's test class sets ``schedule_id`` and implements ``reference`` from an independent formula in
 :mod:`tests.helpers.schedules`; the base class then checks the output contract (length n + 1, strictly
 decreasing to exactly 0, float32, the device asked for), the parameter bounds and slider ranges of its
-registry entry, and agreement with the reference.
+registry entry, and agreement with the reference. The ``table`` (SD sigma table) and ``ldm_table`` fixtures
+its tests take are the session-scoped ones of ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from latent_upscale.schedules import (
     schedule_ids,
     sd_sigma_table,
 )
-from tests.helpers import schedules as ref
 
 #: Step counts a WebUI user reaches: the steps slider (1-150), and the longer schedules img2img asks for
 #: with img2img_fix_steps at denoising strengths down to 0.3.
@@ -91,14 +91,6 @@ class ScheduleContract:
     def expected_first_sigma(self, n: int, table: SigmaTable) -> float:
         """Where the schedule starts: sigma_max unless the subclass says otherwise."""
         return table.sigma_max
-
-    @pytest.fixture(scope="class")
-    def table(self) -> SigmaTable:
-        return sd_sigma_table("sd1")
-
-    @pytest.fixture(scope="class")
-    def ldm_table(self) -> np.ndarray:
-        return ref.ldm_sd_sigmas()
 
     # --- the output contract ----------------------------------------------------------------------
 

@@ -53,6 +53,23 @@ _ENV_KEYS = (
 )
 
 
+def each_flavor_once(values: Any) -> list[tuple[Any, ...]]:
+    """``(*value, flavor)`` rows in which every value and every flavor appears at least once.
+
+    For a glue test swept over values that go through host-independent code (resize methods, schedules,
+    step counts): the flavor picks the host seams that differ (tests/fake_webui/README.md), so each seam
+    still meets every flavor, without running every value on every host. Use as
+    ``@pytest.mark.parametrize(("method", "webui_flavor"), each_flavor_once(METHODS))``.
+    """
+    values = list(values)
+    count = max(len(values), len(FLAVORS))
+    rows = []
+    for index in range(count):
+        value = values[index % len(values)]
+        rows.append((*(value if isinstance(value, tuple) else (value,)), FLAVORS[index % len(FLAVORS)]))
+    return rows
+
+
 def _is_fake_module(name: str) -> bool:
     """Every module of the fake tree is named modules.*, launch, webui or k_diffusion.* (scripts are not in
     sys.modules: the loader executes them by path)."""
