@@ -54,11 +54,17 @@ def unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralO
         why = "not downloadable"
     # folder names, not paths: the line goes into infotexts, which must not carry a user's paths
     if sets[0].role == "autoencoder":
-        named = [f.name for f in options.caller_models_dirs if f.name in catalog.TINY_VAE_FOLDERS]
-        folder = named[0] if named else download_dir(options).name
-        where = folder if folder == "VAE-taesd" else f"{folder} or VAE-taesd"
+        named = [f for f in options.caller_models_dirs if f.name in catalog.TINY_VAE_FOLDERS]
+        folder = _folder_label(named[0] if named else download_dir(options))
+        where = folder if folder.endswith("VAE-taesd") else f"{folder} or VAE-taesd"
         return f"no {family} tiny autoencoder: put {names} in {where} ({why})"
-    return f"no {family} weights: put {names} in {download_dir(options).name} ({why})"
+    return f"no {family} weights: put {names} in {_folder_label(download_dir(options))} ({why})"
+
+
+def _folder_label(folder: Path) -> str:
+    """A folder as a host's user knows it without their path: ``models/LatentUpscaler`` (WebUI),
+    ``models/latent_upscale_models`` (ComfyUI) for a host's models subfolder, else its name."""
+    return f"models/{folder.name}" if folder.parent.name == "models" else folder.name
 
 
 def unavailable_message(
