@@ -90,6 +90,12 @@ def test_a_tae_pair_in_the_models_folders_is_found_without_autoencoder(
     assert found is not None and found[0].name == "taesdxl_encoder.pth"
 
 
+@pytest.mark.parametrize("host_folder", ["vae_approx", "VAE-taesd", "VAE-approx"])
+def test_the_demo_finds_a_pair_in_a_hosts_tiny_vae_subfolder_as_the_tae_method_does(tmp_path, host_folder):
+    encoder, decoder = save_tae_pair(tmp_path / "models" / host_folder, "taef2", suffix=".safetensors")
+    assert photo.find_tae_pair(NeuralOptions(models_dir=tmp_path / "models")) == (encoder, decoder)
+
+
 @pytest.mark.parametrize(
     "given, message",
     [

@@ -249,10 +249,10 @@ def run(
     if size[0] <= src[0] and size[1] <= src[1]:
         return _shrink_only(latent, size, method_id)
     if request.family is None and request.weights is None:
-        raise LatentUpscaleError(
-            f"the {method_id} method needs family= (sd1, sdxl, flux, wan, flux2, …) or weights= to choose "
-            "a model"
-        )
+        # a tiny autoencoder is a pair of files found by family; only a neural upscaler takes one file
+        how = "" if role == "autoencoder" else " or weights= to choose a model"
+        families = "sd1, sdxl, flux, wan, flux2, …"
+        raise LatentUpscaleError(f"the {method_id} method needs family= ({families}){how}")
     device = _target_device(latent, options)
     resolved = _resolve(latent, size, request, options, role)
     files = sorted(resolved.files.items(), key=lambda item: (item[0] is None, item[0] or 0.0))

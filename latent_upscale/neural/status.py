@@ -63,8 +63,14 @@ def unavailable_summary(family: str, sets: Sequence[WeightSet], options: NeuralO
 
 def _folder_label(folder: Path) -> str:
     """A folder as a host's user knows it without their path: ``models/LatentUpscaler`` (WebUI),
-    ``models/latent_upscale_models`` (ComfyUI) for a host's models subfolder, else its name."""
-    return f"models/{folder.name}" if folder.parent.name == "models" else folder.name
+    ``models/latent_upscale_models`` (ComfyUI) for a host's models subfolder, ``~/…`` under the home
+    folder (our download cache: ``~/.cache/latent_upscale``), else its name."""
+    if folder.parent.name == "models":
+        return f"models/{folder.name}"
+    try:
+        return "~/" + folder.relative_to(Path.home()).as_posix()
+    except (ValueError, RuntimeError):  # not under the home folder, or no home folder
+        return folder.name
 
 
 def unavailable_message(

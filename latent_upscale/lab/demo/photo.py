@@ -57,21 +57,25 @@ _WEIGHT_SUFFIXES = (".pth", ".safetensors")
 def find_tae_pair(neural: NeuralOptions) -> tuple[Path, Path] | None:
     """The first published TAESD pair (``taesd_encoder.pth`` + ``taesd_decoder.pth``, …, ``taef2_…``,
     or ``.safetensors``) in the folders the neural room searches (``--models-dir``, then
-    ``$LATENT_UPSCALE_MODELS``, the extension's ``models/``, the download cache), or ``None``.
+    ``$LATENT_UPSCALE_MODELS``, the extension's ``models/``, the download cache) and their hosts'
+    tiny-VAE subfolders (``VAE-taesd``, ``VAE-approx``, ``vae_approx``), or ``None``.
 
     Folders are tried in that order; in each, the variants in the order of
     :data:`~latent_upscale.neural.archs.tae.VARIANTS` (SD1's first).
     """
     from latent_upscale.neural.archs.tae import VARIANTS
+    from latent_upscale.neural.catalog import TINY_VAE_FOLDERS
     from latent_upscale.neural.weights import search_dirs
 
-    for folder, _label in search_dirs(neural):
-        for variant in VARIANTS.values():
-            for suffix in _WEIGHT_SUFFIXES:
-                encoder = folder / f"{variant.id}_encoder{suffix}"
-                decoder = folder / f"{variant.id}_decoder{suffix}"
-                if encoder.is_file() and decoder.is_file():
-                    return encoder, decoder
+    for base, _label in search_dirs(neural):
+        # each folder, then the hosts' tiny-VAE subfolders in it, as the tae method searches
+        for folder in (base, *(base / sub for sub in TINY_VAE_FOLDERS)):
+            for variant in VARIANTS.values():
+                for suffix in _WEIGHT_SUFFIXES:
+                    encoder = folder / f"{variant.id}_encoder{suffix}"
+                    decoder = folder / f"{variant.id}_decoder{suffix}"
+                    if encoder.is_file() and decoder.is_file():
+                        return encoder, decoder
     return None
 
 
