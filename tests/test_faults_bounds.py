@@ -19,7 +19,7 @@ import torch
 from latent_upscale import upscale
 from latent_upscale.errors import MAX_MESSAGE_CHARS, LatentUpscaleError, WeightsUnavailableError, shown
 from latent_upscale.lab.fixtures.random_weights import save_safetensors, sesqui_state_dict, ttl_state_dict
-from latent_upscale.neural import downloads, unload
+from latent_upscale.neural import downloads
 from latent_upscale.neural.resolution import resolve_weights
 from latent_upscale.neural.state_dict import read_state_dict
 from latent_upscale.resize_methods import method_ids
@@ -33,7 +33,7 @@ from latent_upscale.schedules import (
     sd_sigma_table,
 )
 from tests.helpers.hub_server import LocalHub
-from tests.helpers.neural_env import isolate, options
+from tests.helpers.neural_env import options
 from tests.helpers.neural_pins import pin_files
 
 SESQUI_PATH = "/LoganBooker/SesquiLSR/raw/main/models/"
@@ -42,17 +42,7 @@ _NOISE = random.Random(0).randbytes(4096)  # fixed: random bytes must not differ
 HUGE = 10 * 2**30  # what a hostile server announces: 10 GiB
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
-
-
-@pytest.fixture
-def hub():
-    with LocalHub() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py, as is the `hub` fixture
 
 
 @pytest.fixture

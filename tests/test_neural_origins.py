@@ -12,31 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from latent_upscale.neural import catalog, describe, unload
+from latent_upscale.neural import catalog, describe
 from latent_upscale.neural.catalog import CatalogEntry, WeightSet
 from latent_upscale.neural.downloads import manual_url, origin
 from latent_upscale.neural.options import MIRROR_OPTIONS, NeuralOptions
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.host_stub import host_stub
 from tests.helpers.hub_server import LocalHub
-from tests.helpers.neural_env import isolate, options
+from tests.helpers.neural_env import options
 
 NEW_REVISION = "0123456789abcdef0123456789abcdef01234567"
 DATA = b"made-up weights of a new published upscaler"
 ELSEWHERE = "http://127.0.0.1:9/someone-elses-mirror/"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    isolate(monkeypatch, tmp_path)
-    yield
-    unload()
-
-
-@pytest.fixture
-def hub():
-    with LocalHub() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py, as is the `hub` fixture
 
 
 def made_up_entry(**where: object) -> CatalogEntry:
