@@ -18,7 +18,7 @@ import torch
 
 from latent_upscale import upscale
 from latent_upscale.errors import MAX_MESSAGE_CHARS, LatentUpscaleError, WeightsUnavailableError, shown
-from latent_upscale.lab.fixtures.random_weights import save_safetensors, sesqui_state_dict, ttl_state_dict
+from latent_upscale.lab.fixtures.random_weights import save_safetensors, ttl_state_dict
 from latent_upscale.neural import downloads
 from latent_upscale.neural.resolution import resolve_weights
 from latent_upscale.neural.state_dict import read_state_dict
@@ -32,11 +32,9 @@ from latent_upscale.schedules import (
     get_sigmas_polyexponential,
     sd_sigma_table,
 )
-from tests.helpers.hub_server import LocalHub
-from tests.helpers.neural_env import options
+from tests.helpers.neural_env import SESQUI_PATH, hub_options, leftovers, options, sesqui_bytes
 from tests.helpers.neural_pins import pin_files
 
-SESQUI_PATH = "/LoganBooker/SesquiLSR/raw/main/models/"
 SDXL = "upscaler_SDXL.safetensors"
 _NOISE = random.Random(0).randbytes(4096)  # fixed: random bytes must not differ between runs
 HUGE = 10 * 2**30  # what a hostile server announces: 10 GiB
@@ -47,17 +45,7 @@ pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py, as
 
 @pytest.fixture
 def weights(tmp_path: Path) -> bytes:
-    state = sesqui_state_dict(4, width=16, in_depth=1, out_depth=1)
-    return save_safetensors(state, tmp_path / "src" / "s.safetensors").read_bytes()
-
-
-def _options(tmp_path: Path, hub: LocalHub, **changes):
-    settings = {"allow_download": True, "hf_endpoint": hub.url, "sesqui_base_url": hub.url + SESQUI_PATH}
-    return options(tmp_path, **(settings | changes))
-
-
-def _left(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    return sesqui_bytes(tmp_path)
 
 
 # --- downloads: bounded by the pinned size, or Content-Length under a ceiling ------------------------------
@@ -71,8 +59,8 @@ def test_a_server_announcing_more_than_the_pinned_size_is_refused_before_a_byte_
     with pytest.raises(
         WeightsUnavailableError, match=r"announces 10,737,418,240 bytes.*more than the [\d,]+ bytes"
     ):
-        resolve_weights("sdxl", _options(tmp_path, hub))
-    assert _left(tmp_path / "models") == []
+        resolve_weights("sdxl", hub_options(tmp_path, hub))
+    assert leftovers(tmp_path / "models") == []
     assert hub.files[SESQUI_PATH + SDXL].sent < 8 * 2**20  # the client closed, it did not read 64 MiB
 
 
@@ -82,8 +70,8 @@ def test_a_server_sending_past_the_pinned_size_without_a_length_is_cut_at_the_si
     pin_files(monkeypatch.setattr, {SDXL: weights})
     hub.add_file(SESQUI_PATH + SDXL, weights, repeat_to=256 * 2**20)  # no Content-Length, 256 MiB on offer
     with pytest.raises(WeightsUnavailableError, match=r"sent over [\d,]+ bytes .*stopped there"):
-        resolve_weights("sdxl", _options(tmp_path, hub))
-    assert _left(tmp_path / "models") == []
+        resolve_weights("sdxl", hub_options(tmp_path, hub))
+    assert leftovers(tmp_path / "models") == []
     assert hub.files[SESQUI_PATH + SDXL].sent < 32 * 2**20
 
 
@@ -113,7 +101,7 @@ def test_a_downloader_hook_that_keeps_writing_is_stopped_and_leaves_nothing(tmp_
     ):
         resolve_weights("sdxl", options(tmp_path, allow_download=True, downloader=endless_hook))
     assert sum(written) < 200 * 2**20  # stopped within one watch interval, far from 800 MB
-    assert _left(tmp_path / "models") == []
+    assert leftovers(tmp_path / "models") == []
 
 
 def test_a_downloader_hook_that_returns_a_file_over_the_size_is_refused_after(tmp_path, weights, monkeypatch):
@@ -128,7 +116,7 @@ def test_a_downloader_hook_that_returns_a_file_over_the_size_is_refused_after(tm
 
     with pytest.raises(WeightsUnavailableError, match=r"refusing upscaler_SDXL.* more than the"):
         resolve_weights("sdxl", options(tmp_path, allow_download=True, downloader=hook))
-    assert _left(tmp_path / "models") == []
+    assert leftovers(tmp_path / "models") == []
 
 
 def test_the_pinned_files_carry_their_exact_size():
@@ -268,5 +256,5 @@ def test_a_hub_file_whose_announced_size_differs_from_the_pin_is_refused_before_
     with pytest.raises(
         WeightsUnavailableError, match=r"the server announces [\d,]+ bytes, but the published"
     ):
-        resolve_weights("sd1", _options(tmp_path, hub), factors_wanted=(2.0,))
+        resolve_weights("sd1", hub_options(tmp_path, hub), factors_wanted=(2.0,))
     assert hub.count("GET", name) == 0 and not list((tmp_path / "hf").rglob(name))

@@ -11,35 +11,20 @@ from pathlib import Path
 import pytest
 
 from latent_upscale.errors import WeightsUnavailableError
-from latent_upscale.lab.fixtures.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
+from latent_upscale.lab.fixtures.random_weights import city96_state_dict, save_safetensors
 from latent_upscale.neural import downloads
 from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.downloads import url_downloader
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
-from tests.helpers.neural_env import options
+from tests.helpers.neural_env import SESQUI_PATH, hub_options, leftovers, options, sesqui_bytes
 from tests.helpers.neural_pins import pin_files
 
-SESQUI_PATH = "/LoganBooker/SesquiLSR/raw/main/models/"
 SDXL = "upscaler_SDXL.safetensors"
 X2_SD1 = "latent-upscaler-v2.1_SDv1-x2.0.safetensors"
 
 
 pytestmark = pytest.mark.usefixtures("isolated_neural")  # tests/conftest.py
-
-
-def sesqui_bytes(tmp_path: Path) -> bytes:
-    state = sesqui_state_dict(4, width=16, in_depth=1, out_depth=1)
-    return save_safetensors(state, tmp_path / "src" / "s.safetensors").read_bytes()
-
-
-def hub_options(tmp_path: Path, hub: LocalHub, **changes):
-    settings = {"allow_download": True, "hf_endpoint": hub.url, "sesqui_base_url": hub.url + SESQUI_PATH}
-    return options(tmp_path, **(settings | changes))
-
-
-def leftovers(folder: Path) -> list[str]:
-    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
 
 
 def test_a_download_cut_short_without_content_length_never_lands_and_a_later_one_succeeds(

@@ -11,20 +11,27 @@ import pytest
 
 from latent_upscale import upscale_detailed
 from latent_upscale.errors import WeightsUnavailableError
-from latent_upscale.lab.fixtures.random_weights import city96_state_dict, save_safetensors, sesqui_state_dict
+from latent_upscale.lab.fixtures.random_weights import city96_state_dict, save_safetensors
 from latent_upscale.neural import describe, find_local_weights, list_models, unload
 from latent_upscale.neural import search as search_module
 from latent_upscale.neural.catalog import CITY96_COMMITS
 from latent_upscale.neural.resolution import resolve_weights
 from tests.helpers.hub_server import LocalHub
 from tests.helpers.latents import random_latent
-from tests.helpers.neural_env import options, put_city96, put_sesqui, put_ttl
+from tests.helpers.neural_env import (
+    SESQUI_PATH,
+    hub_options,
+    options,
+    put_city96,
+    put_sesqui,
+    put_ttl,
+    sesqui_bytes,
+)
 from tests.helpers.neural_pins import pin_files
 
 REPO = Path(__file__).resolve().parents[1]
 CITY96_REPO = "city96/SD-Latent-Upscaler"
 X2_SD1 = "latent-upscaler-v2.1_SDv1-x2.0.safetensors"
-SESQUI_PATH = "/LoganBooker/SesquiLSR/raw/main/models/"
 #: city96 v2.1 downloads are pinned to the commit that uploaded them.
 REV = CITY96_COMMITS["2.1"]
 
@@ -54,17 +61,6 @@ def city96_bytes(tmp_path: Path, seed: int = 0) -> bytes:
         city96_state_dict("2.1", width=8, depth=2, seed=seed), tmp_path / "src" / f"c{seed}.safetensors"
     )
     return path.read_bytes()
-
-
-def sesqui_bytes(tmp_path: Path, seed: int = 0) -> bytes:
-    state = sesqui_state_dict(4, width=16, in_depth=1, out_depth=1, seed=seed)
-    return save_safetensors(state, tmp_path / "src" / f"s{seed}.safetensors").read_bytes()
-
-
-def hub_options(tmp_path: Path, hub: LocalHub, **changes):
-    return options(
-        tmp_path, allow_download=True, hf_endpoint=hub.url, sesqui_base_url=hub.url + SESQUI_PATH, **changes
-    )
 
 
 # --- resolution order -------------------------------------------------------------------------------

@@ -61,3 +61,24 @@ def put_ttl(folder: Path, filename: str = "sdxl_resizer.pt", **kw: Any) -> Path:
     """A small random NNLatentUpscale ``.pt`` under its published name."""
     kw = {"in_blocks": 1, "out_blocks": 1, "channels": 32} | kw
     return save_torch(ttl_state_dict(kw.pop("in_blocks"), kw.pop("out_blocks"), **kw), folder / filename)
+
+
+#: Where SesquiLSR's files live on GitHub (``/{owner}/{repo}/raw/{ref}/models/``), served by the local hub.
+SESQUI_PATH = "/LoganBooker/SesquiLSR/raw/main/models/"
+
+
+def sesqui_bytes(tmp_path: Path, seed: int = 0) -> bytes:
+    """A small SesquiLSR file (random weights in the real layout), as bytes to serve or pin."""
+    state = sesqui_state_dict(4, width=16, in_depth=1, out_depth=1, seed=seed)
+    return save_safetensors(state, tmp_path / "src" / f"s{seed}.safetensors").read_bytes()
+
+
+def hub_options(tmp_path: Path, hub: Any, **changes: Any) -> NeuralOptions:
+    """:func:`options` with downloads on, from ``hub`` (a :class:`tests.helpers.hub_server.LocalHub`)."""
+    settings = {"allow_download": True, "hf_endpoint": hub.url, "sesqui_base_url": hub.url + SESQUI_PATH}
+    return options(tmp_path, **(settings | changes))
+
+
+def leftovers(folder: Path) -> list[str]:
+    """What a download left in ``folder`` (names, sorted; empty when the folder does not exist)."""
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
