@@ -93,8 +93,9 @@ TAESD_SHA256: dict[str, str] = {
     "taef2_decoder.pth": "0a44a31e1ae59eb9dbf9359d24942fd3ef5928162c1800d97a28c61d51be0ab5",
     "taef2_encoder.pth": "10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6",
 }
-#: TAEQI2.1 (Qwen-Image 2.1) was added to madebyollin/taesd after :data:`TAESD_COMMIT`, in this one.
-TAEQI_COMMIT = "401ce45e5c1451c41ccdb92feea99609015822fc"
+TAEQI_COMMIT = "401ce45e5c1451c41ccdb92feea99609015822fc"  # added TAEQI2.1 (Qwen-Image 2.1)
+#: Variants added to madebyollin/taesd after :data:`TAESD_COMMIT`, pinned to the commit that added them.
+_LATER_COMMITS = {"taeqi2_1": TAEQI_COMMIT}
 TAEHV_REPO_URL = "https://github.com/madebyollin/taehv"
 #: The madebyollin/taehv commit TAEW2.1 is pinned to (2026-08-18; its taew2_1.pth dates from
 #: 1a88a7d, 2025-11-03, the "Fruit Tiramisu" decoder).
@@ -260,7 +261,7 @@ def _served(variant: str, default: str = "") -> str:
 
 def _taesd(variant: str, part: str, family: str, approx_bytes: int) -> CatalogEntry:
     filename = f"{variant}_{part}.pth"
-    base = TAESD_BASE_URL if variant != "taeqi2_1" else f"{TAESD_REPO_URL}/raw/{TAEQI_COMMIT}/"
+    base = f"{TAESD_REPO_URL}/raw/{_LATER_COMMITS.get(variant, TAESD_COMMIT)}/"
     return CatalogEntry(
         key=f"{variant}-{part}",
         arch="tae",

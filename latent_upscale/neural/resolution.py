@@ -50,7 +50,6 @@ from latent_upscale.neural.search import (
     parts_resolved,
     plan_weights,
     search_dirs,
-    tiny_vae_dirs,
 )
 from latent_upscale.neural.status import unavailable_message, unavailable_summary
 
@@ -61,7 +60,6 @@ __all__ = [
     "manual_url",
     "resolve_weights",
     "search_dirs",
-    "tiny_vae_dirs",
 ]
 
 logger = logging.getLogger(__name__)

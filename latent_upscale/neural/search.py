@@ -30,7 +30,6 @@ __all__ = [
     "parts_resolved",
     "plan_weights",
     "search_dirs",
-    "tiny_vae_dirs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -80,12 +79,6 @@ def download_dir(options: NeuralOptions) -> Path:
     """Where URL downloads go: the first folder the caller or the environment names, else our cache."""
     named = list(options.caller_models_dirs) + list(_env_dirs())
     return named[0] if named else _default_cache_dir()
-
-
-def tiny_vae_dirs(models_root: str | os.PathLike[str]) -> list[Path]:
-    """The folders under a host's models folder where it keeps tiny autoencoders
-    (:data:`~latent_upscale.neural.catalog.TINY_VAE_FOLDERS`)."""
-    return [Path(models_root) / name for name in catalog.TINY_VAE_FOLDERS]
 
 
 def _names(filename: str) -> list[str]:
