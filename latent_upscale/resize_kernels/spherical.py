@@ -54,10 +54,10 @@ class _Pairs:
         unit_sum.addcmul_(latent.narrow(dim, 1, pairs), inverse_b)
         torch.sum(unit_sum.mul_(unit_sum), dim=1, keepdim=True, out=plus)
         del unit_sum
-        # ω/2 = atan2(|â - b̂|, |â + b̂|) with |â - b̂|² = 4 - |â + b̂|² for unit vectors. The floor
-        # keeps sin(tω)/sin(ω) at its limit t for parallel vectors (normalised lerp).
-        torch.atan2(plus.neg().add_(4.0).clamp_min_(0.0).sqrt_(), plus.sqrt(), out=half_omega)
-        half_omega.clamp_min_(5e-7)
+        # ω/2 = acos(|â + b̂| / 2): exact near opposite vectors; near parallel ones it loses digits
+        # that do not matter (there slerp and the normalised lerp differ by O(ω²)). The floor keeps
+        # sin(tω)/sin(ω) at its limit t for parallel vectors (normalised lerp).
+        torch.acos(plus.sqrt().mul_(0.5).clamp_max_(1.0), out=half_omega).clamp_min_(5e-7)
         torch.mul(norm_b, inverse_a, out=maps.select(dim, 2))
         torch.mul(norm_a, inverse_b, out=maps.select(dim, 3))
         # Opposite or zero vectors have no great circle: a plain lerp, which is what the weights
@@ -83,10 +83,10 @@ def _low(j: int, n_in: int, n_out: int) -> int:
 def _taps(n_in: int, n_out: int, dim: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, ...]:
     """Where each output of ``n_in → n_out`` (``n_in ≥ 2``) along ``dim`` takes its two samples, at
     torch's bilinear positions ``(j + ½)·n_in/n_out - ½`` (half-pixel centres), as pair ``low_j``
-    (samples ``low_j``, ``low_j + 1``) and weight ``t_j``: ``(low [n_out], pair [2, n_out] (low and
-    low + 1), sines [2, n_out] (2 - 2t, 2t), scale [2, n_out] (t, 1 - t), offset [2, n_out]
-    (1 - t, t))``, the last three shaped to broadcast with the pair axis at ``dim`` and the outputs
-    at ``dim + 1`` (see :func:`_enlarge_axis`). Cached (read only).
+    (samples ``low_j``, ``low_j + 1``) and weight ``t_j``: ``(low [n_out], low + 1, sines [2, n_out]
+    (2 - 2t, 2t), scale [2, n_out] (t, 1 - t), offset [2, n_out] (1 - t, t))``, the last three
+    shaped to broadcast with the pair axis at ``dim`` and the outputs at ``dim + 1`` (see
+    :func:`_enlarge_axis`). Cached (read only).
 
     A position before sample 0 takes pair 0 at t = 0, one at or past the last sample the last pair
     at t = 1 (the clamped border: both give that sample). The positions are the exact rationals
@@ -106,7 +106,7 @@ def _taps(n_in: int, n_out: int, dim: int, device: torch.device, dtype: torch.dt
     factors += (torch.stack([one_minus_t, t]),)
     return (
         low.to(device),
-        torch.stack([low, low + 1]).to(device),  # contiguous: a view of it flattens both rows
+        (low + 1).to(device),
         *(factor.view(shape).to(device) for factor in factors),
     )
 
@@ -125,9 +125,8 @@ def _enlarge_axis(source: Tensor, dim: int, out: Tensor, n_out: int, start: int 
     """Outputs ``[start, start + out.shape[dim])`` of ``source`` enlarged to ``n_out`` along ``dim``,
     into ``out``. Pair scalars are computed for the source samples this range reads only.
 
-    Each output ``slerp(a, b, t) = wa·a + wb·b``; the two samples and the two weights of every output
-    sit side by side on a pair axis (``dim``, size 2) before the output axis (``dim + 1``), so both
-    weights are computed together.
+    Each output ``slerp(a, b, t) = wa·a + wb·b``; the two weights of every output sit side by side on
+    a pair axis (``dim``, size 2) before the output axis (``dim + 1``), computed together.
     With ``sa = sin((1-t)ω)`` and ``sb = sin(tω)`` the direction ``(sa·â + sb·b̂) / sin ω`` is
     renormalised (exact lengths; nlerp's direction is shorter than 1) and scaled to the linearly
     interpolated length ``(1-t)|a| + t|b|``; 1/sin ω cancels, and
@@ -137,21 +136,22 @@ def _enlarge_axis(source: Tensor, dim: int, out: Tensor, n_out: int, start: int 
     if n_in == 1:
         out.copy_(source)
         return
-    low, pair, sines, scale, offset = _taps(n_in, n_out, dim, source.device, source.dtype)
+    low, high, sines, scale, offset = _taps(n_in, n_out, dim, source.device, source.dtype)
     if count < n_out:  # a block: only the source samples and pairs it reads
         first, last = (_low(j, n_in, n_out) for j in (start, start + count - 1))
         source = source.narrow(dim, first, last - first + 2)
-        low, pair = low[start : start + count] - first, pair[:, start : start + count] - first
+        low, high = low[start : start + count] - first, high[start : start + count] - first
         sines, scale, offset = (factor.narrow(dim + 1, start, count) for factor in (sines, scale, offset))
-    maps = _take(_Pairs(source, dim).maps, low, dim + 1)
+    maps = _take(_Pairs(source, dim).maps, low, dim + 1)  # gathered: a new tensor, used in place
     sin = torch.mul(maps.narrow(dim, 0, 1), sines).sin_()
     sin_a, sin_b = sin.select(dim, 0), sin.select(dim, 1)
     inv_norm = sin_a - sin_b
     inv_norm.mul_(inv_norm).addcmul_(sin_a * sin_b, maps.select(dim, 1)).rsqrt_()
-    weights = sin.mul_(inv_norm.unsqueeze(dim)).mul_(maps.narrow(dim, 2, 2).mul(scale).add_(offset))
-    samples = _take(source, pair.view(-1), dim)
-    torch.mul(samples.narrow(dim, 0, count), weights.select(dim, 0), out=out)
-    out.addcmul_(samples.narrow(dim, count, count), weights.select(dim, 1))
+    weights = sin.mul_(inv_norm.unsqueeze(dim)).mul_(maps.narrow(dim, 2, 2).mul_(scale).add_(offset))
+    del maps, inv_norm, sin_a, sin_b
+    # One sample at a time: a temporary of the output's size, not two.
+    torch.mul(_take(source, low, dim), weights.select(dim, 0), out=out)
+    out.addcmul_(_take(source, high, dim), weights.select(dim, 1))
 
 
 def _bislerp_axis(latent: Tensor, n_out: int, dim: int, out: Tensor | None = None) -> Tensor:
