@@ -142,13 +142,18 @@ def _enlarge_axis(source: Tensor, dim: int, out: Tensor, n_out: int, start: int 
         source = source.narrow(dim, first, last - first + 2)
         low, high = low[start : start + count] - first, high[start : start + count] - first
         sines, scale, offset = (factor.narrow(dim + 1, start, count) for factor in (sines, scale, offset))
-    maps = _take(_Pairs(source, dim).maps, low, dim + 1)  # gathered: a new tensor, used in place
-    sin = torch.mul(maps.narrow(dim, 0, 1), sines).sin_()
+    maps = _Pairs(source, dim).maps
+    # Gathered in two halves (new tensors, used in place), so at most half of them is alive at once.
+    angle = _take(maps.narrow(dim, 0, 2), low, dim + 1)  # ω/2 and |â + b̂|²
+    sin = torch.mul(angle.narrow(dim, 0, 1), sines).sin_()
     sin_a, sin_b = sin.select(dim, 0), sin.select(dim, 1)
     inv_norm = sin_a - sin_b
-    inv_norm.mul_(inv_norm).addcmul_(sin_a * sin_b, maps.select(dim, 1)).rsqrt_()
-    weights = sin.mul_(inv_norm.unsqueeze(dim)).mul_(maps.narrow(dim, 2, 2).mul_(scale).add_(offset))
-    del maps, inv_norm, sin_a, sin_b
+    inv_norm.mul_(inv_norm).addcmul_(sin_a, angle.select(dim, 1).mul_(sin_b)).rsqrt_()
+    del angle, sin_a, sin_b
+    sin.mul_(inv_norm.unsqueeze(dim))
+    del inv_norm
+    weights = sin.mul_(_take(maps.narrow(dim, 2, 2), low, dim + 1).mul_(scale).add_(offset))
+    del maps
     # One sample at a time: a temporary of the output's size, not two.
     torch.mul(_take(source, low, dim), weights.select(dim, 0), out=out)
     out.addcmul_(_take(source, high, dim), weights.select(dim, 1))
@@ -171,9 +176,13 @@ def _bislerp_axis(latent: Tensor, n_out: int, dim: int, out: Tensor | None = Non
 
 
 #: Output pixels (per channel, all batch entries) of one block of rows: the per-pixel temporaries
-#: (angles, weights, the gathered samples, the row-enlarged block) stay a fraction of the output
-#: and in the CPU's cache.
-_BLOCK_PIXELS = 1 << 16
+#: (angles, weights, one gathered sample, the row-enlarged block) stay within the CPU's cache.
+#: Each block costs ~80 torch calls (a parallel region each on more than one thread), so blocks
+#: are few.
+_BLOCK_PIXELS = 1 << 18
+#: A block whose output has at least this many bytes widens its columns in two halves of its rows
+#: (~40 more calls): the temporaries of that pass, about 1.3× its output, are then halved too.
+_HALVES_BYTES = 1 << 16
 
 
 def _spherical_mean_axis(latent: Tensor, n_out: int, dim: int) -> Tensor:
@@ -211,7 +220,7 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
     latent = latent.contiguous()  # one memory layout: strided inputs give the same sums
     batch, channels, n_in, width_in = latent.shape
     height, width = size
-    rows = max(1, _BLOCK_PIXELS // (batch * max(width, width_in)))
+    rows = -(-height // -(-batch * height * max(width, width_in) // _BLOCK_PIXELS))
     out = latent.new_empty(batch, channels, height, width)
     resized = _bislerp_axis(latent, height, dim=2) if height <= n_in else None
     for start in range(0, height, rows):
@@ -222,6 +231,12 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
             continue
         block = target if width == width_in else latent.new_empty(batch, channels, count, width_in)
         _enlarge_axis(latent, 2, block, height, start)
-        if block is not target:
-            _bislerp_axis(block, width, 3, target)
+        if block is target:
+            continue
+        halves = 2 if count > 1 and target.numel() * target.element_size() >= _HALVES_BYTES else 1
+        for part in range(halves):
+            first, stop = part * count // halves, (part + 1) * count // halves
+            _bislerp_axis(
+                block.narrow(2, first, stop - first), width, 3, target.narrow(2, first, stop - first)
+            )
     return out
