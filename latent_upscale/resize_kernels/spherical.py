@@ -1,10 +1,10 @@
 """Bislerp: separable spherical interpolation of the per-pixel channel vectors of a latent.
 
 The family of ComfyUI's ``comfy.utils.bislerp`` (also in Forge); this one computes the angles from
-per-pixel scalars and forms each output as one weighted sum of its two samples. When the scale
-factor is a ratio of small integers (2×, 1.5×, 3×, …) the taps repeat every period: the samples of
-each output phase are a strided view of the input with one weight t for the whole phase, so no
-sample is gathered or copied; other factors gather their taps.
+per-pixel scalars and forms each output as one weighted sum of its two samples. The taps of an axis
+(pair and weight t of every output, exact rational positions) are computed once per size and cached;
+per pass, one set of scalar operations gives both weights of every output, and the samples are
+gathered once each, a block of output rows at a time.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ class _Pairs:
 
     ``maps``: the latent's shape with one channel, ``n - 1`` pairs along ``dim + 1`` and four
     quantities along ``dim`` (half the angle ω, ``|â + b̂|²``, the length ratios ``|b|/|a|`` and
-    ``|a|/|b|``), so the per-output-pixel work is a handful of scalar operations, and one gather picks
-    all four for the outputs.
+    ``|a|/|b|``), so the per-output-pixel work is a handful of scalar operations on what two
+    gathers pick for the outputs.
     """
 
     def __init__(self, latent: Tensor, dim: int) -> None:
@@ -220,19 +220,21 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
     latent = latent.contiguous()  # one memory layout: strided inputs give the same sums
     batch, channels, n_in, width_in = latent.shape
     height, width = size
-    rows = -(-height // -(-batch * height * max(width, width_in) // _BLOCK_PIXELS))
+    blocks = -(-batch * height * max(width, width_in) // _BLOCK_PIXELS)
+    rows = -(-height // blocks)
     out = latent.new_empty(batch, channels, height, width)
     resized = _bislerp_axis(latent, height, dim=2) if height <= n_in else None
     for start in range(0, height, rows):
         count = min(rows, height - start)
         target = out.narrow(2, start, count)
         if resized is not None:  # rows shrunk or kept in one pass: the columns block by block
-            _bislerp_axis(resized.narrow(2, start, count), width, 3, target)
+            block = resized.narrow(2, start, count)
+        elif width == width_in:
+            _enlarge_axis(latent, 2, target, height, start)
             continue
-        block = target if width == width_in else latent.new_empty(batch, channels, count, width_in)
-        _enlarge_axis(latent, 2, block, height, start)
-        if block is target:
-            continue
+        else:
+            block = latent.new_empty(batch, channels, count, width_in)
+            _enlarge_axis(latent, 2, block, height, start)
         halves = 2 if count > 1 and target.numel() * target.element_size() >= _HALVES_BYTES else 1
         for part in range(halves):
             first, stop = part * count // halves, (part + 1) * count // halves
