@@ -29,7 +29,6 @@ from latent_upscale.resize_kernels.spherical import (  # noqa: F401 (re-exports)
     _EPS,
     _bislerp_axis,
     _channel_norms,
-    _linear_taps,
     _Pairs,
     _spherical_mean_axis,
     _take,

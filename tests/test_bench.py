@@ -57,6 +57,7 @@ def tiny_plan():
         interpolation_jobs=(((1, 4, 8, 8), (16, 16)),),
         interpolation_rounds=1,
         interpolation_growth_sides=(8, 12),
+        bislerp_growth_sides=(20,),
         upscale_overhead_shapes=((1, 4, 8, 8),),
         peers=None,
     )
@@ -95,9 +96,9 @@ def tiny_run(tmp_path_factory, fresh_peaks):
     (peers / "comfy_bislerp.py").write_text(PEER_SOURCE, encoding="utf-8")
     probe = row_growth._fresh_process_peaks
 
-    def one_fresh_process(methods: list[str], sides: tuple[int, ...], threads: int) -> dict:
+    def one_fresh_process(sides: dict[str, tuple[int, ...]], threads: int) -> dict:
         # Record what the one fresh interpreter (every method in it) returned, to compare with the report.
-        fresh_peaks.update(probe(methods, sides, threads))
+        fresh_peaks.update(probe(sides, threads))
         return fresh_peaks
 
     with pytest.MonkeyPatch.context() as patch:
@@ -194,8 +195,10 @@ def test_every_interpolation_has_a_growth_series_with_slopes_and_peak_ratios(tin
     growth = tiny_run[0].results["rows"]["growth"]
     fits = {f["series"]: f for f in growth["fits"] if f.get("kind") == "interpolation"}
     assert set(fits) == {m.id for m in registered_methods() if not m.neural}
-    for fit in fits.values():
-        assert fit["points"] == 2 and fit["time_slope"] is not None
+    for series, fit in fits.items():
+        # Bislerp alone also runs at the plan's bislerp_growth_sides: its slope spans them.
+        assert fit["points"] == (3 if series == "bislerp" else 2) and fit["time_slope"] is not None
+    assert fits["bislerp"]["largest_side"] == 20
     points = [p for p in growth["points"] if p.get("kind") == "interpolation"]
     for point in points:
         expected = point["peak_bytes"] / (4 * 4 * point["input"][2] ** 2 * 5) if point["peak_bytes"] else None
@@ -457,6 +460,20 @@ def test_a_goal_is_met_or_missed_only_when_every_round_agrees_and_else_says_it_s
         assert goal["spread"] == pytest.approx(
             [(min(row["patched_round_medians_s"]) - 1) * 100, (max(row["patched_round_medians_s"]) - 1) * 100]
         )
+
+
+def test_the_bislerp_slope_goal_is_judged_from_its_own_series_in_a_full_run():
+    fits = [
+        {"kind": "interpolation", "series": "bilinear", "time_slope": 1.0, "memory_slope": 1.0},
+        {"kind": "interpolation", "series": "bislerp", "time_slope": 1.08, "memory_slope": 1.0},
+    ]
+    results = {"plan": {"quick": False}, "rows": {"growth": {"points": [], "fits": fits}}}
+    goal = summarise(results)["goals"]["bislerp_time_slope_max"]
+    assert goal["value"] == 1.08 and goal["met"] is False and goal["goal"] == "<= 1.05"
+    fits[1]["time_slope"] = 1.02
+    assert summarise(results)["goals"]["bislerp_time_slope_max"]["met"] is True
+    results["plan"]["quick"] = True
+    assert summarise(results)["goals"]["bislerp_time_slope_max"]["verdict"] == "not judged at quick sizes"
 
 
 def test_slope_goals_are_not_judged_from_a_quick_runs_small_sizes():

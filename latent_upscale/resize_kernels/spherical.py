@@ -1,7 +1,10 @@
 """Bislerp: separable spherical interpolation of the per-pixel channel vectors of a latent.
 
 The family of ComfyUI's ``comfy.utils.bislerp`` (also in Forge); this one computes the angles from
-per-pixel scalars and forms each output as one weighted sum of its two samples.
+per-pixel scalars and forms each output as one weighted sum of its two samples. The taps of an axis
+(pair and weight t of every output, exact rational positions) are computed once per size and cached;
+per pass, one set of scalar operations gives both weights of every output, and the samples are
+gathered once each, a block of output rows at a time.
 """
 
 from __future__ import annotations
@@ -27,76 +30,85 @@ def _channel_norms(latent: Tensor) -> Tensor:
 
 
 class _Pairs:
-    """Per-pixel scalars of each pair of neighbours ``(x_i, x_min(i+1, n-1))`` along one axis.
+    """Per-pixel scalars of each pair of neighbours ``(x_i, x_{i+1})``, ``i < n - 1``, along ``dim``.
 
-    Everything the spherical interpolation of a pair needs, computed once per pass (the whole input
-    for the rows, each block of rows for the columns) with one value per pixel (``[B, 1, …]``
-    each): the angle ω, ``|â + b̂|²`` and the two length ratios, so the per-output-pixel work is a
-    handful of scalar operations.
+    ``maps``: the latent's shape with one channel, ``n - 1`` pairs along ``dim + 1`` and four
+    quantities along ``dim`` (half the angle ω, ``|â + b̂|²``, the length ratios ``|b|/|a|`` and
+    ``|a|/|b|``), so the per-output-pixel work is a handful of scalar operations on what two
+    gathers pick for the outputs.
     """
 
     def __init__(self, latent: Tensor, dim: int) -> None:
-        n_in = latent.shape[dim]
+        pairs = latent.shape[dim] - 1
         norms = _channel_norms(latent)
-        inverse = 1.0 / norms.clamp_min(_EPS)
-        inv_a = inverse.narrow(dim, 0, n_in - 1)
-        inv_b = inverse.narrow(dim, 1, n_in - 1)
+        inverse = norms.clamp_min(_EPS).reciprocal_()
+        norm_a, norm_b = norms.narrow(dim, 0, pairs), norms.narrow(dim, 1, pairs)
+        inverse_a, inverse_b = inverse.narrow(dim, 0, pairs), inverse.narrow(dim, 1, pairs)
+        shape = list(norm_a.shape)
+        shape.insert(dim, 4)
+        self.maps = maps = norms.new_empty(shape)
+        half_omega, plus = maps.select(dim, 0), maps.select(dim, 1)
         # |â + b̂|² = 2 + 2·cos ω, summed from the unit vectors themselves:
-        # exact where cos ω ≈ -1, which a dot product loses. The border pairs a sample with itself.
-        unit_sum = latent.narrow(dim, 0, n_in - 1) * inv_a
-        unit_sum.addcmul_(latent.narrow(dim, 1, n_in - 1), inv_b)
-        border = (norms.narrow(dim, n_in - 1, 1) >= _EPS).to(norms.dtype).mul_(4.0)
-        plus = torch.cat([unit_sum.mul_(unit_sum).sum(dim=1, keepdim=True), border], dim=dim)
+        # exact where cos ω ≈ -1, which a dot product loses.
+        unit_sum = latent.narrow(dim, 0, pairs) * inverse_a
+        unit_sum.addcmul_(latent.narrow(dim, 1, pairs), inverse_b)
+        torch.sum(unit_sum.mul_(unit_sum), dim=1, keepdim=True, out=plus)
         del unit_sum
-        norm_b = torch.cat([norms.narrow(dim, 1, n_in - 1), norms.narrow(dim, n_in - 1, 1)], dim=dim)
-        # ω = 2·atan2(|â - b̂|, |â + b̂|) with |â - b̂|² = 4 - |â + b̂|² for unit vectors. The floor
-        # keeps sin(tω)/sin(ω) at its limit t for parallel vectors (normalised lerp).
-        omega = 2.0 * torch.atan2((4.0 - plus).clamp_min_(0.0).sqrt_(), plus.sqrt())
+        # ω/2 = acos(|â + b̂| / 2): exact near opposite vectors; near parallel ones it loses digits
+        # that do not matter (there slerp and the normalised lerp differ by O(ω²)). The floor keeps
+        # sin(tω)/sin(ω) at its limit t for parallel vectors (normalised lerp).
+        torch.acos(plus.sqrt().mul_(0.5).clamp_max_(1.0), out=half_omega).clamp_min_(5e-7)
+        torch.mul(norm_b, inverse_a, out=maps.select(dim, 2))
+        torch.mul(norm_a, inverse_b, out=maps.select(dim, 3))
         # Opposite or zero vectors have no great circle: a plain lerp, which is what the weights
         # below give for ω → 0, |â + b̂|² = 4 and equal lengths.
-        undefined = (plus < 2e-6).logical_or_(torch.minimum(norms, norm_b) < _EPS)
-        self.omega = omega.clamp_min_(1e-6).masked_fill_(undefined, 1e-6)
-        self.plus = plus.masked_fill_(undefined, 4.0)
-        self.b_over_a = (norm_b * inverse).masked_fill_(undefined, 1.0)
-        self.a_over_b = norms.div_(norm_b.clamp_min_(_EPS)).masked_fill_(undefined, 1.0)
+        undefined = (torch.minimum(norm_a, norm_b) < _EPS).logical_or_(plus < 2e-6)
+        torch.where(undefined.unsqueeze(dim), _lerp_maps(dim, maps.device, maps.dtype), maps, out=maps)
 
-    def weights(self, low: Tensor, t: Tensor, one_minus_t: Tensor, dim: int) -> tuple[Tensor, Tensor]:
-        """``(wa, wb)`` at the output positions with ``slerp(a, b, t) = wa·a + wb·b`` per pixel.
 
-        With ``sa = sin((1-t)ω)`` and ``sb = sin(tω)`` the direction ``(sa·â + sb·b̂) / sin ω`` is
-        renormalised (exact lengths; nlerp's direction is shorter than 1) and scaled to the linearly
-        interpolated length ``(1-t)|a| + t|b|``; 1/sin ω cancels, and
-        ``|sa·â + sb·b̂|² = (sa - sb)² + sa·sb·|â + b̂|²`` has no cancellation.
-        """
-        omega = _take(self.omega, low, dim)
-        sin_a = torch.sin(omega * one_minus_t)
-        sin_b = torch.sin(omega.mul_(t))
-        del omega
-        inv_norm = sin_a - sin_b
-        inv_norm.mul_(inv_norm)
-        inv_norm.addcmul_(sin_a * sin_b, _take(self.plus, low, dim)).clamp_min_(1e-30).rsqrt_()
-        weight_a = sin_a.mul_(inv_norm).mul_(_take(self.b_over_a, low, dim).mul_(t).add_(one_minus_t))
-        weight_b = sin_b.mul_(inv_norm).mul_(_take(self.a_over_b, low, dim).mul_(one_minus_t).add_(t))
-        return weight_a, weight_b
+@lru_cache(maxsize=16)
+def _lerp_maps(dim: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """What an undefined pair's maps become: ω/2 at its floor, ``|â + b̂|² = 4``, equal lengths."""
+    shape = [1, 1, 1, 1, 1]
+    shape[dim] = 4
+    return torch.tensor([5e-7, 4.0, 1.0, 1.0], dtype=dtype, device=device).view(shape)
+
+
+def _low(j: int, n_in: int, n_out: int) -> int:
+    """The pair output ``j`` takes (see :func:`_taps`)."""
+    return min(max(((2 * j + 1) * n_in - n_out) // (2 * n_out), 0), n_in - 2)
 
 
 @lru_cache(maxsize=64)
-def _linear_taps(
-    n_in: int, n_out: int, dim: int, device: torch.device, dtype: torch.dtype
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Source indices and weights of half-pixel-centred linear interpolation, as torch's bilinear:
-    ``(low, high, t, 1 - t)``, the weights shaped to broadcast along ``dim``. Cached (read only).
+def _taps(n_in: int, n_out: int, dim: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, ...]:
+    """Where each output of ``n_in → n_out`` (``n_in ≥ 2``) along ``dim`` takes its two samples, at
+    torch's bilinear positions ``(j + ½)·n_in/n_out - ½`` (half-pixel centres), as pair ``low_j``
+    (samples ``low_j``, ``low_j + 1``) and weight ``t_j``: ``(low [n_out], low + 1, sines [2, n_out]
+    (2 - 2t, 2t), scale [2, n_out] (t, 1 - t), offset [2, n_out] (1 - t, t))``, the last three
+    shaped to broadcast with the pair axis at ``dim`` and the outputs at ``dim + 1`` (see
+    :func:`_enlarge_axis`). Cached (read only).
 
-    ``high`` is always ``min(low + 1, n_in - 1)`` (the border sample is clamped).
+    A position before sample 0 takes pair 0 at t = 0, one at or past the last sample the last pair
+    at t = 1 (the clamped border: both give that sample). The positions are the exact rationals
+    ``((2j + 1)·n_in - n_out) / (2·n_out)``.
     """
-    pos = (torch.arange(n_out, device=device, dtype=torch.float64) + 0.5) * (n_in / n_out) - 0.5
-    pos = pos.clamp_min(0.0)
-    low = pos.floor().long().clamp_max(n_in - 1)
-    high = (low + 1).clamp_max(n_in - 1)
-    shape = [1, 1, 1, 1]
-    shape[dim] = n_out
-    t = (pos - low).to(dtype).view(shape)
-    return low, high, t, 1.0 - t
+    j = torch.arange(n_out, dtype=torch.int64)
+    numerator = (2 * j + 1) * n_in - n_out
+    low = torch.div(numerator, 2 * n_out, rounding_mode="floor")
+    t = (numerator - low * 2 * n_out).to(torch.float64) / (2 * n_out)
+    t = torch.where(low < 0, 0.0, torch.where(low > n_in - 2, 1.0, t))
+    low = low.clamp(0, n_in - 2)
+    shape = [1, 1, 1, 1, 1]
+    shape[dim], shape[dim + 1] = 2, n_out
+    t = t.to(dtype)
+    one_minus_t = 1.0 - t
+    factors = (torch.stack([2.0 * one_minus_t, 2.0 * t]), torch.stack([t, one_minus_t]))
+    factors += (torch.stack([one_minus_t, t]),)
+    return (
+        low.to(device),
+        (low + 1).to(device),
+        *(factor.view(shape).to(device) for factor in factors),
+    )
 
 
 def _take(tensor: Tensor, index: Tensor, dim: int) -> Tensor:
@@ -109,6 +121,44 @@ def _take(tensor: Tensor, index: Tensor, dim: int) -> Tensor:
     return tensor.gather(dim, index.view([1] * dim + [-1]).expand(shape))
 
 
+def _enlarge_axis(source: Tensor, dim: int, out: Tensor, n_out: int, start: int = 0) -> None:
+    """Outputs ``[start, start + out.shape[dim])`` of ``source`` enlarged to ``n_out`` along ``dim``,
+    into ``out``. Pair scalars are computed for the source samples this range reads only.
+
+    Each output ``slerp(a, b, t) = wa·a + wb·b``; the two weights of every output sit side by side on
+    a pair axis (``dim``, size 2) before the output axis (``dim + 1``), computed together.
+    With ``sa = sin((1-t)ω)`` and ``sb = sin(tω)`` the direction ``(sa·â + sb·b̂) / sin ω`` is
+    renormalised (exact lengths; nlerp's direction is shorter than 1) and scaled to the linearly
+    interpolated length ``(1-t)|a| + t|b|``; 1/sin ω cancels, and
+    ``|sa·â + sb·b̂|² = (sa - sb)² + sa·sb·|â + b̂|²`` has no cancellation.
+    """
+    n_in, count = source.shape[dim], out.shape[dim]
+    if n_in == 1:
+        out.copy_(source)
+        return
+    low, high, sines, scale, offset = _taps(n_in, n_out, dim, source.device, source.dtype)
+    if count < n_out:  # a block: only the source samples and pairs it reads
+        first, last = (_low(j, n_in, n_out) for j in (start, start + count - 1))
+        source = source.narrow(dim, first, last - first + 2)
+        low, high = low[start : start + count] - first, high[start : start + count] - first
+        sines, scale, offset = (factor.narrow(dim + 1, start, count) for factor in (sines, scale, offset))
+    maps = _Pairs(source, dim).maps
+    # Gathered in two halves (new tensors, used in place), so at most half of them is alive at once.
+    angle = _take(maps.narrow(dim, 0, 2), low, dim + 1)  # ω/2 and |â + b̂|²
+    sin = torch.mul(angle.narrow(dim, 0, 1), sines).sin_()
+    sin_a, sin_b = sin.select(dim, 0), sin.select(dim, 1)
+    inv_norm = sin_a - sin_b
+    inv_norm.mul_(inv_norm).addcmul_(sin_a, angle.select(dim, 1).mul_(sin_b)).rsqrt_()
+    del angle, sin_a, sin_b
+    sin.mul_(inv_norm.unsqueeze(dim))
+    del inv_norm
+    weights = sin.mul_(_take(maps.narrow(dim, 2, 2), low, dim + 1).mul_(scale).add_(offset))
+    del maps
+    # One sample at a time: a temporary of the output's size, not two.
+    torch.mul(_take(source, low, dim), weights.select(dim, 0), out=out)
+    out.addcmul_(_take(source, high, dim), weights.select(dim, 1))
+
+
 def _bislerp_axis(latent: Tensor, n_out: int, dim: int, out: Tensor | None = None) -> Tensor:
     """Bislerp along ``dim`` only, written into ``out`` when given (a view of the right shape)."""
     n_in = latent.shape[dim]
@@ -117,39 +167,22 @@ def _bislerp_axis(latent: Tensor, n_out: int, dim: int, out: Tensor | None = Non
     if n_out < n_in:
         mean = _spherical_mean_axis(latent, n_out, dim)
         return mean if out is None else out.copy_(mean)
-    low, high, t, one_minus_t = _linear_taps(n_in, n_out, dim, latent.device, latent.dtype)
-    return _slerp_pairs(latent, low, high, t, one_minus_t, dim, out)
-
-
-def _slerp_pairs(
-    latent: Tensor,
-    low: Tensor,
-    high: Tensor,
-    t: Tensor,
-    one_minus_t: Tensor,
-    dim: int,
-    out: Tensor | None = None,
-    pairs: _Pairs | None = None,
-) -> Tensor:
-    """Each output ``slerp(latent[low], latent[high], t)`` along ``dim`` (``high`` is ``low + 1``, or
-    ``low`` at the last sample of ``latent``), into ``out`` when given; ``pairs``: ``latent``'s
-    :class:`_Pairs` along ``dim`` when the caller keeps them across blocks."""
-    pairs = pairs if pairs is not None else _Pairs(latent, dim)
-    weight_a, weight_b = pairs.weights(low, t, one_minus_t, dim)
     if out is None:
-        out = _take(latent, low, dim).mul_(weight_a)
-    else:
-        torch.mul(_take(latent, low, dim), weight_a, out=out)
-    del weight_a
-    return out.addcmul_(_take(latent, high, dim), weight_b)
+        shape = list(latent.shape)
+        shape[dim] = n_out
+        out = latent.new_empty(shape)
+    _enlarge_axis(latent, dim, out, n_out)
+    return out
 
 
-#: Output pixels (per channel, all batch entries) of one block of rows, and the fewest blocks: the
-#: per-pixel temporaries (angles, weights, the row-resized block) stay a fraction of the output
-#: (peak about 1.5x input + output bytes). Each block costs ~100 small torch calls, so small images
-#: take 3 blocks, not more (4 measured 1.6x slower at 64x64 → 128x128 on a CPU).
+#: Output pixels (per channel, all batch entries) of one block of rows: the per-pixel temporaries
+#: (angles, weights, one gathered sample, the row-enlarged block) stay within the CPU's cache.
+#: Each block costs ~80 torch calls (a parallel region each on more than one thread), so blocks
+#: are few.
 _BLOCK_PIXELS = 1 << 18
-_MIN_BLOCKS = 3
+#: A block whose output has at least this many bytes widens its columns in two halves of its rows
+#: (~40 more calls): the temporaries of that pass, about 1.3× its output, are then halved too.
+_HALVES_BYTES = 1 << 16
 
 
 def _spherical_mean_axis(latent: Tensor, n_out: int, dim: int) -> Tensor:
@@ -184,25 +217,28 @@ def bislerp(latent: Tensor, size: Size) -> Tensor:
     if latent.requires_grad and torch.is_grad_enabled():
         with torch.no_grad():
             return bislerp(latent.detach(), size)
-    batch, channels, n_in, _ = latent.shape
+    latent = latent.contiguous()  # one memory layout: strided inputs give the same sums
+    batch, channels, n_in, width_in = latent.shape
     height, width = size
-    # Rows in blocks, each resized along both axes before the next: the row-resized intermediate and
-    # the per-pixel temporaries exist for one block at a time, never for the whole image.
-    blocks = max(_MIN_BLOCKS, -(-batch * height * width // _BLOCK_PIXELS))
-    rows = max(1, -(-height // blocks))
+    blocks = -(-batch * height * max(width, width_in) // _BLOCK_PIXELS)
+    rows = -(-height // blocks)
     out = latent.new_empty(batch, channels, height, width)
-    if height <= n_in:  # shrinking or keeping the rows: one pass, then the columns block by block
-        resized = _bislerp_axis(latent, height, dim=2)
-        for start in range(0, height, rows):
-            count = min(rows, height - start)
-            _bislerp_axis(resized.narrow(2, start, count), width, 3, out.narrow(2, start, count))
-        return out
-    low, high, t, one_minus_t = _linear_taps(n_in, height, 2, latent.device, latent.dtype)
-    pairs = _Pairs(latent, dim=2)  # four [B, 1, H, W] maps: the input's bytes at 4 channels
+    resized = _bislerp_axis(latent, height, dim=2) if height <= n_in else None
     for start in range(0, height, rows):
         count = min(rows, height - start)
-        block_low, block_high = low[start : start + count], high[start : start + count]
-        block_t, block_one_minus_t = t.narrow(2, start, count), one_minus_t.narrow(2, start, count)
-        block = _slerp_pairs(latent, block_low, block_high, block_t, block_one_minus_t, 2, pairs=pairs)
-        _bislerp_axis(block, width, 3, out.narrow(2, start, count))
+        target = out.narrow(2, start, count)
+        if resized is not None:  # rows shrunk or kept in one pass: the columns block by block
+            block = resized.narrow(2, start, count)
+        elif width == width_in:
+            _enlarge_axis(latent, 2, target, height, start)
+            continue
+        else:
+            block = latent.new_empty(batch, channels, count, width_in)
+            _enlarge_axis(latent, 2, block, height, start)
+        halves = 2 if count > 1 and target.numel() * target.element_size() >= _HALVES_BYTES else 1
+        for part in range(halves):
+            first, stop = part * count // halves, (part + 1) * count // halves
+            _bislerp_axis(
+                block.narrow(2, first, stop - first), width, 3, target.narrow(2, first, stop - first)
+            )
     return out

@@ -88,6 +88,9 @@ class BenchPlan:
     interpolation_rounds: int = 3
     #: Row 4: input sides of the 2× growth series of every interpolation (powers of two and not).
     interpolation_growth_sides: tuple[int, ...] = (32, 48, 64)
+    #: Row 4: further input sides for bislerp alone (its linear-growth goal is stated up to 4096²
+    #: output); the other interpolations stop at ``interpolation_growth_sides``.
+    bislerp_growth_sides: tuple[int, ...] = ()
     #: Row 5: ``upscale`` on torch modes vs a direct ``F.interpolate`` (input shapes, 2× each).
     upscale_overhead_shapes: tuple[tuple[int, int, int, int], ...] = ((1, 4, 64, 64), (1, 4, 128, 128))
     #: Row 3: learned upscalers vs their published nodes (``row_neural_peers``), (model id, latent
@@ -175,6 +178,8 @@ def full_plan(device: torch.device | None = None) -> BenchPlan:
         interpolation_jobs=_PEER_SHAPES,
         interpolation_rounds=5,
         interpolation_growth_sides=(64, 96, 128, 192, 256, 384),
+        # 2048² → 4096²: a 256 MiB float32 output, about a second per call on a CPU.
+        bislerp_growth_sides=(512, 1024, 2048),
         upscale_overhead_shapes=((1, 4, 64, 64), (1, 4, 128, 128)),
         # The peer comparison's sizes. Ttl's attention is quadratic in pixels (a 128² latent ×2 is
         # 65536 tokens untiled, as the node runs it): 64² only.

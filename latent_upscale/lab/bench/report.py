@@ -42,6 +42,7 @@ GOALS = {
     "interpolation_peak_ratio_max": ("<=", 3.0, "interpolation peak memory at most 3× input + output"),
     "interpolation_time_slope_min": (">=", 0.9, "interpolation time slope vs output pixels at least 0.9"),
     "interpolation_time_slope_max": ("<=", 1.1, "interpolation time slope vs output pixels at most 1.1"),
+    "bislerp_time_slope_max": ("<=", 1.05, "bislerp time slope vs output pixels at most 1.05 (to 4096²)"),
     "interpolation_memory_slope_min": (">=", 0.9, "interpolation memory slope at least 0.9"),
     "interpolation_memory_slope_max": ("<=", 1.1, "interpolation memory slope at most 1.1"),
     "sesqui_vs_node_max": ("<=", 0.6, "SesquiLSR at most 0.6× its published node's time"),
@@ -60,6 +61,7 @@ _NOT_JUDGED_WHEN_QUICK = {
     "tae_tiled_vs_untiled_max",
     "interpolation_time_slope_min",
     "interpolation_time_slope_max",
+    "bislerp_time_slope_max",
     "interpolation_memory_slope_min",
     "interpolation_memory_slope_max",
 }
@@ -209,6 +211,8 @@ def _interpolation_growth_summary(summary: dict[str, Any], fits: list[dict[str, 
     summary["interpolation_time_slopes"] = time_slopes
     summary["interpolation_memory_slopes"] = memory_slopes
     summary["interpolation_peak_ratios"] = peaks
+    if time_slopes.get("bislerp") is not None:
+        summary["bislerp_time_slope_max"] = time_slopes["bislerp"]
     if time_slopes:
         summary["interpolation_time_slope_min"] = min(time_slopes.values())
         summary["interpolation_time_slope_max"] = max(time_slopes.values())

@@ -7,7 +7,8 @@ its untiled cost grow faster, so its untiled sizes are capped. Calls whose extra
 the plan's per-call budget are skipped and say so. Interpolation series (``kind`` ``"interpolation"``)
 run through :func:`latent_upscale.upscale` at sizes that include non-powers of two, and each point
 also gives its peak memory as a multiple of its input plus output bytes (``peak_ratio``), measured
-on a CPU in a fresh interpreter per method.
+on a CPU in one fresh interpreter. Bislerp, the one with work of its own per pixel, also runs at the
+plan's ``bislerp_growth_sides`` (a full run: up to 2048² → 4096²), so its slope covers that range.
 """
 
 from __future__ import annotations
@@ -162,9 +163,8 @@ import json, sys, torch
 from latent_upscale.api import upscale
 from latent_upscale.lab.bench.measure import peak_memory
 torch.set_num_threads(int(sys.argv[1]))
-methods, sides = sys.argv[2].split(","), [int(side) for side in sys.argv[3].split(",")]
 peaks = {}
-for method in methods:
+for method, sides in json.loads(sys.argv[2]).items():
     peaks[method] = {}
     for side in sides:
         latent = torch.randn(1, 4, side, side, generator=torch.Generator().manual_seed(0))
@@ -180,12 +180,10 @@ print(json.dumps(peaks))
 """
 
 
-def _fresh_process_peaks(
-    methods: list[str], sides: tuple[int, ...], threads: int
-) -> dict[str, dict[int, int | None]]:
-    """Peak extra bytes of ``upscale(method)`` for each method and side, in one fresh interpreter."""
+def _fresh_process_peaks(sides: dict[str, tuple[int, ...]], threads: int) -> dict[str, dict[int, int | None]]:
+    """Peak extra bytes of ``upscale(method)`` for each method and its sides, in one fresh interpreter."""
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
-    command = [sys.executable, "-c", _FRESH_PEAKS, str(threads), ",".join(methods), ",".join(map(str, sides))]
+    command = [sys.executable, "-c", _FRESH_PEAKS, str(threads), json.dumps(sides)]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=600, check=True, env=environment
@@ -200,15 +198,21 @@ def _fresh_process_peaks(
 
 
 def _interpolation_points(context: BenchContext) -> list[dict[str, object]]:
-    """Every interpolation method at every planned side (2×): time, peak memory and its ratio.
+    """Every interpolation method at every planned side (2×; bislerp also at the plan's
+    ``bislerp_growth_sides``): time, peak memory and its ratio.
 
-    On a CPU the memory comes from a fresh interpreter per method (see ``_FRESH_PEAKS``); the
+    On a CPU the memory comes from one fresh interpreter (see ``_FRESH_PEAKS``); the
     in-process figure is kept as ``peak_bytes_in_process``.
     """
-    methods = [method.id for method in registered_methods() if not method.neural]
-    sides = context.plan.interpolation_growth_sides
-    cases = [(method, side) for method in methods for side in sides]
-    fresh = _fresh_process_peaks(methods, sides, context.threads) if context.device.type == "cpu" else {}
+    plan = context.plan
+    extra = {"bislerp": plan.bislerp_growth_sides}
+    sides = {
+        method.id: plan.interpolation_growth_sides + extra.get(method.id, ())
+        for method in registered_methods()
+        if not method.neural
+    }
+    cases = [(method, side) for method, method_sides in sides.items() for side in method_sides]
+    fresh = _fresh_process_peaks(sides, context.threads) if context.device.type == "cpu" else {}
     points: list[dict[str, object]] = []
     for method, side in context.steps(cases, "growth (interpolations)", total=len(cases)):
         latent = context.latent(1, side)
