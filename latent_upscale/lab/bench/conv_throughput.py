@@ -4,10 +4,11 @@ The figure behind the goal "at ≥ 40 % of the conv throughput their layer shape
 the network is watched (a forward hook on every ``nn.Conv2d``, and on every attention block, a module
 with ``q``, ``k`` and ``v`` 1×1 convs such as Ttl's), which gives each layer's shape and how often it
 runs. Each distinct shape is then timed alone as a bare ``F.conv2d`` loop on a random input of that
-shape (the faster of the contiguous and channels-last layouts: what the machine can reach for it).
-Attention's two products per block (scores ``Q·Kᵀ`` and ``P·V`` over every pixel) are timed as bare
-``torch.matmul`` of one block of queries against all keys, scaled to all queries; the softmax between
-them is not counted as work.
+shape: the fastest of contiguous and channels-last ``F.conv2d`` and oneDNN's conv called directly
+(on one thread ``F.conv2d`` sends 1×1 convs of one image to torch's BLAS), what the machine can reach
+for it through torch. Attention's two products per block (scores ``Q·Kᵀ`` and ``P·V`` over every
+pixel) are timed as bare products of one block of 256 queries against all keys (``torch.matmul`` or
+oneDNN's, the faster), scaled to all queries; the softmax between them is not counted as work.
 
 The **achievable time** is the sum of the bare times; the **fraction** of a contender is achievable
 time / its measured time (1.0: the whole call runs at the bare layers' speed and costs nothing else).
@@ -32,7 +33,11 @@ from torch.utils import benchmark
 __all__ = ["AttentionShape", "ConvShape", "LayerWork", "achievable_seconds", "watch_layers"]
 
 #: Queries per timed block of a bare attention product (all keys each).
-_QUERY_BLOCK = 1024
+_QUERY_BLOCK = 256
+#: oneDNN's conv and matrix product called directly (torch internals; None when absent): on one
+#: thread F.conv2d sends 1×1 convs, and torch.matmul every product, to torch's BLAS instead.
+_onednn_conv = getattr(getattr(torch.ops, "mkldnn", None), "_convolution_pointwise", None)
+_onednn_linear = getattr(getattr(torch.ops, "mkldnn", None), "_linear_pointwise", None)
 
 
 @dataclass(frozen=True)
@@ -186,8 +191,13 @@ def _bare_conv_seconds(shape: ConvShape, threads: int, min_run_time: float) -> f
     def channels_last() -> Tensor:
         return F.conv2d(x, w, b, shape.stride, shape.padding, 1, shape.groups)
 
+    calls = [plain, channels_last]
+    if _onednn_conv is not None and torch.backends.mkldnn.is_available():
+        geometry = (list(shape.padding), list(shape.stride), [1, 1], shape.groups)
+        # F.conv2d sends a 1×1 conv of one image on one thread to torch's BLAS, not to oneDNN.
+        calls.append(lambda: _onednn_conv(x, w, b, *geometry, "none", [], ""))
     with torch.inference_mode():
-        return _best_seconds([plain, channels_last], threads, min_run_time)
+        return _best_seconds(calls, threads, min_run_time)
 
 
 def _bare_attention_seconds(shape: AttentionShape, threads: int, min_run_time: float) -> float:
@@ -197,9 +207,15 @@ def _bare_attention_seconds(shape: AttentionShape, threads: int, min_run_time: f
     k = torch.randn(shape.tokens, shape.channels, generator=generator)
     p = torch.randn(block, shape.tokens, generator=generator)
     v = torch.randn(shape.tokens, shape.channels, generator=generator)
+    score_calls: list[Callable[[], object]] = [lambda: torch.matmul(q, k.t())]
+    weighted_calls: list[Callable[[], object]] = [lambda: torch.matmul(p, v)]
+    if _onednn_linear is not None and torch.backends.mkldnn.is_available():
+        v_t = v.t().contiguous()
+        score_calls.append(lambda: _onednn_linear(q, k, None, "none", [], ""))
+        weighted_calls.append(lambda: _onednn_linear(p, v_t, None, "none", [], ""))
     with torch.inference_mode():
-        scores = _best_seconds([lambda: torch.matmul(q, k.t())], threads, min_run_time)
-        weighted = _best_seconds([lambda: torch.matmul(p, v)], threads, min_run_time)
+        scores = _best_seconds(score_calls, threads, min_run_time)
+        weighted = _best_seconds(weighted_calls, threads, min_run_time)
     return (scores + weighted) * shape.tokens / block * shape.batch
 
 

@@ -12,7 +12,9 @@ interleaved round by round (:func:`latent_upscale.lab.bench.row_peers._compare`,
 ``"peer"``). Ours is the whole public call ``upscale_detailed(..., method="neural")`` in float32 on a
 raw latent, as the nodes receive ComfyUI's ``LATENT`` (checks and conversions included); theirs is
 the node's model call with the model already loaded (what a node pays from its second use on),
-under ``torch.inference_mode()`` as ComfyUI runs nodes.
+under ``torch.inference_mode()`` as ComfyUI runs nodes. Each row also carries the conv throughput
+figure (:mod:`latent_upscale.lab.bench.conv_throughput`): the node's layer shapes timed bare, and
+the share of that speed each side's median reaches.
 
 Peer files that import what the bench does not have get a stand-in, never the real module replaced:
 Ttl's ``latent_resizer.py`` uses ``einops.rearrange`` for two reshapes, supplied by
