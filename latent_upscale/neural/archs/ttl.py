@@ -160,19 +160,20 @@ def _blocked_attention(block: AttentionBlock, x: Tensor, h: Tensor) -> Tensor:
     del tokens
     rows = min(pixels, _QUERY_ROWS)
     probabilities = h.new_empty(rows, pixels)
-    attended = h.new_empty(batch * pixels, channels)
+    parts = []  # each block's output, joined once (every torch call is a parallel region)
     for b in range(batch):
-        q = qkv[b, :, :channels]
+        queries = qkv[b, :, :channels].contiguous()
         keys = qkv[b, :, channels : 2 * channels].contiguous()  # the product's weight: [pixels, C]
         values = qkv[b, :, 2 * channels :].t().contiguous()  # [C, pixels]
         for start in range(0, pixels, rows):
-            stop = min(start + rows, pixels)
-            n = stop - start
-            scores = _linear(q[start:stop].contiguous(), keys)
+            n = min(rows, pixels - start)
+            scores = _linear(queries[start : start + n], keys)
             torch.softmax(scores, dim=-1, out=probabilities[:n])
             del scores
-            attended[b * pixels + start : b * pixels + stop] = _linear(probabilities[:n], values)
+            parts.append(_linear(probabilities[:n], values))
     del qkv, probabilities
+    attended = torch.cat(parts)
+    del parts
     skip = x.permute(0, 2, 3, 1).reshape(batch * pixels, channels)
     assert _onednn_linear is not None
     out = _onednn_linear.binary(
