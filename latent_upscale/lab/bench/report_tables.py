@@ -239,8 +239,8 @@ def _interpolation_section(rows: list[dict[str, Any]]) -> list[str]:
             else "none loaded (give a folder of peer implementations to compare against them)."
         )
         + " Ratios: medians of per-round ratios, interleaved. Conv throughput: the time the network's"
-        " convolutions (and attention products) take as bare `F.conv2d` / `matmul` loops of the same"
-        " shapes, as a share of the call's median time.",
+        " convolutions (and attention products) take as bare loops of the same shapes (the fastest of"
+        " `F.conv2d`, `matmul` and oneDNN's own), as a share of the call's median time.",
         "",
     ]
     errors = [r for r in rows if row_kind(r, "") == "peer error"]
