@@ -47,6 +47,11 @@ GOALS = {
     "sesqui_vs_node_max": ("<=", 0.6, "SesquiLSR at most 0.6× its published node's time"),
     "city96_vs_node_max": ("<", 1.0, "city96 faster than its published ComfyUI node"),
     "ttl_vs_node_max": ("<=", 0.85, "NNLatentUpscale (Ttl) at most 0.85× its published node's time"),
+    "neural_conv_throughput_min": (
+        ">=",
+        0.4,
+        "SesquiLSR and NNLatentUpscale at least 40 % of the conv throughput their layer shapes reach",
+    ),
     **row_tae.GOALS,
 }
 
@@ -70,6 +75,8 @@ _NOT_JUDGED_WHEN_QUICK = {
 
 #: Learned upscalers' peer rows: summary key → the node's name, as the rows carry it in ``theirs``.
 _NODE_GOALS = {f"{peer.model_id}_vs_node_max": peer.name for peer in NEURAL_PEERS}
+#: The nodes whose networks the conv-throughput goal covers.
+_THROUGHPUT_NODES = {peer.name for peer in NEURAL_PEERS if peer.model_id in ("sesqui", "ttl")}
 
 
 def _rows(results: dict[str, Any], name: str) -> Any:
@@ -141,6 +148,12 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
             if chosen:
                 spreads = [round_spread(r, "ours_round_medians_s", "theirs_round_medians_s") for r in chosen]
                 _put(summary, key, [r["ratio"] for r in chosen], spreads)
+        throughput = [r for r in peers if r["theirs"] in _THROUGHPUT_NODES and "achievable_s" in r]
+        if throughput:
+            fractions = [r["ours_throughput_round_fractions"] for r in throughput]
+            spreads = [(min(f), max(f)) if f else None for f in fractions]
+            values = [r["ours_throughput_fraction"] for r in throughput]
+            _put(summary, "neural_conv_throughput_min", values, spreads, worst=min)
     if reference:
         summary["reference_speedups"] = {
             f"{size_text(r['input'])} batch {r['batch']} {r['contender']}": r["speedup"] for r in reference

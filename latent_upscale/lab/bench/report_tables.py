@@ -187,6 +187,10 @@ def _ratio_cell(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}×"
 
 
+def _percent_cell(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f} %"
+
+
 def _interpolation_section(rows: list[dict[str, Any]]) -> list[str]:
     compared = [r for r in rows if row_kind(r, "") in ("yardstick", "peer")]
     if not compared:
@@ -203,6 +207,8 @@ def _interpolation_section(rows: list[dict[str, Any]]) -> list[str]:
             "max abs diff",
             "peak / (in+out), ours",
             "theirs",
+            "conv throughput, ours",
+            "theirs",
         ],
         (
             [
@@ -215,6 +221,8 @@ def _interpolation_section(rows: list[dict[str, Any]]) -> list[str]:
                 "—" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}",
                 _ratio_cell(r.get("ours_peak_ratio")),
                 _ratio_cell(r.get("theirs_peak_ratio")),
+                _percent_cell(r.get("ours_throughput_fraction")),
+                _percent_cell(r.get("theirs_throughput_fraction")),
             ]
             for r in compared
         ),
@@ -230,7 +238,9 @@ def _interpolation_section(rows: list[dict[str, Any]]) -> list[str]:
             if peers
             else "none loaded (give a folder of peer implementations to compare against them)."
         )
-        + " Ratios: medians of per-round ratios, interleaved.",
+        + " Ratios: medians of per-round ratios, interleaved. Conv throughput: the time the network's"
+        " convolutions (and attention products) take as bare loops of the same shapes (the fastest of"
+        " `F.conv2d`, `matmul` and oneDNN's own), as a share of the call's median time.",
         "",
     ]
     errors = [r for r in rows if row_kind(r, "") == "peer error"]

@@ -12,7 +12,9 @@ interleaved round by round (:func:`latent_upscale.lab.bench.row_peers._compare`,
 ``"peer"``). Ours is the whole public call ``upscale_detailed(..., method="neural")`` in float32 on a
 raw latent, as the nodes receive ComfyUI's ``LATENT`` (checks and conversions included); theirs is
 the node's model call with the model already loaded (what a node pays from its second use on),
-under ``torch.inference_mode()`` as ComfyUI runs nodes.
+under ``torch.inference_mode()`` as ComfyUI runs nodes. Each row also carries the conv throughput
+figure (:mod:`latent_upscale.lab.bench.conv_throughput`): the node's layer shapes timed bare, and
+the share of that speed each side's median reaches.
 
 Peer files that import what the bench does not have get a stand-in, never the real module replaced:
 Ttl's ``latent_resizer.py`` uses ``einops.rearrange`` for two reshapes, supplied by
@@ -38,6 +40,7 @@ from safetensors.torch import load_file
 from torch import Tensor, nn
 
 from latent_upscale.lab.bench.context import BenchContext
+from latent_upscale.lab.bench.conv_throughput import achievable_seconds, watch_layers
 from latent_upscale.lab.bench.row_peers import _compare, load_peer_file
 
 __all__ = ["NEURAL_PEERS", "NeuralPeer", "load_peer_module", "run_neural_peer_comparisons"]
@@ -190,6 +193,22 @@ def _target(side: int, factor: float) -> tuple[int, int]:
     return (out, out)
 
 
+def _throughput(context: BenchContext, theirs: Callable[[], Tensor], row: dict[str, Any]) -> dict[str, Any]:
+    """The conv throughput figures (:mod:`latent_upscale.lab.bench.conv_throughput`): the node's layer
+    shapes (the network's work, whatever kernels ours runs it with) timed bare, and the fraction of
+    that speed each contender's median and rounds reach."""
+    achievable, layers = achievable_seconds(
+        watch_layers(theirs), threads=context.threads, min_run_time=context.plan.min_run_time
+    )
+    return {
+        "achievable_s": achievable,
+        "ours_throughput_fraction": achievable / row["ours_median_s"],
+        "ours_throughput_round_fractions": [achievable / t for t in row["ours_round_medians_s"]],
+        "theirs_throughput_fraction": achievable / row["theirs_median_s"],
+        "layers": [layer.as_dict() for layer in layers],
+    }
+
+
 def run_neural_peer_comparisons(context: BenchContext) -> list[dict[str, Any]]:
     """One ``"peer"`` row per planned (model, side, factor) whose peer file is in the peers folder;
     a peer that does not load gives a ``"peer error"`` row (and a logged error) instead."""
@@ -248,5 +267,6 @@ def run_neural_peer_comparisons(context: BenchContext) -> list[dict[str, Any]]:
         )
         row["factor"] = factor
         row["notes"] = peer.notes + (f"; stand-ins: {', '.join(stand_ins)}" if stand_ins else "")
+        row.update(_throughput(context, theirs, row))
         rows.append(row)
     return rows
