@@ -283,14 +283,9 @@ def upscale(
     torch.Size([1, 4, 96, 96])
     """
     if (
-        scale is None
-        and family is None
-        and weights is None
-        and neural is None
-        and megapixels is None
-        and latent_space.__class__ is str
-        and latent_space == "scaled"
+        scale is family is weights is neural is megapixels is None
         and size.__class__ is tuple
+        and (latent_space is _SCALED or (latent_space.__class__ is str and latent_space == _SCALED))
     ):
         # The common call, a torch mode on a float32/float64 latent [B, C, H, W] in memory resized to
         # a (height, width) of ints, in as few steps as its checks allow: a 64² nearest call costs
@@ -306,6 +301,7 @@ def upscale(
             pass  # not a torch mode, not a pair, not a 4-D tensor
         else:
             dtype = latent.dtype
+            planes = batch * channels
             if (
                 (dtype is _FLOAT32 or dtype is _FLOAT64)
                 and height.__class__ is int
@@ -313,14 +309,13 @@ def upscale(
                 and 0 < height <= MAX_SIDE
                 and 0 < width <= MAX_SIDE
                 and (height != rows or width != cols)
-                and 0 < batch * channels * rows * cols <= _DOT_MAX_ELEMENTS
-                and batch * channels * height * width <= MAX_ELEMENTS
+                and 0 < planes * rows * cols <= _DOT_MAX_ELEMENTS
+                and planes * height * width <= MAX_ELEMENTS
                 and latent.layout is _STRIDED
-                and not latent.is_meta
-                and isinstance(latent, Tensor)
+                and not latent.is_meta  # a torch dtype, layout and device: a tensor
                 # A sum is finite only if every value is (NaN and infinity propagate, inf - inf is
                 # NaN); a non-finite one (or an overflow of finite values) goes on below.
-                and (_bounded_and_finite(latent) if bounded else math.isfinite(latent.sum().item()))
+                and (_bounded_and_finite(latent) if bounded else math.isfinite(_sum(latent).item()))
             ):
                 out = resize(latent, size)
                 return check_output(out, latent, method)[0] if checked else out
@@ -330,7 +325,8 @@ def upscale(
     return result if isinstance(result, Tensor) else result.latent
 
 
-_FLOAT32, _FLOAT64, _STRIDED = torch.float32, torch.float64, torch.strided
+_FLOAT32, _FLOAT64, _STRIDED, _SCALED = torch.float32, torch.float64, torch.strided, "scaled"
+_sum = torch.sum  # the function, not the method: measurably fewer steps per call
 #: Torch's modes of the registry (their kernels return the size asked for, in a float32/float64
 #: input's dtype): id → (resize, whether the input's magnitude must be bounded, whether the output
 #: is checked). Copies of finite values need neither; a convex mean needs the bound
