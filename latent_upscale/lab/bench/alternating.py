@@ -38,11 +38,13 @@ def alternating_medians(
     }
     first = next(iter(timers.values()))
     target = min(BLOCK_S, min_run_time / _MIN_BLOCKS)
-    blocks = max(_MIN_BLOCKS, round(min_run_time / target))
     calls = 1
     while (seconds := first.timeit(calls).mean * calls) < target / 4:
         calls *= 4
-    calls = max(1, round(calls * target / max(seconds, 1e-9)))
+    per_call = seconds / calls
+    calls = max(1, round(target / per_call))
+    # Calls longer than a block: one call a block, and fewer blocks (still _MIN_BLOCKS at least).
+    blocks = max(_MIN_BLOCKS, round(min_run_time / max(target, calls * per_call)))
     for timer in timers.values():
         timer.timeit(calls)  # warm-up at the block length
     names = list(timers)
