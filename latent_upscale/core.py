@@ -92,6 +92,9 @@ class Method:
     #: so a finite input whose magnitude leaves headroom gives a finite output that fits the input's
     #: dtype, and :func:`latent_upscale.upscale` skips the output check.
     convex: bool = False
+    #: Every output value is a copy of one input value (torch's nearest modes): a finite input gives a
+    #: finite output in its own dtype whatever its magnitude, so proving the input finite is enough.
+    copies: bool = False
     #: Which weights a ``neural`` method asks for: ``"upscaler"`` (learned latent upscalers) or
     #: ``"autoencoder"`` (a tiny autoencoder for a round trip); see ``latent_upscale.neural.catalog``.
     weights_role: str = "upscaler"

@@ -43,6 +43,7 @@ __all__ = [
     "register",
     "registered_methods",
     "torch_mode",
+    "torch_mode_methods",
 ]
 
 
@@ -99,12 +100,18 @@ def _direct_call(mode: str, antialias: bool) -> ResizeFn | None:
     return call if agrees else None
 
 
+#: Every resizer :func:`torch_mode` made: torch's own kernels, which return exactly the size asked
+#: for in the input's dtype (see :func:`torch_mode_methods`).
+_TORCH_MODE_RESIZERS: set[ResizeFn] = set()
+
+
 def torch_mode(mode: str, *, antialias: bool = False) -> ResizeFn:
     """A resizer that gives exactly what ``F.interpolate`` gives the WebUI's hires fix for this mode
     (``align_corners=False``), through torch's kernel for it directly where that is verified equal."""
     resize = _direct_call(mode, antialias) or _interpolate_call(mode, antialias)
     resize.__name__ = f"{mode}{'_antialiased' if antialias else ''}"
     resize.__doc__ = f"torch.nn.functional.interpolate(mode={mode!r}, antialias={antialias})."
+    _TORCH_MODE_RESIZERS.add(resize)
     return resize
 
 
@@ -128,7 +135,14 @@ def _interpolation(method_id: str, label: str, advice: str, resize: ResizeFn, *,
         )
 
     return Method(
-        id=method_id, label=label, advice=advice, run=run, resize=resize, convex=convex, run_is_resize=True
+        id=method_id,
+        label=label,
+        advice=advice,
+        run=run,
+        resize=resize,
+        convex=convex,
+        copies=method_id in _COPIES,
+        run_is_resize=True,
     )
 
 
@@ -136,6 +150,8 @@ def _interpolation(method_id: str, label: str, advice: str, resize: ResizeFn, *,
 #: nearest copies, bilinear and its antialiased triangle filter, area's box average). Bicubic,
 #: lanczos (negative lobes) and bislerp (lengths of turned vectors) can overshoot the input's range.
 _CONVEX = frozenset({"nearest-exact", "nearest", "bilinear", "bilinear-antialiased", "area"})
+#: Methods whose every output value is one input value (:attr:`Method.copies`).
+_COPIES = frozenset({"nearest-exact", "nearest"})
 
 
 def _register_builtin(entries: Iterable[tuple[str, str, str, ResizeFn]]) -> None:
@@ -235,3 +251,9 @@ def method_ids() -> list[str]:
 def registered_methods() -> list[Method]:
     """Registered methods in display order."""
     return list(_REGISTRY.values())
+
+
+def torch_mode_methods() -> list[Method]:
+    """The registered methods whose ``resize`` is one of torch's modes (:func:`torch_mode`): its
+    output always has the size asked for and, for float32/float64 input, the input's dtype."""
+    return [method for method in _REGISTRY.values() if method.resize in _TORCH_MODE_RESIZERS]

@@ -183,7 +183,9 @@ def test_without_a_peers_folder_only_the_yardstick_rows_run(tmp_path):
 
 def test_upscale_on_torch_modes_is_timed_against_a_direct_interpolate(tiny_run):
     rows = [r for r in tiny_run[0].results["rows"]["overhead"] if r["kind"] == "upscale"]
-    assert {r["method"] for r in rows} == {"bilinear", "bicubic", "nearest-exact"}
+    from latent_upscale.resize_methods import torch_mode_methods
+
+    assert {r["method"] for r in rows} == {m.id for m in torch_mode_methods()}  # every torch mode
     for row in rows:
         assert math.isfinite(row["overhead_percent"]) and row["output"] == [16, 16]
     assert "upscale_overhead_percent_max" in tiny_run[0].results["summary"]["goals"]

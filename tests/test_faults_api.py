@@ -360,3 +360,74 @@ def test_the_fast_path_checks_the_shape_a_resize_returns(monkeypatch):
     monkeypatch.setattr(api, "get_method", lambda method_id: wrong)
     with pytest.raises(RuntimeError, match="returned shape"):
         upscale(random_latent(1, 4, 8, 8), (16, 16), method="wrong")
+
+
+# --- the torch-mode fast path of upscale() (within a few per cent of F.interpolate) ---------------
+
+
+def test_only_the_nearest_modes_are_marked_as_copying_input_values():
+    copying = {m for m in INTERPOLATIONS if get_method(m).copies}
+    assert copying == {"nearest", "nearest-exact"}
+    latent = random_latent(1, 4, 9, 7)
+    for method in copying:
+        for target in ((13, 11), (4, 3), (9, 20)):
+            out = upscale(latent, target, method=method)
+            assert set(out.flatten().tolist()) <= set(latent.flatten().tolist())
+
+
+@pytest.mark.parametrize("method", TORCH_MODE_METHODS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_non_finite_value_the_resize_would_drop_is_still_refused(method, dtype, bad):
+    latent = torch.zeros(1, 4, 8, 8, dtype=dtype)
+    latent[0, 1, 7, 7] = bad  # nearest 8 → 2 samples rows and columns 0 and 4 only: the value is dropped
+    with pytest.raises(LatentUpscaleError, match="latent contains 1 NaN or infinite"):
+        upscale(latent, (2, 2), method=method)
+
+
+@pytest.mark.parametrize("method", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_finite_values_whose_sum_overflows_are_copied_not_refused(method, dtype):
+    big = torch.finfo(dtype).max / 2
+    latent = torch.full((1, 4, 8, 8), big, dtype=dtype)  # the sum overflows: the exact check decides
+    out = upscale(latent, (16, 16), method=method)
+    assert out.dtype == dtype and torch.equal(out, torch.full((1, 4, 16, 16), big, dtype=dtype))
+
+
+def test_the_fast_path_refuses_in_the_general_order():
+    nan = torch.zeros(1, 4, 8, 8)
+    nan[0, 0, 0, 0] = float("nan")
+    with pytest.raises(LatentUpscaleError, match="NaN"):  # the latent before the method
+        upscale(nan, (16, 16), method="no-such-method")
+    with pytest.raises(LatentUpscaleError, match="size"):  # the size before the method
+        upscale(torch.zeros(1, 4, 8, 8), (0, 16), method="no-such-method")
+    with pytest.raises(LatentUpscaleError, match="whole number"):  # True == 1, yet it is no size
+        upscale(torch.zeros(1, 4, 8, 8), (True, 16), method="nearest")
+    latent = random_latent(1, 4, 8, 8)  # a whole float is a size: the general path converts it
+    by_float = upscale(latent, (16.0, 16), method="nearest")
+    assert torch.equal(by_float, upscale(latent, (16, 16), method="nearest"))
+    with pytest.raises(LatentUpscaleError, match="unknown method"):
+        upscale(torch.zeros(1, 4, 8, 8), (16, 16), method="no-such-method")
+
+
+@pytest.mark.parametrize("method", TORCH_MODE_METHODS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_torch_modes_on_float32_and_float64_latents_take_the_fast_path(monkeypatch, method, dtype):
+    def general(*args, **kwargs):
+        raise AssertionError("the general path ran")
+
+    latent = random_latent(1, 4, 16, 12, dtype=dtype)
+    expected = upscale_detailed(latent, (24, 30), method=method).latent
+    monkeypatch.setattr(api, "_upscale", general)
+    out = upscale(latent, (24, 30), method=method)
+    assert out.dtype == dtype and torch.equal(out, expected)
+    # Anything else is the general path's: a half latent, a scale, a family, the same size, a list.
+    for call in (
+        lambda: upscale(latent.half(), (24, 30), method=method),
+        lambda: upscale(latent, scale=2.0, method=method),
+        lambda: upscale(latent, (24, 30), method=method, family="sd1"),
+        lambda: upscale(latent, (16, 12), method=method),
+        lambda: upscale(latent, [24, 30], method=method),
+    ):
+        with pytest.raises(AssertionError, match="general path"):
+            call()

@@ -53,6 +53,10 @@ class LatentInfo:
     ratio_source: str
 
 
+#: What a latent with no MODEL, no VAE, no ratio of its own and family "auto" is.
+_NOTHING_TOLD = LatentInfo(None, 8, "unknown", "default")
+
+
 def latent_format_of(model: Any) -> Any | None:
     """The ``MODEL``'s latent format object (``ModelPatcher.model.latent_format``), or None."""
     inner = getattr(model, "model", None)
@@ -72,7 +76,7 @@ def family_of_model(model: Any) -> str | None:
 
 
 def _positive_int(value: Any) -> int | None:
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):  # None: the common absent key, without an exception
         return None
     try:
         number = int(value)
@@ -114,6 +118,8 @@ def describe_latent(
         raise LatentUpscaleError(
             f"unknown family {chosen!r}; expected auto or one of: {', '.join(FAMILY_IDS)}"
         )
+    if chosen == AUTO and model is None and vae is None and latent.get("downscale_ratio_spacial") is None:
+        return _NOTHING_TOLD  # the common interpolation call: nothing to read (microseconds per call)
     fmt = latent_format_of(model) if model is not None else None
     family, family_source = None, "unknown"
     if chosen != AUTO:

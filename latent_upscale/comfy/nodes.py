@@ -48,6 +48,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 CATEGORY = "latent/upscaling"
+#: The ``align`` choices as numbers (a lookup, not ``int()`` per call).
+_ALIGNMENT_VALUES = {choice: int(choice) for choice in ALIGNMENTS}
 PREFIX = "Latent Upscale: "
 
 
@@ -137,21 +139,23 @@ class LatentUpscaleAdvanced:
                     f"the LATENT holds {type(latent).__name__}, not a tensor (nested video+audio latents are "
                     "not supported: upscale the video part)"
                 )
-            if latent.dim() not in (4, 5):
+            shape = latent.shape
+            if len(shape) not in (4, 5):
                 raise LatentUpscaleError(
-                    f"expected a [B, C, H, W] or [B, C, T, H, W] latent, got {tuple(latent.shape)}"
+                    f"expected a [B, C, H, W] or [B, C, T, H, W] latent, got {tuple(shape)}"
                 )
             method = get_method(upscale_method)
-            if align not in ALIGNMENTS:
+            alignment = _ALIGNMENT_VALUES.get(align) if align.__class__ is str else None
+            if alignment is None:
                 raise LatentUpscaleError(
                     f"align must be one of {', '.join(ALIGNMENTS)} image pixels, got {align!r}"
                 )
-            info = describe_latent(samples, latent.shape[1], family, model, vae)
+            info = describe_latent(samples, shape[1], family, model, vae)
             info_family = info.family
-            source = (latent.shape[-2], latent.shape[-1])
+            source = (shape[-2], shape[-1])
             size = target_latent_size(
                 source, info.ratio, size_by, scale_by=scale_by, width=width, height=height,
-                megapixels=megapixels, align=int(align),
+                megapixels=megapixels, align=alignment,
             )  # fmt: skip
             if size == source:
                 return (dict(samples),)

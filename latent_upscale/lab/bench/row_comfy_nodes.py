@@ -5,11 +5,11 @@ part of this repository.
 Both contenders are whole node calls on the same ``LATENT`` dict: core ``LatentUpscaleBy().upscale(samples,
 method, scale_by)`` (``comfy.utils.common_upscale``) and our ``LatentUpscaleAdvanced().upscale(samples,
 method, "scale_by", scale_by)``, loaded through the repository's root ``__init__.py`` as ComfyUI loads it.
-Each pair is first checked (max abs difference of the outputs, same shape), then timed interleaved round by
-round (:func:`~latent_upscale.lab.bench.measure.interleaved_medians`); the ratio is the median of the
-per-round ratios, ours / core (< 1: ours is faster); the fastest rounds' ratio is reported beside it, for
-machines whose load swamps single rounds. Times in the table are the fastest round medians. Goals:
-bilinear within 5 % (ratio ≤ 1.05), bislerp faster (ratio < 1).
+Each pair is first checked (max abs difference of the outputs, same shape), then timed in rounds that
+alternate the two in short blocks (:func:`~latent_upscale.lab.bench.alternating.alternating_medians`); the
+ratio is the median of the per-round ratios, ours / core (< 1: ours is faster); the fastest rounds' ratio is
+reported beside it, for machines whose load swamps single rounds. Times in the table are the fastest round
+medians. Goals: bilinear within 5 % (ratio ≤ 1.05), bislerp faster (ratio < 1).
 
 Run it with ComfyUI's Python (its dependencies) and the torchvision stub the recipe writes, e.g.::
 
@@ -32,8 +32,9 @@ from typing import Any
 
 import torch
 
+from latent_upscale.lab.bench.alternating import alternating_medians
 from latent_upscale.lab.bench.environment import load_average
-from latent_upscale.lab.bench.measure import interleaved_medians, median_ratio
+from latent_upscale.lab.bench.measure import median_ratio
 
 __all__ = ["CORE_METHODS", "JOBS", "load_comfy", "main", "run_comfy_node_comparisons"]
 
@@ -95,7 +96,7 @@ def run_comfy_node_comparisons(
                     f"{method}: core gives {tuple(theirs_out.shape)}, ours {tuple(ours_out.shape)}"
                 )
             with torch.no_grad():
-                medians = interleaved_medians(
+                medians = alternating_medians(
                     {
                         "ours": partial(ours, samples, method, scale),
                         "core": partial(core, samples, method, scale),

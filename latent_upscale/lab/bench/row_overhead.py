@@ -7,8 +7,9 @@ recognise to torch. This row times UNet-like calls with the interceptor installe
 matching) against torch's own function, interleaved round by round; both statements are the same
 attribute lookup and call, so the difference is the pass-through alone (rows of ``kind``
 ``"interceptor"``). Rows of ``kind`` ``"upscale"`` time ``upscale(latent, size, method=mode)``
-against the direct ``F.interpolate`` call it replaces (input checks, dispatch, result record),
-on one thread, interleaved round by round; the goal is at most 5 % at 64² and 128² inputs (2×).
+for every torch mode of the registry against the ``F.interpolate`` call whose result it returns
+(input checks, dispatch), on one thread, the two alternating in short blocks within each round;
+the goal is at most 5 % at 64² and 128² inputs (2×).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from torch import Tensor
 from torch.utils import benchmark
 
 from latent_upscale.api import upscale
+from latent_upscale.lab.bench.alternating import alternating_medians
 from latent_upscale.lab.bench.context import BenchContext
-from latent_upscale.lab.bench.measure import interleaved_medians, median_ratio
+from latent_upscale.lab.bench.measure import median_ratio
 from latent_upscale.webui.patches import InterpolateInterceptor
 
 __all__ = ["run_overhead_row"]
@@ -39,11 +41,16 @@ def _never_called(latent: Tensor, size: tuple[int, int], call_host: object) -> T
     raise AssertionError("the benchmark's interceptor must never match")
 
 
-#: Torch modes timed through ``upscale`` and directly, with the arguments the method passes.
+#: Every torch mode of the registry, timed through ``upscale`` and as the ``F.interpolate`` call it
+#: gives exactly (the arguments the WebUI passes).
 _UPSCALE_MODES = {
-    "bilinear": {"mode": "bilinear", "align_corners": False, "antialias": False},
-    "bicubic": {"mode": "bicubic", "align_corners": False, "antialias": False},
+    "nearest": {"mode": "nearest"},
     "nearest-exact": {"mode": "nearest-exact"},
+    "bilinear": {"mode": "bilinear", "align_corners": False, "antialias": False},
+    "bilinear-antialiased": {"mode": "bilinear", "align_corners": False, "antialias": True},
+    "bicubic": {"mode": "bicubic", "align_corners": False, "antialias": False},
+    "bicubic-antialiased": {"mode": "bicubic", "align_corners": False, "antialias": True},
+    "area": {"mode": "area"},
 }
 
 
@@ -67,7 +74,7 @@ def _upscale_rows(context: BenchContext) -> list[dict[str, object]]:
             ours = partial(upscale, latent, size, method=method)
             if not torch.equal(direct(), ours()):
                 raise RuntimeError(f"upscale(method={method!r}) differs from its F.interpolate call")
-            medians = interleaved_medians(
+            medians = alternating_medians(
                 {"direct": direct, "upscale": ours},
                 rounds=context.plan.overhead_rounds,
                 threads=_UPSCALE_THREADS,
