@@ -210,8 +210,9 @@ def load_parts(
         min_input_size=1,
         # Tile above 256×256 output latent pixels (2048² image pixels, SDXL at 2×) for the 8× layouts:
         # they run their full-resolution stages in strips (tae_strips), so an untiled run peaks near
-        # 190 B per output image pixel in float32 (SD1 512 → 1024 px: 186 MiB, was 781 MiB whole-image;
-        # the SD VAE round trip: 2585 MiB) and needs no tiles, whose overlapping margins cost time.
+        # 110–160 B per output image pixel in float32 (SD1 512 → 1024 px: 157 MiB, SDXL 1024 → 2048:
+        # 444 MiB; 781 MiB and 3122 MiB whole-image; the SD VAE round trip: 2596 and 10344 MiB) and
+        # needs no tiles, whose overlapping margins cost time.
         # The 16× layout (TAEQI2.1) runs whole-image, works at image resolution only in its last,
         # 64-wide stage before the pixel shuffle, yet has 4× more image pixels per latent pixel: tile
         # above 48×48 (768²).
