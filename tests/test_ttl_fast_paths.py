@@ -95,3 +95,37 @@ def test_whole_network_on_the_fast_paths_equals_the_plain_blocks(monkeypatch) ->
     with torch.inference_mode():
         plain = model(x, (30, 27))
     assert _relative_error(ours, plain) < 1e-5
+
+
+def test_fast_paths_are_on_where_this_torch_build_runs_them_exactly_enough() -> None:
+    assert ttl._probe_fast_paths() is True
+    assert ttl._FAST_PATHS is True
+
+
+def test_a_torch_build_whose_onednn_product_fails_runs_the_published_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object) -> Tensor:
+        raise RuntimeError("mkldnn::_linear_pointwise: unsupported in this build")
+
+    monkeypatch.setattr(ttl, "_onednn_linear", broken)
+    assert ttl._probe_fast_paths() is False
+    monkeypatch.setattr(ttl, "_FAST_PATHS", False)
+    block = ttl.AttentionBlock(32).eval()
+    x = torch.randn(1, 32, 5, 4)
+    with torch.no_grad():
+        assert torch.equal(block(x), _plain_attention(block, x))  # broken() was never called
+
+
+def test_a_fast_path_that_disagrees_with_the_published_block_is_switched_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = ttl._onednn_linear
+    assert original is not None
+
+    def off_by_a_little(*args: object) -> Tensor:
+        return original(*args) * 1.01
+
+    off_by_a_little.binary = original.binary  # type: ignore[attr-defined]
+    monkeypatch.setattr(ttl, "_onednn_linear", off_by_a_little)
+    assert ttl._probe_fast_paths() is False

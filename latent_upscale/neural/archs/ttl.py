@@ -56,9 +56,15 @@ _conv_add = getattr(getattr(torch.ops, "mkldnn", None), "_convolution_pointwise"
 _conv_add = getattr(_conv_add, "binary", None)
 
 
+#: Whether the oneDNN fast paths run at all: set by :func:`_probe_fast_paths` at import (torch internals
+#: change between the torch versions the hosts ship; a build where they raise or disagree runs the
+#: published path).
+_FAST_PATHS = True
+
+
 def _conv_add_ok(h: Tensor) -> bool:
     cpu_float32 = h.device.type == "cpu" and h.dtype == torch.float32
-    return _conv_add is not None and cpu_float32 and torch.backends.mkldnn.is_available()
+    return _FAST_PATHS and _conv_add is not None and cpu_float32 and torch.backends.mkldnn.is_available()
 
 
 class ResidualBlock(nn.Module):
@@ -138,7 +144,8 @@ def _blocked_attention_ok(h: Tensor) -> bool:
     """Float32 on a CPU with oneDNN, without autograd (the op has no backward)."""
     cpu_float32 = h.device.type == "cpu" and h.dtype == torch.float32
     return (
-        _onednn_linear is not None
+        _FAST_PATHS
+        and _onednn_linear is not None
         and cpu_float32
         and torch.backends.mkldnn.is_available()
         and not torch.is_grad_enabled()
@@ -231,6 +238,26 @@ class TtlResizer(nn.Module):
             h = resample_separable(h, "bilinear", size, grid)
         h = self._run(self.out_blocks, h, embedding)
         return self.conv_out(F.silu(self.norm_out(h)))
+
+
+def _probe_fast_paths() -> bool:
+    """True when both fast blocks run in this torch build and agree with the published computation
+    (which runs with autograd on) to float rounding, on a small block with fixed random weights."""
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            residual, attention = ResidualBlock(_GROUPS, 8).eval(), AttentionBlock(_GROUPS).eval()
+            x, embedding = torch.randn(1, _GROUPS, 6, 5), torch.randn(1, 8)
+        with torch.no_grad():
+            fast = (residual(x, embedding), attention(x))
+        with torch.enable_grad():
+            plain = (residual(x, embedding).detach(), attention(x).detach())
+        return all(torch.allclose(f, p, rtol=1e-4, atol=1e-5) for f, p in zip(fast, plain, strict=True))
+    except (RuntimeError, TypeError, AttributeError):  # a changed signature, a build without the op
+        return False
+
+
+_FAST_PATHS = _probe_fast_paths()
 
 
 def forward(
