@@ -7,7 +7,7 @@ import logging
 import math
 from dataclasses import replace
 from os import PathLike
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
@@ -226,7 +226,7 @@ def _finish(
     (clamped where only a half type overflows, with a note), in the input's dtype."""
     expected = (flat.shape[0], flat.shape[1], *target)
     if out.shape != expected:
-        _wrong_shape(chosen, out, expected)
+        raise RuntimeError(f"method {chosen.id!r} returned shape {tuple(out.shape)}, expected {expected}")
     dtype = flat.dtype
     if chosen.copies or (chosen.convex and magnitude <= _CONVEX_SAFE_MAGNITUDE[dtype]):
         # Finite and within the dtype's range by construction (see _CONVEX_SAFE_MAGNITUDE; copies of
@@ -238,10 +238,6 @@ def _finish(
     if note is not None:
         log.debug("upscale: %s: %s", chosen.id, note)
     return out, note
-
-
-def _wrong_shape(chosen: Method, out: Tensor, expected: tuple[int, ...]) -> NoReturn:
-    raise RuntimeError(f"method {chosen.id!r} returned shape {tuple(out.shape)}, expected {expected}")
 
 
 def upscale(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from torch.utils import benchmark
+from latent_upscale.lab.bench.measure import timer
 
 __all__ = ["BLOCK_S", "alternating_medians"]
 
@@ -33,9 +33,7 @@ def alternating_medians(
     The block length (calls per block) is set once from the first contender, after a warm-up of
     every contender, so all contenders run the same number of calls per block.
     """
-    timers = {
-        name: benchmark.Timer("fn()", globals={"fn": fn}, num_threads=threads) for name, fn in fns.items()
-    }
+    timers = {name: timer(fn, threads) for name, fn in fns.items()}
     first = next(iter(timers.values()))
     target = min(BLOCK_S, min_run_time / _MIN_BLOCKS)
     calls = 1
@@ -45,8 +43,8 @@ def alternating_medians(
     calls = max(1, round(target / per_call))
     # Calls longer than a block: one call a block, and fewer blocks (still _MIN_BLOCKS at least).
     blocks = max(_MIN_BLOCKS, round(min_run_time / max(target, calls * per_call)))
-    for timer in timers.values():
-        timer.timeit(calls)  # warm-up at the block length
+    for each in timers.values():
+        each.timeit(calls)  # warm-up at the block length
     names = list(timers)
     figures: dict[str, list[float]] = {name: [] for name in names}
     for index in range(rounds):

@@ -28,7 +28,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils import benchmark
+
+from latent_upscale.lab.bench.measure import timer
 
 __all__ = ["AttentionShape", "ConvShape", "LayerWork", "achievable_seconds", "watch_layers"]
 
@@ -174,8 +175,7 @@ def _best_seconds(calls: list[Callable[[], object]], threads: int, min_run_time:
     best = math.inf
     for fn in calls:
         fn()  # warm-up (oneDNN primitive creation, weight reorders)
-        timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
-        best = min(best, float(timer.blocked_autorange(min_run_time=min_run_time).median))
+        best = min(best, float(timer(fn, threads).blocked_autorange(min_run_time=min_run_time).median))
     return best
 
 

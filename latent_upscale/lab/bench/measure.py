@@ -41,6 +41,7 @@ __all__ = [
     "memory_method",
     "peak_memory",
     "ratio_spread",
+    "timer",
 ]
 
 _STATUS = Path("/proc/self/status")
@@ -79,8 +80,9 @@ def _timing(measurement: benchmark.Measurement) -> Timing:
     )
 
 
-def _timer(fn: Callable[[], object], threads: int) -> benchmark.Timer:
-    # Timer synchronises CUDA around each sample by itself.
+def timer(fn: Callable[[], object], threads: int) -> benchmark.Timer:
+    """A ``torch.utils.benchmark.Timer`` of ``fn()`` on ``threads`` threads (it synchronises CUDA
+    around each sample by itself)."""
     return benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
 
 
@@ -230,7 +232,7 @@ def measure(
             times_s=tuple(times),
         )
         return timing, probe.peak_bytes
-    return _timing(_timer(fn, threads).blocked_autorange(min_run_time=min_run_time)), probe.peak_bytes
+    return _timing(timer(fn, threads).blocked_autorange(min_run_time=min_run_time)), probe.peak_bytes
 
 
 def interleaved_medians(
@@ -252,14 +254,14 @@ def interleaved_medians(
     if warm_up:
         for fn in fns.values():
             fn()
-    timers = {name: _timer(fn, threads) for name, fn in fns.items()}
+    timers = {name: timer(fn, threads) for name, fn in fns.items()}
     medians: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
-        for name, timer in timers.items():
+        for name, each in timers.items():
             if name in single_calls:
                 medians[name].append(_one_call_seconds(fns[name], device or torch.device("cpu")))
             else:
-                medians[name].append(float(timer.blocked_autorange(min_run_time=min_run_time).median))
+                medians[name].append(float(each.blocked_autorange(min_run_time=min_run_time).median))
     return medians
 
 
